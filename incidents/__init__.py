@@ -1,0 +1,1 @@
+"""The governed item (the incident) and everything that orchestrates it."""

@@ -1,0 +1,71 @@
+"""Admin for the kernel: tenants, users, the read-only ledger and heartbeats."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
+from guardian.admin import GuardedModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from iwms.models import AuditChainHead, AuditEvent, Heartbeat, Organisation, User
+
+
+class GovernedAdmin(SimpleHistoryAdmin, GuardedModelAdmin):
+    """Base admin for governed models: simple-history's history view and guardian's
+    object-permission view on every change page. Writes still go through services where one
+    exists (subclasses route `save_model` to it)."""
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(GovernedAdmin):
+    list_display = ["name", "slug", "industry", "is_active", "created_at"]
+    list_filter = ["is_active", "industry"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(User)
+class IwmsUserAdmin(SimpleHistoryAdmin, GuardedModelAdmin, UserAdmin):
+    list_display = ["username", "first_name", "last_name", "organisation", "is_active", "is_staff"]
+    list_filter = ["organisation", "is_active", "is_staff", "is_superuser"]
+    list_select_related = ["organisation"]
+    search_fields = ["username", "first_name", "last_name", "email", "employee_number"]
+    fieldsets = (*UserAdmin.fieldsets, ("Tenant", {"fields": ("organisation", "employee_number", "phone")}))
+    add_fieldsets = (*UserAdmin.add_fieldsets, ("Tenant", {"fields": ("organisation",)}))
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Nothing can be added, changed or deleted here; the database refuses it anyway."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "organisation", "seq", "action", "actor_label", "object_type", "object_id"]
+    list_filter = ["action", "actor_kind", "organisation"]
+    list_select_related = ["organisation"]
+    search_fields = ["object_type", "object_id", "actor_label", "request_id", "hash"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(AuditChainHead)
+class AuditChainHeadAdmin(ReadOnlyAdmin):
+    list_display = ["organisation", "last_seq", "last_hash", "updated_at"]
+    list_select_related = ["organisation"]
+    search_fields = ["organisation__name"]
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ["component", "seen_at", "detail"]
+    search_fields = ["component"]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class IwmsConfig(AppConfig):
+    name = "iwms"
+    verbose_name = "IWMS kernel"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from iwms import db_guards
+
+        # Database guards follow the schema: reinstalled (idempotently) after every migrate.
+        post_migrate.connect(db_guards.install_after_migrate, sender=self, dispatch_uid="iwms_db_guards")

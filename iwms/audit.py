@@ -1,0 +1,242 @@
+"""Writing to and proving the audit ledger.
+
+`record_event` is the only way a row enters `AuditEvent`. Each tenant's events form a chain:
+`hash = sha256(prev_hash | seq | canonical payload)`. Appends lock the tenant's chain head,
+so concurrent writers queue per tenant and the chain never forks (a unique `(tenant, seq)`
+backs that up in the database).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from iwms.choices import ActorKind, AuditAction
+from iwms.models import AuditChainHead, AuditEvent, Organisation
+from iwms.request_context import current_actor, current_request_id
+
+GENESIS_HASH = "0" * 64
+
+
+def _normalise(value: Any) -> Any:
+    """Make `value` plain JSON so what is hashed is exactly what the database returns."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True))
+
+
+def canonical_payload(
+    *,
+    tenant_id: int,
+    seq: int,
+    actor_kind: str,
+    actor_id: int | None,
+    actor_label: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    message: str,
+    changes: Any,
+    request_id: str,
+    created_at: datetime,
+) -> str:
+    return json.dumps(
+        {
+            "tenant": tenant_id,
+            "seq": seq,
+            "actor_kind": actor_kind,
+            "actor_id": actor_id,
+            "actor_label": actor_label,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "message": message,
+            "changes": changes,
+            "request_id": request_id,
+            "created_at": created_at.astimezone(timezone.UTC).isoformat(timespec="microseconds"),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def chain_hash(prev_hash: str, seq: int, payload: str) -> str:
+    return hashlib.sha256(f"{prev_hash}|{seq}|{payload}".encode()).hexdigest()
+
+
+def event_hash(event: AuditEvent) -> str:
+    """Recompute an event's hash from its stored fields."""
+    payload = canonical_payload(
+        tenant_id=event.organisation_id,
+        seq=event.seq,
+        actor_kind=event.actor_kind,
+        actor_id=event.actor_id,
+        actor_label=event.actor_label,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        message=event.message,
+        changes=event.changes,
+        request_id=event.request_id,
+        created_at=event.created_at,
+    )
+    return chain_hash(event.prev_hash, event.seq, payload)
+
+
+def _resolve_actor(actor: Any) -> tuple[str, int | None, str]:
+    if actor is None:
+        actor = current_actor()
+    if actor is None:
+        return ActorKind.SYSTEM, None, "system"
+    if isinstance(actor, str):
+        return ActorKind.SYSTEM, None, actor
+    kind = ActorKind.INTEGRATION if getattr(actor, "is_integration", False) else ActorKind.USER
+    return kind, actor.pk, actor.get_username()
+
+
+def _lock_head(tenant_id: int) -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(organisation_id=tenant_id).first()
+    if head is None:
+        AuditChainHead.objects.bulk_create(
+            [AuditChainHead(organisation_id=tenant_id)], ignore_conflicts=True
+        )
+        head = AuditChainHead.objects.select_for_update().get(organisation_id=tenant_id)
+    return head
+
+
+def object_label(obj: models.Model | None) -> tuple[str, str]:
+    if obj is None:
+        return "", ""
+    return obj._meta.label_lower, str(obj.pk)
+
+
+def record_event(
+    *,
+    tenant: Organisation | int,
+    action: str,
+    actor: Any = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    message: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the tenant's chain, inside the caller's transaction if any.
+
+    `actor` is a user, a string naming a system component, or None for the current actor
+    (the signed-in user during a request, else "system"). `changes` holds minimal deltas,
+    e.g. `{"state": ["open", "in_progress"]}`.
+    """
+    if action not in AuditAction.values:
+        raise ValueError(f"unknown audit action {action!r}")
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    if obj is not None:
+        object_type, object_id = object_label(obj)
+    actor_kind, actor_id, actor_label = _resolve_actor(actor)
+    changes = _normalise(changes or {})
+    request_id = current_request_id()
+    with transaction.atomic():
+        head = _lock_head(tenant_id)
+        seq = head.last_seq + 1
+        created_at = timezone.now()
+        payload = canonical_payload(
+            tenant_id=tenant_id,
+            seq=seq,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            message=message,
+            changes=changes,
+            request_id=request_id,
+            created_at=created_at,
+        )
+        event = AuditEvent(
+            organisation_id=tenant_id,
+            seq=seq,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            message=message,
+            changes=changes,
+            request_id=request_id,
+            created_at=created_at,
+            prev_hash=head.last_hash,
+            hash=chain_hash(head.last_hash, seq, payload),
+        )
+        AuditEvent.objects.bulk_create([event])
+        AuditChainHead.objects.filter(organisation_id=tenant_id).update(
+            last_seq=seq, last_hash=event.hash, updated_at=created_at
+        )
+    return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    tenant_slug: str
+    seq: int
+    event_id: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"event #{self.seq} (id {self.event_id})" if self.event_id else f"position #{self.seq}"
+        return f"tenant {self.tenant_slug}: {where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    tenant_slug: str
+    events: int
+    broken: ChainBreak | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def _walk(tenant: Organisation, events: Iterable[AuditEvent]) -> Iterator[ChainBreak | int]:
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    count = 0
+    for event in events:
+        if event.seq != expected_seq:
+            yield ChainBreak(tenant.slug, expected_seq, None, f"missing; next stored is #{event.seq}")
+            return
+        if event.prev_hash != expected_prev:
+            yield ChainBreak(tenant.slug, event.seq, event.pk, "previous hash does not match")
+            return
+        if event_hash(event) != event.hash:
+            yield ChainBreak(tenant.slug, event.seq, event.pk, "content does not match its hash")
+            return
+        expected_prev = event.hash
+        expected_seq += 1
+        count += 1
+    yield count
+
+
+def verify_chain(tenant: Organisation) -> ChainReport:
+    """Walk one tenant's chain from genesis; report the first broken event, if any."""
+    events = AuditEvent.objects.filter(organisation=tenant).order_by("seq").iterator(chunk_size=2000)
+    outcome = list(_walk(tenant, events))[-1]
+    if isinstance(outcome, ChainBreak):
+        return ChainReport(tenant.slug, outcome.seq - 1, outcome)
+    head = AuditChainHead.objects.filter(organisation=tenant).first()
+    if head is not None and head.last_seq != outcome:
+        return ChainReport(
+            tenant.slug,
+            outcome,
+            ChainBreak(tenant.slug, outcome + 1, None, f"chain head says #{head.last_seq}; tail is missing"),
+        )
+    return ChainReport(tenant.slug, outcome, None)

@@ -1,0 +1,204 @@
+"""Rules the database itself enforces, whatever path a write takes.
+
+1. Append-only tables — the audit ledger and every simple-history table — refuse UPDATE,
+   DELETE and TRUNCATE (SQLite has no TRUNCATE; its `DELETE FROM t` is covered).
+2. A tenant-owned row may not reference a row of another tenant.
+
+Both are triggers, installed idempotently after every `migrate` (so each new governed
+model and its history table is covered without a hand-written migration). The only way
+around rule 1 is `maintenance()`, which is explicit and writes its own audit event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+
+from iwms.tenancy import is_tenant_owned, tenant_foreign_keys
+
+APPEND_ONLY_MESSAGE = "iwms.append_only"
+CROSS_TENANT_MESSAGE = "tenant.cross_reference"
+
+
+def is_history_model(model: type[models.Model]) -> bool:
+    return hasattr(model, "instance_type") and hasattr(model, "history_id")
+
+
+def append_only_tables() -> list[str]:
+    from iwms.models import AuditEvent
+
+    tables = [AuditEvent._meta.db_table]
+    tables += sorted(m._meta.db_table for m in apps.get_models() if is_history_model(m))
+    return tables
+
+
+@dataclass(frozen=True)
+class TenantReference:
+    table: str
+    column: str
+    referenced_table: str
+
+    @property
+    def trigger_name(self) -> str:
+        digest = hashlib.sha1(f"{self.table}.{self.column}".encode()).hexdigest()[:10]
+        return f"iwms_tenant_ref_{digest}"
+
+
+def tenant_references() -> list[TenantReference]:
+    refs = []
+    for model in apps.get_models():
+        if not is_tenant_owned(model) or model._meta.proxy or not model._meta.managed:
+            continue
+        for field in tenant_foreign_keys(model):
+            refs.append(
+                TenantReference(model._meta.db_table, field.column, field.related_model._meta.db_table)
+            )
+    return sorted(refs, key=lambda r: (r.table, r.column))
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+_PG_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION iwms_refuse_append_only_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('iwms.maintenance', true) = 'on' THEN
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+    IF TG_OP = 'TRUNCATE' THEN RETURN NULL; END IF;
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'iwms.append_only: % on % is refused; the table is append-only', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+CREATE OR REPLACE FUNCTION iwms_check_tenant_reference() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  row_data jsonb := to_jsonb(NEW);
+  ref_id text := row_data ->> TG_ARGV[0];
+  ref_tenant bigint;
+BEGIN
+  IF ref_id IS NULL THEN RETURN NEW; END IF;
+  EXECUTE format('SELECT organisation_id FROM %I WHERE id = $1', TG_ARGV[1])
+    INTO ref_tenant USING ref_id::bigint;
+  IF ref_tenant IS NOT NULL AND ref_tenant IS DISTINCT FROM (row_data ->> 'organisation_id')::bigint THEN
+    RAISE EXCEPTION 'tenant.cross_reference: %.% refers to a row of another tenant in %',
+      TG_TABLE_NAME, TG_ARGV[0], TG_ARGV[1] USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+"""
+
+
+def _pg_statements(tables: list[str], refs: list[TenantReference]) -> Iterator[str]:
+    yield _PG_FUNCTIONS
+    for table in tables:
+        yield (
+            f'CREATE OR REPLACE TRIGGER iwms_append_only_row BEFORE UPDATE OR DELETE ON "{table}" '
+            "FOR EACH ROW EXECUTE FUNCTION iwms_refuse_append_only_change()"
+        )
+        yield (
+            f'CREATE OR REPLACE TRIGGER iwms_append_only_truncate BEFORE TRUNCATE ON "{table}" '
+            "FOR EACH STATEMENT EXECUTE FUNCTION iwms_refuse_append_only_change()"
+        )
+    for ref in refs:
+        yield (
+            f'CREATE OR REPLACE TRIGGER {ref.trigger_name} BEFORE INSERT OR UPDATE OF '
+            f'"{ref.column}", "organisation_id" ON "{ref.table}" FOR EACH ROW EXECUTE FUNCTION '
+            f"iwms_check_tenant_reference('{ref.column}', '{ref.referenced_table}')"
+        )
+
+
+# --- SQLite -------------------------------------------------------------------------------
+
+
+def _sqlite_append_only(table: str) -> Iterator[str]:
+    for op in ("UPDATE", "DELETE"):
+        yield (
+            f'CREATE TRIGGER IF NOT EXISTS "iwms_append_only_{op.lower()}_{table}" BEFORE {op} '
+            f'ON "{table}" BEGIN SELECT RAISE(ABORT, '
+            f"'{APPEND_ONLY_MESSAGE}: {op} on {table} is refused; the table is append-only'); END"
+        )
+
+
+def _sqlite_drop_append_only(table: str) -> Iterator[str]:
+    for op in ("update", "delete"):
+        yield f'DROP TRIGGER IF EXISTS "iwms_append_only_{op}_{table}"'
+
+
+def _sqlite_statements(tables: list[str], refs: list[TenantReference]) -> Iterator[str]:
+    for table in tables:
+        yield from _sqlite_append_only(table)
+    for ref in refs:
+        condition = (
+            f'NEW."{ref.column}" IS NOT NULL AND EXISTS (SELECT 1 FROM "{ref.referenced_table}" r '
+            f'WHERE r.id = NEW."{ref.column}" AND r.organisation_id IS NOT NULL '
+            f"AND r.organisation_id IS NOT NEW.organisation_id)"
+        )
+        message = f"{CROSS_TENANT_MESSAGE}: {ref.table}.{ref.column} refers to another tenant"
+        for op, suffix in (("INSERT", "ins"), (f'UPDATE OF "{ref.column}", organisation_id', "upd")):
+            yield (
+                f'CREATE TRIGGER IF NOT EXISTS "{ref.trigger_name}_{suffix}" BEFORE {op} ON '
+                f'"{ref.table}" WHEN {condition} BEGIN SELECT RAISE(ABORT, \'{message}\'); END'
+            )
+
+
+def install(using: str = DEFAULT_DB_ALIAS) -> int:
+    """Create every guard trigger that is missing; returns the number of statements run."""
+    connection = connections[using]
+    existing = set(connection.introspection.table_names())
+    tables = [t for t in append_only_tables() if t in existing]
+    refs = [r for r in tenant_references() if r.table in existing and r.referenced_table in existing]
+    if connection.vendor == "postgresql":
+        statements = list(_pg_statements(tables, refs))
+    elif connection.vendor == "sqlite":
+        statements = list(_sqlite_statements(tables, refs))
+    else:
+        raise NotImplementedError(f"no database guards for {connection.vendor}")
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+    return len(statements)
+
+
+def install_after_migrate(sender: object, using: str = DEFAULT_DB_ALIAS, **kwargs: object) -> None:
+    install(using)
+
+
+@contextmanager
+def maintenance(*, reason: str, tenant: object = None, actor: object = None, using: str = DEFAULT_DB_ALIAS,
+                audited: bool = True) -> Iterator[None]:
+    """Lift the append-only rule for the enclosed block, inside one transaction.
+
+    For data-protection erasure orders and test-database resets only. Audited by default: the
+    event is written after the block, within the same transaction, to the given tenant.
+    """
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL iwms.maintenance = 'on'")
+            else:
+                for table in append_only_tables():
+                    for statement in _sqlite_drop_append_only(table):
+                        cursor.execute(statement)
+        yield
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL iwms.maintenance = 'off'")
+            else:
+                existing = set(connection.introspection.table_names())
+                for table in append_only_tables():
+                    if table in existing:
+                        for statement in _sqlite_append_only(table):
+                            cursor.execute(statement)
+        if audited and tenant is not None:
+            from iwms.audit import record_event
+            from iwms.choices import AuditAction
+
+            record_event(tenant=tenant, action=AuditAction.MAINTENANCE, actor=actor, message=reason)

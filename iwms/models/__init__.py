@@ -1,0 +1,16 @@
+"""Kernel models: tenants, users, the audit ledger and worker heartbeats."""
+
+from iwms.models.audit import AuditChainHead, AuditEvent
+from iwms.models.heartbeat import Heartbeat
+from iwms.models.tenancy import Organisation, TenantQuerySet, TenantScopedModel
+from iwms.models.users import User
+
+__all__ = [
+    "AuditChainHead",
+    "AuditEvent",
+    "Heartbeat",
+    "Organisation",
+    "TenantQuerySet",
+    "TenantScopedModel",
+    "User",
+]

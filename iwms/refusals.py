@@ -1,0 +1,100 @@
+"""Refusals: recording them in the ledger and turning them into responses.
+
+A refusal raised inside a transaction would vanish with its rollback, so it is recorded
+where the transaction has ended: by the transition wrapper when it owns the outermost
+transaction, otherwise by `PolicyErrorMiddleware` (views) or `audited_refusals` (tasks,
+commands). `PolicyError.audited` keeps it to one record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from iwms.choices import AuditAction
+from iwms.errors import PolicyError
+from iwms.request_context import current_actor
+
+logger = logging.getLogger("iwms.refusals")
+
+
+def _tenant_for(exc: PolicyError, actor: Any) -> Any:
+    if exc.tenant is not None:
+        return exc.tenant
+    return getattr(actor, "organisation", None) if actor is not None else None
+
+
+def record_refusal(exc: PolicyError, *, actor: Any = None) -> None:
+    """Write the refusal to the ledger once. Call only outside a transaction."""
+    if exc.audited:
+        return
+    from iwms.audit import record_event
+
+    actor = actor if actor is not None else current_actor()
+    tenant = _tenant_for(exc, actor)
+    exc.audited = True
+    if tenant is None:
+        logger.warning("refusal without a tenant to audit it: %s %s", exc.code, exc.context)
+        return
+    action = AuditAction.TRANSITION_DENIED if exc.code.startswith("transition.") else AuditAction.ACCESS_DENIED
+    context = {key: value for key, value in exc.context.items() if key not in {"object"}}
+    record_event(
+        tenant=tenant,
+        action=action,
+        actor=actor,
+        object_type=str(context.pop("object_type", "")),
+        object_id=str(context.pop("object_id", "")),
+        message=exc.message,
+        changes={"code": exc.code, **context},
+    )
+
+
+@contextmanager
+def audited_refusals(*, actor: Any = None) -> Iterator[None]:
+    """Record any PolicyError escaping the block, unless an outer transaction is still open
+    (then the outermost boundary records it, after the rollback)."""
+    try:
+        yield
+    except PolicyError as exc:
+        if not connection.in_atomic_block:
+            record_refusal(exc, actor=actor)
+        raise
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+def refusal_response(request: HttpRequest, exc: PolicyError) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"error": exc.as_dict()}, status=exc.http_status)
+    template = "components/refusal.html" if getattr(request, "htmx", False) else "iwms/refused.html"
+    response = render(request, template, {"error": exc}, status=exc.http_status)
+    if getattr(request, "htmx", False):
+        # Let the page show the message in its refusal slot instead of swapping the target.
+        response["HX-Retarget"] = "#refusals"
+        response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+class PolicyErrorMiddleware:
+    """Turn an escaping PolicyError into a 403/409/422 page, fragment or JSON, and audit it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, PolicyError):
+            return None
+        user = getattr(request, "user", None)
+        record_refusal(exception, actor=user if user is not None and user.is_authenticated else None)
+        return refusal_response(request, exception)

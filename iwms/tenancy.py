@@ -1,0 +1,64 @@
+"""Tenant isolation at the application level: which models are tenant-owned and the
+reference check every tenant-owned save runs. The database-level twin is `iwms.db_guards`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db import models
+
+from iwms.errors import PolicyError
+
+
+def is_tenant_owned(model: type[models.Model]) -> bool:
+    """True for models whose rows carry `organisation` (not for simple-history's copies)."""
+    if getattr(model, "_history_model", False) or hasattr(model, "instance_type"):
+        return False
+    try:
+        field = model._meta.get_field("organisation")
+    except Exception:  # noqa: BLE001 - FieldDoesNotExist and friends
+        return False
+    return bool(field.is_relation and field.related_model._meta.label == "iwms.Organisation")
+
+
+def tenant_foreign_keys(model: type[models.Model]) -> Iterator[models.ForeignKey]:
+    """The foreign keys of a tenant-owned model that point at other tenant-owned rows."""
+    for field in model._meta.concrete_fields:
+        if not isinstance(field, models.ForeignKey) or field.name == "organisation":
+            continue
+        if is_tenant_owned(field.related_model):
+            yield field
+
+
+def check_tenant_references(instance: models.Model) -> None:
+    """Refuse to save a row whose foreign keys point into another tenant.
+
+    A referenced row without a tenant (a platform superuser) is allowed: it belongs to no
+    tenant's data. The refusal is audited where the transaction ends (`iwms.refusals`).
+    """
+    own_tenant = getattr(instance, "organisation_id", None)
+    if own_tenant is None:
+        return
+    for field in tenant_foreign_keys(type(instance)):
+        value = getattr(instance, field.attname)
+        if value is None:
+            continue
+        cached = field.get_cached_value(instance, default=None)
+        if cached is not None and cached.pk == value:
+            referenced_tenant = cached.organisation_id
+        else:
+            referenced_tenant = (
+                field.related_model._base_manager.filter(pk=value)
+                .values_list("organisation_id", flat=True)
+                .first()
+            )
+        if referenced_tenant is not None and referenced_tenant != own_tenant:
+            raise PolicyError(
+                "tenant.cross_reference",
+                f"{instance._meta.verbose_name.capitalize()} cannot refer to "
+                f"{field.related_model._meta.verbose_name} of another organisation.",
+                tenant=instance.organisation,
+                model=instance._meta.label,
+                field=field.name,
+                referenced_id=str(value),
+            )

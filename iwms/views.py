@@ -1,0 +1,77 @@
+"""Kernel pages: the signed-in home page and the load balancers' health check."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from arc.roles import roles_of
+from iwms.models import Heartbeat
+from organogram.hierarchy import department_head_of, supervisor_of
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    role_set = roles_of(user)
+    context = {
+        "role_set": role_set,
+        "supervisor": supervisor_of(user) if role_set.positions else None,
+        "department_head": department_head_of(user) if role_set.positions else None,
+    }
+    return render(request, "iwms/home.html", context)
+
+
+def _database_ok() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        return False, type(exc).__name__
+    return True, connection.vendor
+
+
+def _broker_ok() -> tuple[bool, str]:
+    from iwms.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            transport = conn.transport_cls if isinstance(conn.transport_cls, str) else conn.transport.driver_name
+    except Exception as exc:  # noqa: BLE001
+        return False, type(exc).__name__
+    return True, str(transport)
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the broker answer, 503 otherwise. The worker's last heartbeat
+    is reported but does not fail the check: web nodes stay in rotation while workers restart."""
+    db_ok, db_detail = _database_ok()
+    broker_ok, broker_detail = _broker_ok()
+    worker = None
+    if db_ok:
+        beat = Heartbeat.objects.filter(component="worker").first()
+        if beat is not None:
+            age = (timezone.now() - beat.seen_at).total_seconds()
+            stale = age > timedelta(seconds=settings.IWMS_HEARTBEAT_STALE_SECONDS).total_seconds()
+            worker = {"last_seen_seconds": round(age), "stale": stale}
+    healthy = db_ok and broker_ok
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "database": {"ok": db_ok, "detail": db_detail},
+        "broker": {"ok": broker_ok, "detail": broker_detail},
+        "worker": worker,
+    }
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,1 @@
+"""The organogram: org units, positions and reporting lines, people in positions over time."""

@@ -1,0 +1,47 @@
+"""Admin for the organogram. Structure edits here are audited through the services."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from iwms.admin import GovernedAdmin
+from organogram.models import OrgUnit, Position, PositionAssignment, Shift
+
+
+class TenantListAdmin(GovernedAdmin):
+    list_filter = ["organisation"]
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(TenantListAdmin):
+    list_display = ["name", "code", "kind", "parent", "organisation"]
+    list_filter = ["organisation", "kind"]
+    list_select_related = ["parent", "organisation"]
+    search_fields = ["name", "code"]
+    raw_id_fields = ["parent"]
+
+
+@admin.register(Shift)
+class ShiftAdmin(TenantListAdmin):
+    list_display = ["name", "code", "unit", "starts_at", "ends_at", "organisation"]
+    list_select_related = ["unit", "organisation"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Position)
+class PositionAdmin(TenantListAdmin):
+    list_display = ["title", "code", "unit", "parent", "is_unit_head", "is_active", "organisation"]
+    list_filter = ["organisation", "is_unit_head", "is_active", "unit__kind"]
+    list_select_related = ["unit", "parent", "organisation"]
+    search_fields = ["title", "code", "unit__name"]
+    raw_id_fields = ["parent", "unit", "shift"]
+
+
+@admin.register(PositionAssignment)
+class PositionAssignmentAdmin(TenantListAdmin):
+    list_display = ["person", "position", "kind", "starts_at", "ends_at", "organisation"]
+    list_filter = ["organisation", "kind", ("ends_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["person", "position", "organisation"]
+    search_fields = ["person__username", "person__last_name", "position__title"]
+    raw_id_fields = ["person", "position"]
+    date_hierarchy = "starts_at"

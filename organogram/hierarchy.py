@@ -1,0 +1,156 @@
+"""Reading the organogram: who holds a position at a time, who is a person's supervisor,
+department head and escalation chain. Each answer costs a fixed number of queries, whatever
+the depth of the tree (one recursive CTE for the ancestors, one for their holders)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from iwms.models import User
+from organogram.choices import AssignmentKind, UnitKind
+from organogram.models import OrgUnit, Position, PositionAssignment
+
+
+def _at(at: datetime | None) -> datetime:
+    return at or timezone.now()
+
+
+def open_at(at: datetime) -> Q:
+    return Q(starts_at__lte=at) & (Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+
+
+def assignments_at(at: datetime | None = None) -> QuerySet[PositionAssignment]:
+    return PositionAssignment.objects.filter(open_at(_at(at)))
+
+
+def holders_by_position(positions: Iterable[Position | int], at: datetime | None = None) -> dict[int, User]:
+    """The holder of each position at `at`: the substantive holder, else the acting one."""
+    ids = [p if isinstance(p, int) else p.pk for p in positions]
+    holders: dict[int, User] = {}
+    rows = assignments_at(at).filter(position_id__in=ids).select_related("person")
+    for assignment in sorted(rows, key=lambda a: a.kind != AssignmentKind.SUBSTANTIVE):
+        if assignment.person.is_active:
+            holders.setdefault(assignment.position_id, assignment.person)
+    return holders
+
+
+def holder_of(position: Position, at: datetime | None = None) -> User | None:
+    return holders_by_position([position], at).get(position.pk)
+
+
+def positions_of(person: User, at: datetime | None = None) -> list[Position]:
+    """Positions the person holds at `at`; substantive ones first."""
+    rows = (
+        assignments_at(at)
+        .filter(person=person, position__is_active=True)
+        .select_related("position__unit", "position__parent", "position__shift")
+        .order_by("kind", "starts_at")
+    )
+    seen: dict[int, Position] = {}
+    for assignment in sorted(rows, key=lambda a: a.kind != AssignmentKind.SUBSTANTIVE):
+        seen.setdefault(assignment.position_id, assignment.position)
+    return list(seen.values())
+
+
+def primary_position(person: User, at: datetime | None = None) -> Position | None:
+    positions = positions_of(person, at)
+    return positions[0] if positions else None
+
+
+@dataclass(frozen=True)
+class Level:
+    """One filled level above a person: the position, its holder, and the vacant positions
+    that were skipped to reach it (non-empty means the line is broken: a mismatch signal)."""
+
+    position: Position
+    holder: User
+    skipped_vacant: tuple[Position, ...] = field(default=())
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.skipped_vacant)
+
+
+def _ancestors_nearest_first(position: Position) -> list[Position]:
+    if position.parent_id is None:
+        return []
+    ancestors = list(
+        Position.objects.ancestors(position).select_related("unit").with_tree_fields()
+    )
+    return sorted(ancestors, key=lambda p: p.tree_depth, reverse=True)
+
+
+def escalation_chain(person: User, at: datetime | None = None) -> list[Level]:
+    """The filled levels from the person's supervisor up to the top of the hierarchy.
+
+    Vacant or abolished positions are skipped and recorded on the next filled level, and a
+    holder who is the person themself (acting up) is skipped too: nobody supervises themself.
+    """
+    at = _at(at)
+    position = primary_position(person, at)
+    if position is None:
+        return []
+    ancestors = _ancestors_nearest_first(position)
+    holders = holders_by_position(ancestors, at)
+    levels: list[Level] = []
+    skipped: list[Position] = []
+    for ancestor in ancestors:
+        holder = holders.get(ancestor.pk)
+        if holder is None or not ancestor.is_active or holder.pk == person.pk:
+            skipped.append(ancestor)
+            continue
+        levels.append(Level(ancestor, holder, tuple(skipped)))
+        skipped = []
+    return levels
+
+
+def supervisor_of(person: User, at: datetime | None = None) -> Level | None:
+    """The holder of the position one level up; if vacant, the next filled level (flagged)."""
+    chain = escalation_chain(person, at)
+    return chain[0] if chain else None
+
+
+def top_of_hierarchy(tenant: object, at: datetime | None = None) -> Level | None:
+    root = Position.objects.for_tenant(tenant).filter(parent__isnull=True, is_active=True).first()
+    if root is None:
+        return None
+    holder = holder_of(root, at)
+    return Level(root, holder) if holder else None
+
+
+def department_of(unit: OrgUnit) -> OrgUnit | None:
+    """The nearest unit of kind department at or above `unit`."""
+    if unit.kind == UnitKind.DEPARTMENT:
+        return unit
+    ancestors = OrgUnit.objects.ancestors(unit).with_tree_fields()
+    departments = [u for u in ancestors if u.kind == UnitKind.DEPARTMENT]
+    return max(departments, key=lambda u: u.tree_depth) if departments else None
+
+
+def department_head_of(person: User, at: datetime | None = None) -> Level | None:
+    """The head of the person's department. If the head position is vacant (or the person is
+    the head), the next filled level above the head position answers, flagged."""
+    at = _at(at)
+    position = primary_position(person, at)
+    if position is None:
+        return None
+    department = department_of(position.unit)
+    if department is None:
+        return None
+    head_position = Position.objects.filter(unit=department, is_unit_head=True, is_active=True).first()
+    if head_position is None:
+        return None
+    holder = holder_of(head_position, at)
+    if holder is not None and holder.pk != person.pk:
+        return Level(head_position, holder)
+    above = [level for level in escalation_chain(person, at) if level.position.pk != head_position.pk]
+    ancestors_of_head = {p.pk for p in _ancestors_nearest_first(head_position)}
+    for level in above:
+        if level.position.pk in ancestors_of_head:
+            return Level(level.position, level.holder, (head_position, *level.skipped_vacant))
+    return None

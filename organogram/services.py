@@ -1,0 +1,152 @@
+"""Writes to the organogram. Each function is one transaction and one audit event."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from iwms.audit import record_event
+from iwms.choices import AuditAction
+from iwms.errors import PolicyError
+from iwms.models import Organisation, User
+from organogram.choices import AssignmentKind, UnitKind
+from organogram.models import OrgUnit, Position, PositionAssignment, Shift
+
+
+def create_unit(
+    *, tenant: Organisation, code: str, name: str, kind: UnitKind, parent: OrgUnit | None = None, actor: Any = None
+) -> OrgUnit:
+    with transaction.atomic():
+        unit = OrgUnit(organisation=tenant, code=code, name=name, kind=kind, parent=parent)
+        unit.save()
+        record_event(tenant=tenant, action=AuditAction.CREATE, actor=actor, obj=unit,
+                     changes={"code": code, "name": name, "kind": kind, "parent": parent.pk if parent else None})
+    return unit
+
+
+def create_shift(
+    *, tenant: Organisation, unit: OrgUnit, code: str, name: str, starts_at: time, ends_at: time, actor: Any = None
+) -> Shift:
+    with transaction.atomic():
+        shift = Shift(organisation=tenant, unit=unit, code=code, name=name, starts_at=starts_at, ends_at=ends_at)
+        shift.save()
+        record_event(tenant=tenant, action=AuditAction.CREATE, actor=actor, obj=shift,
+                     changes={"code": code, "unit": unit.pk})
+    return shift
+
+
+def create_position(
+    *,
+    tenant: Organisation,
+    code: str,
+    title: str,
+    unit: OrgUnit,
+    reports_to: Position | None = None,
+    is_unit_head: bool = False,
+    shift: Shift | None = None,
+    actor: Any = None,
+) -> Position:
+    with transaction.atomic():
+        position = Position(
+            organisation=tenant, code=code, title=title, unit=unit, parent=reports_to,
+            is_unit_head=is_unit_head, shift=shift,
+        )
+        position.save()
+        record_event(tenant=tenant, action=AuditAction.CREATE, actor=actor, obj=position,
+                     changes={"code": code, "title": title, "unit": unit.pk,
+                              "reports_to": reports_to.pk if reports_to else None})
+    return position
+
+
+def move_position(*, position: Position, reports_to: Position | None, actor: Any = None) -> Position:
+    """Change the reporting line. Refuses a move under the position's own subtree."""
+    with transaction.atomic():
+        locked = Position.objects.select_for_update().get(pk=position.pk)
+        if reports_to is not None:
+            if reports_to.organisation_id != locked.organisation_id:
+                raise PolicyError("tenant.cross_reference", "A position can only report to a position of the same "
+                                  "organisation.", tenant=locked.organisation, object_type="organogram.position",
+                                  object_id=str(locked.pk), field="parent")
+            chain = Position.objects.ancestors(reports_to, include_self=True).values_list("pk", flat=True)
+            if locked.pk in set(chain):
+                raise PolicyError("organogram.cycle", f"{locked} cannot report to {reports_to}: it is above it.",
+                                  tenant=locked.organisation, object_type="organogram.position",
+                                  object_id=str(locked.pk))
+        before = locked.parent_id
+        locked.parent = reports_to
+        locked.save()
+        record_event(tenant=locked.organisation_id, action=AuditAction.UPDATE, actor=actor, obj=locked,
+                     changes={"reports_to": [before, reports_to.pk if reports_to else None]})
+    return locked
+
+
+def abolish_position(*, position: Position, actor: Any = None, at: datetime | None = None) -> Position:
+    """Mark a role as no longer existing and end its open assignments."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = Position.objects.select_for_update().get(pk=position.pk)
+        for assignment in PositionAssignment.objects.select_for_update().filter(position=locked, ends_at__isnull=True):
+            end_assignment(assignment=assignment, ends_at=at, actor=actor)
+        locked.is_active = False
+        locked.save()
+        record_event(tenant=locked.organisation_id, action=AuditAction.UPDATE, actor=actor, obj=locked,
+                     changes={"is_active": [True, False]})
+    return locked
+
+
+def assign_person(
+    *,
+    position: Position,
+    person: User,
+    kind: AssignmentKind = AssignmentKind.SUBSTANTIVE,
+    starts_at: datetime | None = None,
+    note: str = "",
+    actor: Any = None,
+) -> PositionAssignment:
+    """Put a person into a position from `starts_at`. A position has one open holder per kind:
+    to replace someone, end their assignment first (history is kept, never overwritten)."""
+    starts_at = starts_at or timezone.now()
+    tenant = position.organisation
+    if not position.is_active:
+        raise PolicyError("organogram.position_inactive", f"{position} has been abolished.", tenant=tenant,
+                          object_type="organogram.position", object_id=str(position.pk))
+    try:
+        with transaction.atomic():
+            Position.objects.select_for_update().get(pk=position.pk)
+            occupied = PositionAssignment.objects.filter(position=position, kind=kind, ends_at__isnull=True).first()
+            if occupied is not None:
+                raise PolicyError(
+                    "organogram.position_filled",
+                    f"{position} already has a {kind} holder ({occupied.person}); end that assignment first.",
+                    tenant=tenant, object_type="organogram.position", object_id=str(position.pk),
+                )
+            assignment = PositionAssignment(
+                organisation=tenant, position=position, person=person, kind=kind, starts_at=starts_at, note=note
+            )
+            assignment.save()
+            record_event(tenant=tenant, action=AuditAction.ASSIGN, actor=actor, obj=assignment,
+                         changes={"position": position.pk, "person": person.pk, "kind": kind})
+    except IntegrityError as exc:  # a concurrent assignment won the race for the open slot
+        raise PolicyError("organogram.position_filled", f"{position} was filled at the same time.",
+                          tenant=tenant, object_type="organogram.position", object_id=str(position.pk)) from exc
+    return assignment
+
+
+def end_assignment(
+    *, assignment: PositionAssignment, ends_at: datetime | None = None, actor: Any = None
+) -> PositionAssignment:
+    ends_at = ends_at or timezone.now()
+    with transaction.atomic():
+        locked = PositionAssignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.ends_at is not None:
+            raise PolicyError("organogram.assignment_closed", f"This assignment already ended on {locked.ends_at:%Y-%m-%d}.",
+                              tenant=locked.organisation, object_type="organogram.positionassignment",
+                              object_id=str(locked.pk))
+        locked.ends_at = ends_at
+        locked.save()
+        record_event(tenant=locked.organisation_id, action=AuditAction.UPDATE, actor=actor, obj=locked,
+                     changes={"ends_at": [None, ends_at.isoformat()]})
+    return locked

@@ -1,0 +1,1 @@
+"""The workflow engine: templates, runs, steps, sub-workflows, evidence and automated review."""
