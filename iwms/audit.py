@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -59,7 +59,7 @@ def canonical_payload(
             "message": message,
             "changes": changes,
             "request_id": request_id,
-            "created_at": created_at.astimezone(timezone.UTC).isoformat(timespec="microseconds"),
+            "created_at": created_at.astimezone(UTC).isoformat(timespec="microseconds"),
         },
         sort_keys=True,
         separators=(",", ":"),
