@@ -158,6 +158,10 @@ STORAGES = {
         )
     },
 }
+# Embedded and debug modes serve static files straight from their sources (no collectstatic).
+EMBEDDED = env_bool("IWMS_EMBEDDED", False)
+WHITENOISE_USE_FINDERS = DEBUG or EMBEDDED
+WHITENOISE_AUTOREFRESH = DEBUG or EMBEDDED
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 # --- Security -------------------------------------------------------------------------

@@ -12,21 +12,18 @@ from iwms import db_guards
 def _flush_through_maintenance() -> None:
     """Transactional tests reset the database with TRUNCATE/DELETE, which the append-only
     triggers refuse. Route the reset through the explicit maintenance path (unaudited: the
-    whole database is being emptied)."""
-    patched = []
-    for connection in connections.all():
-        ops = connection.ops
-        original = ops.execute_sql_flush
+    whole database is being emptied). Patched on the operations class, because connection
+    objects are context-local and Playwright's greenlets see their own."""
+    ops_class = type(connections["default"].ops)
+    original = ops_class.execute_sql_flush
 
-        def flush(sql_list: list[str], _original=original, _alias=connection.alias) -> None:
-            with db_guards.maintenance(reason="test database reset", using=_alias, audited=False):
-                _original(sql_list)
+    def flush(self, sql_list: list[str]) -> None:
+        with db_guards.maintenance(reason="test database reset", using=self.connection.alias, audited=False):
+            original(self, sql_list)
 
-        ops.execute_sql_flush = flush
-        patched.append((ops, original))
+    ops_class.execute_sql_flush = flush
     yield
-    for ops, original in patched:
-        ops.execute_sql_flush = original
+    ops_class.execute_sql_flush = original
 
 
 def is_postgres() -> bool:
@@ -45,3 +42,9 @@ def other_tenant(db):
     from tests.factories import OrganisationFactory
 
     return OrganisationFactory(slug="other", name="Other Holdings")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """PBKDF2 at production strength costs ~0.3 s per user; tests need no such strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,116 @@
+"""Volume data for benchmarks: many people in a deep organogram and a long audit chain,
+written with bulk inserts (no per-row audit or history: this is synthetic load, not demo
+content). Later issues add incidents here."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from iwms.audit import GENESIS_HASH, canonical_payload, chain_hash
+from iwms.choices import ActorKind, AuditAction
+from iwms.models import AuditChainHead, AuditEvent, Organisation, User
+from organogram.choices import AssignmentKind, UnitKind
+from organogram.models import OrgUnit, Position, PositionAssignment
+
+BATCH = 5000
+TEAM_SIZE = 12
+
+
+def _batches(total: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, total, BATCH):
+        yield start, min(total, start + BATCH)
+
+
+def volume_tenant(slug: str) -> Organisation:
+    tenant, _ = Organisation.objects.get_or_create(slug=slug, defaults={"name": f"Volume tenant {slug}",
+                                                                        "industry": "Diamond Mining"})
+    return tenant
+
+
+def create_people(*, tenant: Organisation, count: int, password: str) -> int:
+    """`count` people, each in a position: teams of TEAM_SIZE under a supervisor, supervisors
+    under department heads, heads under one top position. Returns rows written."""
+    password_hash = make_password(password)
+    since = timezone.now() - timedelta(days=30)
+    prefix = f"{tenant.slug}-"
+    existing = User.objects.filter(organisation=tenant).count()
+    with transaction.atomic():
+        root_unit, _ = OrgUnit.objects.get_or_create(organisation=tenant, code="volume-root",
+                                                     defaults={"name": "Volume organisation",
+                                                               "kind": UnitKind.ORGANISATION})
+        top, _ = Position.objects.get_or_create(organisation=tenant, code="volume-top",
+                                                defaults={"title": "Chief Executive", "unit": root_unit,
+                                                          "is_unit_head": True})
+    written = 0
+    for start, end in _batches(count):
+        with transaction.atomic():
+            users = [
+                User(organisation=tenant, username=f"{prefix}{existing + i}", first_name="Person",
+                     last_name=str(existing + i), password=password_hash, employee_number=f"V{existing + i:08d}")
+                for i in range(start, end)
+            ]
+            User.objects.bulk_create(users, batch_size=BATCH)
+            # Supervisors are the first person of every team; a department per 50 teams.
+            unit = OrgUnit.objects.create(organisation=tenant, code=f"volume-unit-{existing + start}",
+                                          name=f"Volume unit {existing + start}", kind=UnitKind.DEPARTMENT,
+                                          parent=root_unit)
+            head = Position.objects.create(organisation=tenant, code=f"volume-head-{existing + start}",
+                                           title="Department Head", unit=unit, parent=top, is_unit_head=True)
+            # Two bulk passes: team leads (reporting to the head), then staff reporting to them.
+            teams = [users[i : i + TEAM_SIZE] for i in range(0, len(users), TEAM_SIZE)]
+            leads = Position.objects.bulk_create(
+                [Position(organisation=tenant, code=f"volume-pos-{team[0].username}", title="Supervisor",
+                          unit=unit, parent=head) for team in teams],
+                batch_size=BATCH,
+            )
+            staff = Position.objects.bulk_create(
+                [Position(organisation=tenant, code=f"volume-pos-{user.username}", title="Staff", unit=unit,
+                          parent=lead) for lead, team in zip(leads, teams, strict=True) for user in team[1:]],
+                batch_size=BATCH,
+            )
+            holders = [team[0] for team in teams] + [user for team in teams for user in team[1:]]
+            positions = leads + staff
+            PositionAssignment.objects.bulk_create(
+                [PositionAssignment(organisation=tenant, position=p, person=u, kind=AssignmentKind.SUBSTANTIVE,
+                                    starts_at=since) for p, u in zip(positions, holders, strict=True)],
+                batch_size=BATCH,
+            )
+            written += len(users) * 3 + 2
+    return written
+
+
+def append_events(*, tenant: Organisation, count: int, seed: int = 7) -> int:
+    """Extend the tenant's audit chain by `count` events (valid hashes, so verify_audit passes)."""
+    rng = random.Random(seed)
+    actions = [AuditAction.CREATE, AuditAction.UPDATE, AuditAction.READ, AuditAction.ESCALATE, AuditAction.REVIEW]
+    written = 0
+    for start, end in _batches(count):
+        with transaction.atomic():
+            head = AuditChainHead.objects.select_for_update().filter(organisation=tenant).first()
+            if head is None:
+                head = AuditChainHead.objects.create(organisation=tenant, last_seq=0, last_hash=GENESIS_HASH)
+            seq, prev = head.last_seq, head.last_hash
+            now = timezone.now()
+            events = []
+            for _ in range(start, end):
+                seq += 1
+                fields = {
+                    "actor_kind": ActorKind.SYSTEM, "actor_id": None, "actor_label": "system:seed_volume",
+                    "action": rng.choice(actions), "object_type": "volume.item",
+                    "object_id": str(rng.randint(1, 1_000_000)), "message": "",
+                    "changes": json.loads(json.dumps({"n": seq})), "request_id": "", "created_at": now,
+                }
+                digest = chain_hash(prev, seq, canonical_payload(tenant_id=tenant.pk, seq=seq, **fields))
+                events.append(AuditEvent(organisation=tenant, seq=seq, prev_hash=prev, hash=digest, **fields))
+                prev = digest
+            AuditEvent.objects.bulk_create(events, batch_size=BATCH)
+            AuditChainHead.objects.filter(pk=head.pk).update(last_seq=seq, last_hash=prev)
+            written += len(events)
+    return written
