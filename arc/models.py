@@ -23,8 +23,12 @@ class AccountabilityRule(TenantScopedModel):
     category_code = models.CharField(
         max_length=100, blank=True, help_text="Stable category code; covers its subtree. Blank for any."
     )
-    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="accountability_rules",
-                             help_text="Applies to this unit and every unit below it.")
+    unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="accountability_rules",
+        help_text="Applies to this unit and every unit below it.",
+    )
     accountable_position = models.ForeignKey(Position, on_delete=models.PROTECT, related_name="accountable_for")
     is_active = models.BooleanField(default=True)
     description = models.CharField(max_length=300, blank=True)
@@ -55,12 +59,15 @@ class Delegation(FSMModelMixin, TenantScopedModel):
     subject_id = models.CharField(max_length=64)
     scope = models.CharField(max_length=16, choices=DelegationScope.choices)
     from_person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="delegations_made")
-    to_person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="delegations_received")
+    to_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="delegations_received"
+    )
     reason_code = models.CharField(max_length=16, choices=DelegationReason.choices)
     handoff_note = models.TextField()
     requires_acceptance = models.BooleanField(default=False)
-    status = FSMField(max_length=16, choices=DelegationStatus.choices, default=DelegationStatus.PROPOSED,
-                      protected=True)
+    status = FSMField(
+        max_length=16, choices=DelegationStatus.choices, default=DelegationStatus.PROPOSED, protected=True
+    )
     accepted_at = models.DateTimeField(null=True, blank=True)
     decided_note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -77,20 +84,31 @@ class Delegation(FSMModelMixin, TenantScopedModel):
     def __str__(self) -> str:
         return f"{self.from_person} → {self.to_person} ({self.get_scope_display()})"
 
-    @transition(field=status, source=DelegationStatus.PROPOSED, target=DelegationStatus.ACCEPTED,
-                permission=lambda delegation, user: user.pk == delegation.to_person_id)
+    @transition(
+        field=status,
+        source=DelegationStatus.PROPOSED,
+        target=DelegationStatus.ACCEPTED,
+        permission=lambda delegation, user: user.pk == delegation.to_person_id,
+    )
     def accept(self, *, at: object, note: str = "") -> None:
         self.accepted_at = at
         self.decided_note = note
 
-    @transition(field=status, source=DelegationStatus.PROPOSED, target=DelegationStatus.DECLINED,
-                permission=lambda delegation, user: user.pk == delegation.to_person_id)
+    @transition(
+        field=status,
+        source=DelegationStatus.PROPOSED,
+        target=DelegationStatus.DECLINED,
+        permission=lambda delegation, user: user.pk == delegation.to_person_id,
+    )
     def decline(self, *, note: str) -> None:
         self.decided_note = note
 
-    @transition(field=status, source=[DelegationStatus.PROPOSED, DelegationStatus.ACCEPTED],
-                target=DelegationStatus.REVOKED,
-                permission=lambda delegation, user: user.pk == delegation.from_person_id)
+    @transition(
+        field=status,
+        source=[DelegationStatus.PROPOSED, DelegationStatus.ACCEPTED],
+        target=DelegationStatus.REVOKED,
+        permission=lambda delegation, user: user.pk == delegation.from_person_id,
+    )
     def revoke(self, *, note: str) -> None:
         self.decided_note = note
 
@@ -100,8 +118,9 @@ class RoleGrant(TenantScopedModel):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="role_grants")
     role = models.CharField(max_length=24, choices=Role.choices)
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     reason = models.CharField(max_length=300, blank=True)
     starts_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -113,10 +132,13 @@ class RoleGrant(TenantScopedModel):
     class Meta:
         ordering = ["user__username", "role"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "role"], condition=Q(revoked_at__isnull=True),
-                                    name="rolegrant_one_live_grant_per_role"),
-            models.CheckConstraint(condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("starts_at")),
-                                   name="rolegrant_expires_after_start"),
+            models.UniqueConstraint(
+                fields=["user", "role"], condition=Q(revoked_at__isnull=True), name="rolegrant_one_live_grant_per_role"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("starts_at")),
+                name="rolegrant_expires_after_start",
+            ),
         ]
 
     def __str__(self) -> str:

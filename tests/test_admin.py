@@ -18,7 +18,8 @@ OWN_APPS = {"iwms", "organogram", "arc", "workflows", "incidents"}
 
 def own_models():
     return [
-        model for model in apps.get_models()
+        model
+        for model in apps.get_models()
         if model._meta.app_label in OWN_APPS and not model.__name__.startswith("Historical")
     ]
 

@@ -29,8 +29,9 @@ def _batches(total: int) -> Iterator[tuple[int, int]]:
 
 
 def volume_tenant(slug: str) -> Organisation:
-    tenant, _ = Organisation.objects.get_or_create(slug=slug, defaults={"name": f"Volume tenant {slug}",
-                                                                        "industry": "Diamond Mining"})
+    tenant, _ = Organisation.objects.get_or_create(
+        slug=slug, defaults={"name": f"Volume tenant {slug}", "industry": "Diamond Mining"}
+    )
     return tenant
 
 
@@ -42,44 +43,81 @@ def create_people(*, tenant: Organisation, count: int, password: str) -> int:
     prefix = f"{tenant.slug}-"
     existing = User.objects.filter(organisation=tenant).count()
     with transaction.atomic():
-        root_unit, _ = OrgUnit.objects.get_or_create(organisation=tenant, code="volume-root",
-                                                     defaults={"name": "Volume organisation",
-                                                               "kind": UnitKind.ORGANISATION})
-        top, _ = Position.objects.get_or_create(organisation=tenant, code="volume-top",
-                                                defaults={"title": "Chief Executive", "unit": root_unit,
-                                                          "is_unit_head": True})
+        root_unit, _ = OrgUnit.objects.get_or_create(
+            organisation=tenant,
+            code="volume-root",
+            defaults={"name": "Volume organisation", "kind": UnitKind.ORGANISATION},
+        )
+        top, _ = Position.objects.get_or_create(
+            organisation=tenant,
+            code="volume-top",
+            defaults={"title": "Chief Executive", "unit": root_unit, "is_unit_head": True},
+        )
     written = 0
     for start, end in _batches(count):
         with transaction.atomic():
             users = [
-                User(organisation=tenant, username=f"{prefix}{existing + i}", first_name="Person",
-                     last_name=str(existing + i), password=password_hash, employee_number=f"V{existing + i:08d}")
+                User(
+                    organisation=tenant,
+                    username=f"{prefix}{existing + i}",
+                    first_name="Person",
+                    last_name=str(existing + i),
+                    password=password_hash,
+                    employee_number=f"V{existing + i:08d}",
+                )
                 for i in range(start, end)
             ]
             User.objects.bulk_create(users, batch_size=BATCH)
             # Supervisors are the first person of every team; a department per 50 teams.
-            unit = OrgUnit.objects.create(organisation=tenant, code=f"volume-unit-{existing + start}",
-                                          name=f"Volume unit {existing + start}", kind=UnitKind.DEPARTMENT,
-                                          parent=root_unit)
-            head = Position.objects.create(organisation=tenant, code=f"volume-head-{existing + start}",
-                                           title="Department Head", unit=unit, parent=top, is_unit_head=True)
+            unit = OrgUnit.objects.create(
+                organisation=tenant,
+                code=f"volume-unit-{existing + start}",
+                name=f"Volume unit {existing + start}",
+                kind=UnitKind.DEPARTMENT,
+                parent=root_unit,
+            )
+            head = Position.objects.create(
+                organisation=tenant,
+                code=f"volume-head-{existing + start}",
+                title="Department Head",
+                unit=unit,
+                parent=top,
+                is_unit_head=True,
+            )
             # Two bulk passes: team leads (reporting to the head), then staff reporting to them.
             teams = [users[i : i + TEAM_SIZE] for i in range(0, len(users), TEAM_SIZE)]
             leads = Position.objects.bulk_create(
-                [Position(organisation=tenant, code=f"volume-pos-{team[0].username}", title="Supervisor",
-                          unit=unit, parent=head) for team in teams],
+                [
+                    Position(
+                        organisation=tenant,
+                        code=f"volume-pos-{team[0].username}",
+                        title="Supervisor",
+                        unit=unit,
+                        parent=head,
+                    )
+                    for team in teams
+                ],
                 batch_size=BATCH,
             )
             staff = Position.objects.bulk_create(
-                [Position(organisation=tenant, code=f"volume-pos-{user.username}", title="Staff", unit=unit,
-                          parent=lead) for lead, team in zip(leads, teams, strict=True) for user in team[1:]],
+                [
+                    Position(
+                        organisation=tenant, code=f"volume-pos-{user.username}", title="Staff", unit=unit, parent=lead
+                    )
+                    for lead, team in zip(leads, teams, strict=True)
+                    for user in team[1:]
+                ],
                 batch_size=BATCH,
             )
             holders = [team[0] for team in teams] + [user for team in teams for user in team[1:]]
             positions = leads + staff
             PositionAssignment.objects.bulk_create(
-                [PositionAssignment(organisation=tenant, position=p, person=u, kind=AssignmentKind.SUBSTANTIVE,
-                                    starts_at=since) for p, u in zip(positions, holders, strict=True)],
+                [
+                    PositionAssignment(
+                        organisation=tenant, position=p, person=u, kind=AssignmentKind.SUBSTANTIVE, starts_at=since
+                    )
+                    for p, u in zip(positions, holders, strict=True)
+                ],
                 batch_size=BATCH,
             )
             written += len(users) * 3 + 2
@@ -102,10 +140,16 @@ def append_events(*, tenant: Organisation, count: int, seed: int = 7) -> int:
             for _ in range(start, end):
                 seq += 1
                 fields = {
-                    "actor_kind": ActorKind.SYSTEM, "actor_id": None, "actor_label": "system:seed_volume",
-                    "action": rng.choice(actions), "object_type": "volume.item",
-                    "object_id": str(rng.randint(1, 1_000_000)), "message": "",
-                    "changes": json.loads(json.dumps({"n": seq})), "request_id": "", "created_at": now,
+                    "actor_kind": ActorKind.SYSTEM,
+                    "actor_id": None,
+                    "actor_label": "system:seed_volume",
+                    "action": rng.choice(actions),
+                    "object_type": "volume.item",
+                    "object_id": str(rng.randint(1, 1_000_000)),
+                    "message": "",
+                    "changes": json.loads(json.dumps({"n": seq})),
+                    "request_id": "",
+                    "created_at": now,
                 }
                 digest = chain_hash(prev, seq, canonical_payload(tenant_id=tenant.pk, seq=seq, **fields))
                 events.append(AuditEvent(organisation=tenant, seq=seq, prev_hash=prev, hash=digest, **fields))

@@ -57,9 +57,7 @@ class AuditChainHead(models.Model):
     """The tip of a tenant's chain. Locking this row serialises appends for one tenant only,
     so two transactions can never fork the chain and tenants never wait on each other."""
 
-    organisation = models.OneToOneField(
-        Organisation, on_delete=models.PROTECT, primary_key=True, related_name="+"
-    )
+    organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, primary_key=True, related_name="+")
     last_seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
     updated_at = models.DateTimeField(auto_now=True)

@@ -37,8 +37,19 @@ def test_seed_demo_creates_the_mine_with_about_forty_people_and_a_second_tenant(
 
 def test_seed_demo_prints_every_login_with_the_password(seeded, settings):
     assert settings.IWMS_DEMO_PASSWORD in seeded
-    for username in ("reporter", "responsible", "supervisor", "depthead", "top", "custodian", "admin",
-                     "auditor", "regulator", "provider", "platform"):
+    for username in (
+        "reporter",
+        "responsible",
+        "supervisor",
+        "depthead",
+        "top",
+        "custodian",
+        "admin",
+        "auditor",
+        "regulator",
+        "provider",
+        "platform",
+    ):
         assert f"  {username} " in seeded
 
 

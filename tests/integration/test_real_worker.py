@@ -36,8 +36,17 @@ def worker_environment() -> dict[str, str]:
 
 def test_worker_consumes_a_task_from_the_broker_and_writes_to_the_database():
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "iwms", "worker", "--pool=solo", "--loglevel=WARNING",
-         f"--hostname=test-{os.getpid()}@%h"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "iwms",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            f"--hostname=test-{os.getpid()}@%h",
+        ],
         cwd=Path(settings.BASE_DIR),
         env=worker_environment(),
     )

@@ -41,10 +41,15 @@ class Command(BaseCommand):
         celery = [sys.executable, "-m", "celery", "-A", "iwms"]
         commands = {
             "web": [*manage, "runserver", f"{host}:{port}", "--noreload"],
-            "worker": [*celery, "worker", "--pool=threads", "--concurrency=2", "--loglevel=INFO",
-                       "--hostname=embedded@%h"],
-            "beat": [*celery, "beat", "--loglevel=INFO",
-                     "--scheduler=django_celery_beat.schedulers:DatabaseScheduler"],
+            "worker": [
+                *celery,
+                "worker",
+                "--pool=threads",
+                "--concurrency=2",
+                "--loglevel=INFO",
+                "--hostname=embedded@%h",
+            ],
+            "beat": [*celery, "beat", "--loglevel=INFO", "--scheduler=django_celery_beat.schedulers:DatabaseScheduler"],
         }
         children = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}
         self._announce(host, port)

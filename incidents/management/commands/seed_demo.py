@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from iwms.models import Organisation, User
 from incidents.demo.builder import (
     DEMO_SLUG,
     SECOND_SLUG,
@@ -14,6 +13,7 @@ from incidents.demo.builder import (
     build_second_tenant,
 )
 from incidents.demo.organogram_spec import DEMO_LOGINS
+from iwms.models import Organisation, User
 
 
 class Command(BaseCommand):
