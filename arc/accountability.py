@@ -30,21 +30,23 @@ def resolve_accountable_position(*, unit: OrgUnit, kind: str = "", category_code
     """The most specific active rule wins: nearest unit first, then the longest category code,
     then a rule naming the kind over one for any kind."""
     units = {u.pk: u.tree_depth for u in OrgUnit.objects.ancestors(unit, include_self=True).with_tree_fields()}
-    candidates = (
-        AccountabilityRule.objects.filter(organisation_id=unit.organisation_id, unit_id__in=units, is_active=True)
-        .select_related("accountable_position__unit", "unit")
-    )
+    candidates = AccountabilityRule.objects.filter(
+        organisation_id=unit.organisation_id, unit_id__in=units, is_active=True
+    ).select_related("accountable_position__unit", "unit")
     matching = [
         rule
         for rule in candidates
-        if rule.kind in ("", kind) and category_covers(rule.category_code, category_code)
+        if rule.kind in ("", kind)
+        and category_covers(rule.category_code, category_code)
         and rule.accountable_position.is_active
     ]
     if not matching:
         raise PolicyError(
             "arc.no_accountability_rule",
             f"No accountability rule covers {kind or 'this item'} / {category_code or 'any category'} in {unit}.",
-            tenant=unit.organisation, object_type="organogram.orgunit", object_id=str(unit.pk),
+            tenant=unit.organisation,
+            object_type="organogram.orgunit",
+            object_id=str(unit.pk),
         )
     best = max(matching, key=lambda r: (units[r.unit_id], len(r.category_code), bool(r.kind)))
     return Accountability(best.accountable_position, best)

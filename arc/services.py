@@ -36,42 +36,77 @@ def delegate_responsibility(
     """Hand responsibility for a subject (an incident, a step) to someone else. Without
     required acceptance the delegation takes effect at once; accountability never moves."""
     if from_person.pk == to_person.pk:
-        raise PolicyError("arc.self_delegation", "You cannot delegate to yourself.", tenant=tenant,
-                          object_type=subject_type, object_id=subject_id)
+        raise PolicyError(
+            "arc.self_delegation",
+            "You cannot delegate to yourself.",
+            tenant=tenant,
+            object_type=subject_type,
+            object_id=subject_id,
+        )
     if len(handoff_note.strip()) < MIN_HANDOFF_NOTE:
-        raise PolicyError("validation.invalid",
-                          f"The hand-off note must say what the next person needs to know "
-                          f"(at least {MIN_HANDOFF_NOTE} characters).",
-                          tenant=tenant, field="handoff_note", object_type=subject_type, object_id=subject_id)
+        raise PolicyError(
+            "validation.invalid",
+            f"The hand-off note must say what the next person needs to know (at least {MIN_HANDOFF_NOTE} characters).",
+            tenant=tenant,
+            field="handoff_note",
+            object_type=subject_type,
+            object_id=subject_id,
+        )
     with transaction.atomic():
         delegation = Delegation(
-            organisation=tenant, subject_type=subject_type, subject_id=subject_id, scope=scope,
-            from_person=from_person, to_person=to_person, reason_code=reason_code,
-            handoff_note=handoff_note.strip(), requires_acceptance=requires_acceptance,
+            organisation=tenant,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            scope=scope,
+            from_person=from_person,
+            to_person=to_person,
+            reason_code=reason_code,
+            handoff_note=handoff_note.strip(),
+            requires_acceptance=requires_acceptance,
         )
         if not requires_acceptance:
             delegation.status = DelegationStatus.ACCEPTED
             delegation.accepted_at = timezone.now()
         delegation.save()
-        record_event(tenant=tenant, action=AuditAction.DELEGATE, actor=actor or from_person, obj=delegation,
-                     changes={"subject": f"{subject_type}:{subject_id}", "scope": scope, "from": from_person.pk,
-                              "to": to_person.pk, "reason": reason_code, "status": delegation.status})
+        record_event(
+            tenant=tenant,
+            action=AuditAction.DELEGATE,
+            actor=actor or from_person,
+            obj=delegation,
+            changes={
+                "subject": f"{subject_type}:{subject_id}",
+                "scope": scope,
+                "from": from_person.pk,
+                "to": to_person.pk,
+                "reason": reason_code,
+                "status": delegation.status,
+            },
+        )
     return delegation
 
 
 def accept_delegation(*, delegation: Delegation, actor: User, note: str = "") -> Delegation:
-    return run_transition(delegation, "accept", actor=actor, action=AuditAction.DELEGATE,
-                          message="Delegation accepted.", at=timezone.now(), note=note)
+    return run_transition(
+        delegation,
+        "accept",
+        actor=actor,
+        action=AuditAction.DELEGATE,
+        message="Delegation accepted.",
+        at=timezone.now(),
+        note=note,
+    )
 
 
 def decline_delegation(*, delegation: Delegation, actor: User, note: str) -> Delegation:
-    return run_transition(delegation, "decline", actor=actor, action=AuditAction.DELEGATE,
-                          message="Delegation declined.", note=note)
+    return run_transition(
+        delegation, "decline", actor=actor, action=AuditAction.DELEGATE, message="Delegation declined.", note=note
+    )
 
 
 def revoke_delegation(*, delegation: Delegation, actor: User, note: str) -> Delegation:
-    return run_transition(delegation, "revoke", actor=actor, action=AuditAction.DELEGATE,
-                          message="Delegation revoked.", note=note)
+    return run_transition(
+        delegation, "revoke", actor=actor, action=AuditAction.DELEGATE, message="Delegation revoked.", note=note
+    )
 
 
 def grant_role(
@@ -86,12 +121,23 @@ def grant_role(
     actor: Any = None,
 ) -> RoleGrant:
     with transaction.atomic():
-        grant = RoleGrant(organisation=tenant, user=user, role=role, granted_by=granted_by, reason=reason,
-                          starts_at=starts_at or timezone.now(), expires_at=expires_at)
+        grant = RoleGrant(
+            organisation=tenant,
+            user=user,
+            role=role,
+            granted_by=granted_by,
+            reason=reason,
+            starts_at=starts_at or timezone.now(),
+            expires_at=expires_at,
+        )
         grant.save()
-        record_event(tenant=tenant, action=AuditAction.ASSIGN, actor=actor or granted_by, obj=grant,
-                     changes={"user": user.pk, "role": role,
-                              "expires_at": expires_at.isoformat() if expires_at else None})
+        record_event(
+            tenant=tenant,
+            action=AuditAction.ASSIGN,
+            actor=actor or granted_by,
+            obj=grant,
+            changes={"user": user.pk, "role": role, "expires_at": expires_at.isoformat() if expires_at else None},
+        )
     return grant
 
 
@@ -101,8 +147,13 @@ def revoke_role(*, grant: RoleGrant, actor: Any = None) -> RoleGrant:
         if locked.revoked_at is None:
             locked.revoked_at = timezone.now()
             locked.save()
-            record_event(tenant=locked.organisation_id, action=AuditAction.UPDATE, actor=actor, obj=locked,
-                         changes={"revoked_at": [None, locked.revoked_at.isoformat()]})
+            record_event(
+                tenant=locked.organisation_id,
+                action=AuditAction.UPDATE,
+                actor=actor,
+                obj=locked,
+                changes={"revoked_at": [None, locked.revoked_at.isoformat()]},
+            )
     return locked
 
 
@@ -117,10 +168,25 @@ def create_accountability_rule(
     actor: Any = None,
 ) -> AccountabilityRule:
     with transaction.atomic():
-        rule = AccountabilityRule(organisation=tenant, unit=unit, accountable_position=accountable_position,
-                                  kind=kind, category_code=category_code, description=description)
+        rule = AccountabilityRule(
+            organisation=tenant,
+            unit=unit,
+            accountable_position=accountable_position,
+            kind=kind,
+            category_code=category_code,
+            description=description,
+        )
         rule.save()
-        record_event(tenant=tenant, action=AuditAction.CREATE, actor=actor, obj=rule,
-                     changes={"unit": unit.pk, "position": accountable_position.pk, "kind": kind,
-                              "category_code": category_code})
+        record_event(
+            tenant=tenant,
+            action=AuditAction.CREATE,
+            actor=actor,
+            obj=rule,
+            changes={
+                "unit": unit.pk,
+                "position": accountable_position.pk,
+                "kind": kind,
+                "category_code": category_code,
+            },
+        )
     return rule

@@ -104,9 +104,7 @@ def _resolve_actor(actor: Any) -> tuple[str, int | None, str]:
 def _lock_head(tenant_id: int) -> AuditChainHead:
     head = AuditChainHead.objects.select_for_update().filter(organisation_id=tenant_id).first()
     if head is None:
-        AuditChainHead.objects.bulk_create(
-            [AuditChainHead(organisation_id=tenant_id)], ignore_conflicts=True
-        )
+        AuditChainHead.objects.bulk_create([AuditChainHead(organisation_id=tenant_id)], ignore_conflicts=True)
         head = AuditChainHead.objects.select_for_update().get(organisation_id=tenant_id)
     return head
 

@@ -45,7 +45,7 @@ class TenantReference:
 
     @property
     def trigger_name(self) -> str:
-        digest = hashlib.sha1(f"{self.table}.{self.column}".encode()).hexdigest()[:10]
+        digest = hashlib.sha256(f"{self.table}.{self.column}".encode()).hexdigest()[:10]
         return f"iwms_tenant_ref_{digest}"
 
 
@@ -55,9 +55,7 @@ def tenant_references() -> list[TenantReference]:
         if not is_tenant_owned(model) or model._meta.proxy or not model._meta.managed:
             continue
         for field in tenant_foreign_keys(model):
-            refs.append(
-                TenantReference(model._meta.db_table, field.column, field.related_model._meta.db_table)
-            )
+            refs.append(TenantReference(model._meta.db_table, field.column, field.related_model._meta.db_table))
     return sorted(refs, key=lambda r: (r.table, r.column))
 
 
@@ -108,7 +106,7 @@ def _pg_statements(tables: list[str], refs: list[TenantReference]) -> Iterator[s
         )
     for ref in refs:
         yield (
-            f'CREATE OR REPLACE TRIGGER {ref.trigger_name} BEFORE INSERT OR UPDATE OF '
+            f"CREATE OR REPLACE TRIGGER {ref.trigger_name} BEFORE INSERT OR UPDATE OF "
             f'"{ref.column}", "organisation_id" ON "{ref.table}" FOR EACH ROW EXECUTE FUNCTION '
             f"iwms_check_tenant_reference('{ref.column}', '{ref.referenced_table}')"
         )
@@ -144,7 +142,7 @@ def _sqlite_statements(tables: list[str], refs: list[TenantReference]) -> Iterat
         for op, suffix in (("INSERT", "ins"), (f'UPDATE OF "{ref.column}", organisation_id', "upd")):
             yield (
                 f'CREATE TRIGGER IF NOT EXISTS "{ref.trigger_name}_{suffix}" BEFORE {op} ON '
-                f'"{ref.table}" WHEN {condition} BEGIN SELECT RAISE(ABORT, \'{message}\'); END'
+                f"\"{ref.table}\" WHEN {condition} BEGIN SELECT RAISE(ABORT, '{message}'); END"
             )
 
 
@@ -171,8 +169,9 @@ def install_after_migrate(sender: object, using: str = DEFAULT_DB_ALIAS, **kwarg
 
 
 @contextmanager
-def maintenance(*, reason: str, tenant: object = None, actor: object = None, using: str = DEFAULT_DB_ALIAS,
-                audited: bool = True) -> Iterator[None]:
+def maintenance(
+    *, reason: str, tenant: object = None, actor: object = None, using: str = DEFAULT_DB_ALIAS, audited: bool = True
+) -> Iterator[None]:
     """Lift the append-only rule for the enclosed block, inside one transaction.
 
     For data-protection erasure orders and test-database resets only. Audited by default: the

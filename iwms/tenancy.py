@@ -48,9 +48,7 @@ def check_tenant_references(instance: models.Model) -> None:
             referenced_tenant = cached.organisation_id
         else:
             referenced_tenant = (
-                field.related_model._base_manager.filter(pk=value)
-                .values_list("organisation_id", flat=True)
-                .first()
+                field.related_model._base_manager.filter(pk=value).values_list("organisation_id", flat=True).first()
             )
         if referenced_tenant is not None and referenced_tenant != own_tenant:
             raise PolicyError(

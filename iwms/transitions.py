@@ -47,11 +47,7 @@ def unmet_conditions(instance: models.Model, transition_name: str) -> list[str]:
     spec = meta.get_transition(meta.field.get_state(instance))
     if spec is None:
         return [f"Not possible while the state is {meta.field.get_state(instance)}."]
-    return [
-        getattr(cond, "reason", cond.__name__.replace("_", " "))
-        for cond in spec.conditions
-        if not cond(instance)
-    ]
+    return [getattr(cond, "reason", cond.__name__.replace("_", " ")) for cond in spec.conditions if not cond(instance)]
 
 
 def run_transition(

@@ -79,9 +79,7 @@ class Level:
 def _ancestors_nearest_first(position: Position) -> list[Position]:
     if position.parent_id is None:
         return []
-    ancestors = list(
-        Position.objects.ancestors(position).select_related("unit").with_tree_fields()
-    )
+    ancestors = list(Position.objects.ancestors(position).select_related("unit").with_tree_fields())
     return sorted(ancestors, key=lambda p: p.tree_depth, reverse=True)
 
 

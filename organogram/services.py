@@ -22,8 +22,13 @@ def create_unit(
     with transaction.atomic():
         unit = OrgUnit(organisation=tenant, code=code, name=name, kind=kind, parent=parent)
         unit.save()
-        record_event(tenant=tenant, action=AuditAction.CREATE, actor=actor, obj=unit,
-                     changes={"code": code, "name": name, "kind": kind, "parent": parent.pk if parent else None})
+        record_event(
+            tenant=tenant,
+            action=AuditAction.CREATE,
+            actor=actor,
+            obj=unit,
+            changes={"code": code, "name": name, "kind": kind, "parent": parent.pk if parent else None},
+        )
     return unit
 
 
@@ -33,8 +38,9 @@ def create_shift(
     with transaction.atomic():
         shift = Shift(organisation=tenant, unit=unit, code=code, name=name, starts_at=starts_at, ends_at=ends_at)
         shift.save()
-        record_event(tenant=tenant, action=AuditAction.CREATE, actor=actor, obj=shift,
-                     changes={"code": code, "unit": unit.pk})
+        record_event(
+            tenant=tenant, action=AuditAction.CREATE, actor=actor, obj=shift, changes={"code": code, "unit": unit.pk}
+        )
     return shift
 
 
@@ -51,13 +57,27 @@ def create_position(
 ) -> Position:
     with transaction.atomic():
         position = Position(
-            organisation=tenant, code=code, title=title, unit=unit, parent=reports_to,
-            is_unit_head=is_unit_head, shift=shift,
+            organisation=tenant,
+            code=code,
+            title=title,
+            unit=unit,
+            parent=reports_to,
+            is_unit_head=is_unit_head,
+            shift=shift,
         )
         position.save()
-        record_event(tenant=tenant, action=AuditAction.CREATE, actor=actor, obj=position,
-                     changes={"code": code, "title": title, "unit": unit.pk,
-                              "reports_to": reports_to.pk if reports_to else None})
+        record_event(
+            tenant=tenant,
+            action=AuditAction.CREATE,
+            actor=actor,
+            obj=position,
+            changes={
+                "code": code,
+                "title": title,
+                "unit": unit.pk,
+                "reports_to": reports_to.pk if reports_to else None,
+            },
+        )
     return position
 
 
@@ -67,19 +87,33 @@ def move_position(*, position: Position, reports_to: Position | None, actor: Any
         locked = Position.objects.select_for_update().get(pk=position.pk)
         if reports_to is not None:
             if reports_to.organisation_id != locked.organisation_id:
-                raise PolicyError("tenant.cross_reference", "A position can only report to a position of the same "
-                                  "organisation.", tenant=locked.organisation, object_type="organogram.position",
-                                  object_id=str(locked.pk), field="parent")
+                raise PolicyError(
+                    "tenant.cross_reference",
+                    "A position can only report to a position of the same organisation.",
+                    tenant=locked.organisation,
+                    object_type="organogram.position",
+                    object_id=str(locked.pk),
+                    field="parent",
+                )
             chain = Position.objects.ancestors(reports_to, include_self=True).values_list("pk", flat=True)
             if locked.pk in set(chain):
-                raise PolicyError("organogram.cycle", f"{locked} cannot report to {reports_to}: it is above it.",
-                                  tenant=locked.organisation, object_type="organogram.position",
-                                  object_id=str(locked.pk))
+                raise PolicyError(
+                    "organogram.cycle",
+                    f"{locked} cannot report to {reports_to}: it is above it.",
+                    tenant=locked.organisation,
+                    object_type="organogram.position",
+                    object_id=str(locked.pk),
+                )
         before = locked.parent_id
         locked.parent = reports_to
         locked.save()
-        record_event(tenant=locked.organisation_id, action=AuditAction.UPDATE, actor=actor, obj=locked,
-                     changes={"reports_to": [before, reports_to.pk if reports_to else None]})
+        record_event(
+            tenant=locked.organisation_id,
+            action=AuditAction.UPDATE,
+            actor=actor,
+            obj=locked,
+            changes={"reports_to": [before, reports_to.pk if reports_to else None]},
+        )
     return locked
 
 
@@ -92,8 +126,13 @@ def abolish_position(*, position: Position, actor: Any = None, at: datetime | No
             end_assignment(assignment=assignment, ends_at=at, actor=actor)
         locked.is_active = False
         locked.save()
-        record_event(tenant=locked.organisation_id, action=AuditAction.UPDATE, actor=actor, obj=locked,
-                     changes={"is_active": [True, False]})
+        record_event(
+            tenant=locked.organisation_id,
+            action=AuditAction.UPDATE,
+            actor=actor,
+            obj=locked,
+            changes={"is_active": [True, False]},
+        )
     return locked
 
 
@@ -111,8 +150,13 @@ def assign_person(
     starts_at = starts_at or timezone.now()
     tenant = position.organisation
     if not position.is_active:
-        raise PolicyError("organogram.position_inactive", f"{position} has been abolished.", tenant=tenant,
-                          object_type="organogram.position", object_id=str(position.pk))
+        raise PolicyError(
+            "organogram.position_inactive",
+            f"{position} has been abolished.",
+            tenant=tenant,
+            object_type="organogram.position",
+            object_id=str(position.pk),
+        )
     try:
         with transaction.atomic():
             Position.objects.select_for_update().get(pk=position.pk)
@@ -121,17 +165,29 @@ def assign_person(
                 raise PolicyError(
                     "organogram.position_filled",
                     f"{position} already has a {kind} holder ({occupied.person}); end that assignment first.",
-                    tenant=tenant, object_type="organogram.position", object_id=str(position.pk),
+                    tenant=tenant,
+                    object_type="organogram.position",
+                    object_id=str(position.pk),
                 )
             assignment = PositionAssignment(
                 organisation=tenant, position=position, person=person, kind=kind, starts_at=starts_at, note=note
             )
             assignment.save()
-            record_event(tenant=tenant, action=AuditAction.ASSIGN, actor=actor, obj=assignment,
-                         changes={"position": position.pk, "person": person.pk, "kind": kind})
+            record_event(
+                tenant=tenant,
+                action=AuditAction.ASSIGN,
+                actor=actor,
+                obj=assignment,
+                changes={"position": position.pk, "person": person.pk, "kind": kind},
+            )
     except IntegrityError as exc:  # a concurrent assignment won the race for the open slot
-        raise PolicyError("organogram.position_filled", f"{position} was filled at the same time.",
-                          tenant=tenant, object_type="organogram.position", object_id=str(position.pk)) from exc
+        raise PolicyError(
+            "organogram.position_filled",
+            f"{position} was filled at the same time.",
+            tenant=tenant,
+            object_type="organogram.position",
+            object_id=str(position.pk),
+        ) from exc
     return assignment
 
 
@@ -142,11 +198,20 @@ def end_assignment(
     with transaction.atomic():
         locked = PositionAssignment.objects.select_for_update().get(pk=assignment.pk)
         if locked.ends_at is not None:
-            raise PolicyError("organogram.assignment_closed", f"This assignment already ended on {locked.ends_at:%Y-%m-%d}.",
-                              tenant=locked.organisation, object_type="organogram.positionassignment",
-                              object_id=str(locked.pk))
+            raise PolicyError(
+                "organogram.assignment_closed",
+                f"This assignment already ended on {locked.ends_at:%Y-%m-%d}.",
+                tenant=locked.organisation,
+                object_type="organogram.positionassignment",
+                object_id=str(locked.pk),
+            )
         locked.ends_at = ends_at
         locked.save()
-        record_event(tenant=locked.organisation_id, action=AuditAction.UPDATE, actor=actor, obj=locked,
-                     changes={"ends_at": [None, ends_at.isoformat()]})
+        record_event(
+            tenant=locked.organisation_id,
+            action=AuditAction.UPDATE,
+            actor=actor,
+            obj=locked,
+            changes={"ends_at": [None, ends_at.isoformat()]},
+        )
     return locked
