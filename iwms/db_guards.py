@@ -3,6 +3,7 @@
 1. Append-only tables — the audit ledger and every simple-history table — refuse UPDATE,
    DELETE and TRUNCATE (SQLite has no TRUNCATE; its `DELETE FROM t` is covered).
 2. A tenant-owned row may not reference a row of another tenant.
+3. Columns a model names in `immutable_fields` (an incident's anchors) never change.
 
 Both are triggers, installed idempotently after every `migrate` (so each new governed
 model and its history table is covered without a hand-written migration). The only way
@@ -59,6 +60,26 @@ def tenant_references() -> list[TenantReference]:
     return sorted(refs, key=lambda r: (r.table, r.column))
 
 
+@dataclass(frozen=True)
+class ImmutableColumn:
+    table: str
+    column: str
+
+    @property
+    def trigger_name(self) -> str:
+        digest = hashlib.sha256(f"immutable:{self.table}.{self.column}".encode()).hexdigest()[:10]
+        return f"iwms_immutable_{digest}"
+
+
+def immutable_columns() -> list[ImmutableColumn]:
+    """Columns named by a model's `immutable_fields` (e.g. an incident's anchors)."""
+    columns = []
+    for model in apps.get_models():
+        for name in getattr(model, "immutable_fields", ()):
+            columns.append(ImmutableColumn(model._meta.db_table, model._meta.get_field(name).column))
+    return sorted(columns, key=lambda c: (c.table, c.column))
+
+
 # --- PostgreSQL ---------------------------------------------------------------------------
 
 _PG_FUNCTIONS = """
@@ -72,6 +93,13 @@ BEGIN
   END IF;
   RAISE EXCEPTION 'iwms.append_only: % on % is refused; the table is append-only', TG_OP, TG_TABLE_NAME
     USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+CREATE OR REPLACE FUNCTION iwms_refuse_immutable_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'anchor.immutable: %.% cannot change after creation', TG_TABLE_NAME, TG_ARGV[0]
+    USING ERRCODE = 'integrity_constraint_violation';
 END $$;
 
 CREATE OR REPLACE FUNCTION iwms_check_tenant_reference() RETURNS trigger
@@ -93,8 +121,14 @@ END $$;
 """
 
 
-def _pg_statements(tables: list[str], refs: list[TenantReference]) -> Iterator[str]:
+def _pg_statements(tables: list[str], refs: list[TenantReference], immutables: list[ImmutableColumn]) -> Iterator[str]:
     yield _PG_FUNCTIONS
+    for col in immutables:
+        yield (
+            f'CREATE OR REPLACE TRIGGER {col.trigger_name} BEFORE UPDATE OF "{col.column}" ON "{col.table}" '
+            f'FOR EACH ROW WHEN (OLD."{col.column}" IS DISTINCT FROM NEW."{col.column}") '
+            f"EXECUTE FUNCTION iwms_refuse_immutable_change('{col.column}')"
+        )
     for table in tables:
         yield (
             f'CREATE OR REPLACE TRIGGER iwms_append_only_row BEFORE UPDATE OR DELETE ON "{table}" '
@@ -129,7 +163,15 @@ def _sqlite_drop_append_only(table: str) -> Iterator[str]:
         yield f'DROP TRIGGER IF EXISTS "iwms_append_only_{op}_{table}"'
 
 
-def _sqlite_statements(tables: list[str], refs: list[TenantReference]) -> Iterator[str]:
+def _sqlite_statements(
+    tables: list[str], refs: list[TenantReference], immutables: list[ImmutableColumn]
+) -> Iterator[str]:
+    for col in immutables:
+        yield (
+            f'CREATE TRIGGER IF NOT EXISTS "{col.trigger_name}" BEFORE UPDATE OF "{col.column}" ON "{col.table}" '
+            f'WHEN OLD."{col.column}" IS NOT NEW."{col.column}" BEGIN SELECT RAISE(ABORT, '
+            f"'anchor.immutable: {col.table}.{col.column} cannot change after creation'); END"
+        )
     for table in tables:
         yield from _sqlite_append_only(table)
     for ref in refs:
@@ -152,10 +194,11 @@ def install(using: str = DEFAULT_DB_ALIAS) -> int:
     existing = set(connection.introspection.table_names())
     tables = [t for t in append_only_tables() if t in existing]
     refs = [r for r in tenant_references() if r.table in existing and r.referenced_table in existing]
+    immutables = [c for c in immutable_columns() if c.table in existing]
     if connection.vendor == "postgresql":
-        statements = list(_pg_statements(tables, refs))
+        statements = list(_pg_statements(tables, refs, immutables))
     elif connection.vendor == "sqlite":
-        statements = list(_sqlite_statements(tables, refs))
+        statements = list(_sqlite_statements(tables, refs, immutables))
     else:
         raise NotImplementedError(f"no database guards for {connection.vendor}")
     with transaction.atomic(using=using), connection.cursor() as cursor:

@@ -35,6 +35,7 @@ _CODES = [
     ErrorCode("arc.self_delegation", 422, "Responsibility cannot be delegated to oneself."),
     ErrorCode("arc.no_accountability_rule", 409, "No accountability rule covers this item."),
     ErrorCode("audit.chain_broken", 500, "The audit chain does not verify."),
+    ErrorCode("category.governed_change", 409, "A category's name or code changes only through governance."),
 ]
 
 CATALOGUE: dict[str, ErrorCode] = {entry.code: entry for entry in _CODES}
@@ -54,7 +55,8 @@ class PolicyError(Exception):
         self.message = message or CATALOGUE[code].description
         self.tenant = tenant
         self.context = context
-        self.audited = False
+        self.audited = False  # True once handled without a tenant ledger to write to
+        self.audit_event_id: int | None = None
         super().__init__(f"{code}: {self.message}")
 
     @property

@@ -1,9 +1,10 @@
 """Refusals: recording them in the ledger and turning them into responses.
 
-A refusal raised inside a transaction would vanish with its rollback, so it is recorded
-where the transaction has ended: by the transition wrapper when it owns the outermost
-transaction, otherwise by `PolicyErrorMiddleware` (views) or `audited_refusals` (tasks,
-commands). `PolicyError.audited` keeps it to one record.
+A refusal is recorded as soon as it leaves the block that raised it (`audited_refusals`,
+used by the transition wrapper). If an enclosing transaction then rolls back, that record
+goes with it, so the outermost boundary — `PolicyErrorMiddleware` for views,
+`audited_refusals` around tasks and commands — checks that the record survived and writes it
+again if not. Either way each refusal is in the ledger exactly once.
 """
 
 from __future__ import annotations
@@ -30,21 +31,31 @@ def _tenant_for(exc: PolicyError, actor: Any) -> Any:
     return getattr(actor, "organisation", None) if actor is not None else None
 
 
+def _recorded(exc: PolicyError) -> bool:
+    from iwms.models import AuditEvent
+
+    if exc.audit_event_id is None:
+        return False
+    if connection.in_atomic_block:
+        return True  # written in this transaction; the outermost boundary re-checks
+    return AuditEvent.objects.filter(pk=exc.audit_event_id).exists()
+
+
 def record_refusal(exc: PolicyError, *, actor: Any = None) -> None:
-    """Write the refusal to the ledger once. Call only outside a transaction."""
-    if exc.audited:
+    """Write the refusal to the ledger unless a surviving record of it exists."""
+    if exc.audited or _recorded(exc):
         return
     from iwms.audit import record_event
 
     actor = actor if actor is not None else current_actor()
     tenant = _tenant_for(exc, actor)
-    exc.audited = True
     if tenant is None:
+        exc.audited = True
         logger.warning("refusal without a tenant to audit it: %s %s", exc.code, exc.context)
         return
     action = AuditAction.TRANSITION_DENIED if exc.code.startswith("transition.") else AuditAction.ACCESS_DENIED
     context = {key: value for key, value in exc.context.items() if key not in {"object"}}
-    record_event(
+    event = record_event(
         tenant=tenant,
         action=action,
         actor=actor,
@@ -53,17 +64,16 @@ def record_refusal(exc: PolicyError, *, actor: Any = None) -> None:
         message=exc.message,
         changes={"code": exc.code, **context},
     )
+    exc.audit_event_id = event.pk
 
 
 @contextmanager
 def audited_refusals(*, actor: Any = None) -> Iterator[None]:
-    """Record any PolicyError escaping the block, unless an outer transaction is still open
-    (then the outermost boundary records it, after the rollback)."""
+    """Record any PolicyError escaping the block (once; see the module docstring)."""
     try:
         yield
     except PolicyError as exc:
-        if not connection.in_atomic_block:
-            record_refusal(exc, actor=actor)
+        record_refusal(exc, actor=actor)
         raise
 
 

@@ -1,0 +1,77 @@
+"""Admin for incidents and categories. Anchors are read-only once an incident exists, and the
+status moves only through the lifecycle services, never by editing the row."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from incidents.models import Category, Incident, PoleEntity, ReferenceCounter
+from incidents.models.incident import ANCHOR_FIELDS
+from iwms.admin import GovernedAdmin, ReadOnlyAdmin
+
+
+@admin.register(Category)
+class CategoryAdmin(GovernedAdmin):
+    list_display = ["code", "name", "parent", "default_severity", "industry_template", "is_active", "organisation"]
+    list_filter = ["organisation", "industry_template", "default_severity", "is_active"]
+    list_select_related = ["parent", "organisation"]
+    search_fields = ["code", "name", "keywords"]
+    raw_id_fields = ["parent", "custodian_position"]
+
+
+class PoleEntityInline(admin.TabularInline):
+    model = PoleEntity
+    extra = 0
+    raw_id_fields = ["user"]
+    fields = ["type", "name", "role", "user"]
+
+
+@admin.register(Incident)
+class IncidentAdmin(GovernedAdmin):
+    list_display = [
+        "reference",
+        "title",
+        "kind",
+        "status",
+        "severity",
+        "category",
+        "owner",
+        "responsible",
+        "reported_at",
+        "organisation",
+    ]
+    list_filter = ["organisation", "status", "kind", "severity", "source"]
+    list_select_related = ["category", "owner", "responsible", "organisation"]
+    search_fields = ["reference", "title", "source_reference", "location"]
+    raw_id_fields = ["owner", "owner_position", "initial_responsible", "responsible", "reporter", "category", "parent"]
+    date_hierarchy = "reported_at"
+    show_full_result_count = False
+    inlines = [PoleEntityInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Incident | None = None) -> list[str]:
+        fixed = ["status", "reference", "reopened_count", "closed_at"]
+        return [*fixed, *ANCHOR_FIELDS] if obj is not None else fixed
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Incidents are created by the wizard, the API or the system, which assign the anchors.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Incident | None = None) -> bool:
+        return False
+
+
+@admin.register(PoleEntity)
+class PoleEntityAdmin(GovernedAdmin):
+    list_display = ["incident", "type", "name", "role", "organisation"]
+    list_filter = ["organisation", "type"]
+    list_select_related = ["incident", "organisation"]
+    search_fields = ["name", "role", "incident__reference"]
+    raw_id_fields = ["incident", "user"]
+
+
+@admin.register(ReferenceCounter)
+class ReferenceCounterAdmin(ReadOnlyAdmin):
+    list_display = ["organisation", "prefix", "year", "last_number"]
+    list_select_related = ["organisation"]
+    search_fields = ["organisation__name"]

@@ -1,0 +1,208 @@
+"""The incident: any governed item, with its three immutable anchors and its lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
+from simple_history.models import HistoricalRecords
+
+from incidents.choices import (
+    IncidentKind,
+    IncidentStatus,
+    PoleType,
+    RiskLevel,
+    Severity,
+    Source,
+    SystemReason,
+    TimeSensitivity,
+)
+from incidents.models.category import Category
+from iwms.errors import PolicyError
+from iwms.models import TenantScopedModel
+from organogram.models import Position
+
+# Set once at creation; no path may change them (seed 000 §4.1). The database refuses it too.
+ANCHOR_FIELDS = ("source", "system_reason", "source_reference", "owner", "owner_position", "initial_responsible")
+
+S = IncidentStatus
+
+
+class Incident(FSMModelMixin, TenantScopedModel):
+    """A governed item: an incident, work activity, high-risk operation, project work, change
+    or other governed event. Status moves only through the transitions below, run by
+    `iwms.transitions.run_transition`; the owner keeps accountability until closure."""
+
+    reference = models.CharField(max_length=32, help_text="Human-readable, unique per tenant: INC-2026-000123.")
+    kind = models.CharField(max_length=32, choices=IncidentKind.choices)
+    # --- the three immutable anchors ---
+    source = models.CharField(max_length=32, choices=Source.choices)
+    system_reason = models.CharField(max_length=32, choices=SystemReason.choices, blank=True)
+    source_reference = models.CharField(max_length=200, blank=True, help_text="The source system's own id.")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_incidents")
+    owner_position = models.ForeignKey(Position, on_delete=models.PROTECT, related_name="owned_incidents")
+    initial_responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="initial responsible person"
+    )
+    # --- who acts now ---
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="responsible_for",
+        verbose_name="responsible person",
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="reported_incidents"
+    )
+    # --- what and where ---
+    title = models.CharField(max_length=200)
+    narrative = models.TextField()
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="incidents")
+    location = models.CharField(max_length=200)
+    risk_level = models.CharField(max_length=16, choices=RiskLevel.choices)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    time_sensitivity = models.CharField(max_length=16, choices=TimeSensitivity.choices)
+    occurred_at = models.DateTimeField()
+    reported_at = models.DateTimeField()
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The incident this one was generated from (failure to complete, corrective, mismatch).",
+    )
+    status = FSMField(max_length=16, choices=IncidentStatus.choices, default=S.OPEN, protected=True)
+    reopened_count = models.PositiveIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    immutable_fields = ANCHOR_FIELDS
+
+    class Meta:
+        ordering = ["-reported_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "reference"], name="incident_unique_reference"),
+            models.CheckConstraint(
+                condition=(Q(source=Source.SYSTEM) & ~Q(system_reason=""))
+                | (~Q(source=Source.SYSTEM) & Q(system_reason="")),
+                name="incident_system_reason_iff_system_source",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "status", "reported_at"], name="incident_status_idx"),
+            models.Index(fields=["organisation", "responsible", "status"], name="incident_responsible_idx"),
+            models.Index(fields=["organisation", "owner", "status"], name="incident_owner_idx"),
+            models.Index(fields=["organisation", "reporter", "reported_at"], name="incident_reporter_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: list[str], values: list[Any]) -> Incident:
+        instance = super().from_db(db, field_names, values)
+        instance._anchor_values = {
+            name: getattr(instance, cls._meta.get_field(name).attname)
+            for name in ANCHOR_FIELDS
+            if cls._meta.get_field(name).attname in field_names
+        }
+        return instance
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        loaded = getattr(self, "_anchor_values", {})
+        changed = [n for n, v in loaded.items() if getattr(self, self._meta.get_field(n).attname) != v]
+        if changed:
+            raise PolicyError(
+                "anchor.immutable",
+                f"The {', '.join(changed)} of {self.reference} cannot change after creation.",
+                tenant=self.organisation,
+                object_type="incidents.incident",
+                object_id=str(self.pk),
+                fields=changed,
+            )
+        super().save(*args, **kwargs)
+
+    # --- lifecycle (DESIGN.md "The incident"); conditions arrive with the workflow issues ---
+
+    @transition(field=status, source=S.OPEN, target=S.IN_PROGRESS)
+    def acknowledge(self) -> None:
+        """The responsible person takes it on."""
+
+    @transition(field=status, source=S.IN_PROGRESS, target=S.HALF_CLOSED)
+    def submit_for_review(self) -> None:
+        """The responsible person clicks Complete; the automated review runs."""
+
+    @transition(field=status, source=S.HALF_CLOSED, target=S.IN_PROGRESS)
+    def require_corrections(self) -> None:
+        """The review found something to correct."""
+
+    @transition(field=status, source=S.HALF_CLOSED, target=S.PENDING_CLOSURE)
+    def accept_review(self) -> None:
+        """The review is satisfied; the supervisor decides next."""
+
+    @transition(field=status, source=S.PENDING_CLOSURE, target=S.CLOSED)
+    def approve_closure(self, *, at: Any) -> None:
+        self.closed_at = at
+
+    @transition(field=status, source=S.PENDING_CLOSURE, target=S.IN_PROGRESS)
+    def reject_closure(self) -> None:
+        """Rejected, or more evidence requested."""
+
+    @transition(field=status, source=S.CLOSED, target=S.IN_PROGRESS)
+    def reopen(self) -> None:
+        """Only through the reopen service: reason, elevated approver, lineage kept."""
+        self.closed_at = None
+        self.reopened_count += 1
+
+
+class PoleEntity(TenantScopedModel):
+    """A person, object, location or event involved in an incident (POLE). A person may be a
+    user of the tenant or a named outsider."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="pole_entities")
+    type = models.CharField(max_length=16, choices=PoleType.choices)
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=100, blank=True, help_text="e.g. injured person, witness, vehicle involved")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident_id", "type", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) | Q(type=PoleType.PERSON), name="pole_user_only_for_person"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()}: {self.name}"
+
+
+class ReferenceCounter(TenantScopedModel):
+    """The last number issued per tenant, prefix and year: references never repeat or skip
+    under concurrency (the row is locked while a number is taken)."""
+
+    prefix = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organisation_id", "prefix", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "prefix", "year"], name="reference_counter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last_number}"

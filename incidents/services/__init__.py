@@ -1,0 +1,1 @@
+"""Writes of the incidents app, one module per topic."""

@@ -1,0 +1,174 @@
+"""Creating incidents and moving them through their lifecycle.
+
+Every move goes through `run_transition` (lock, re-read, transition, save, audit); a move the
+lifecycle does not allow is refused with `transition.not_allowed` and audited. The policy
+checks of later issues (who may acknowledge, decide, reopen) plug in here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
+from incidents.models import Category, Incident, ReferenceCounter
+from iwms.audit import record_event
+from iwms.choices import AuditAction
+from iwms.errors import PolicyError
+from iwms.models import Organisation, User
+from iwms.transitions import run_transition
+from organogram.models import Position
+
+REFERENCE_PREFIX = "INC"
+
+
+def next_reference(*, tenant: Organisation, at: datetime, prefix: str = REFERENCE_PREFIX) -> str:
+    """`INC-2026-000123`: numbered per tenant and year, without gaps, inside the caller's transaction."""
+    year = timezone.localtime(at).year
+    with transaction.atomic():
+        counter = (
+            ReferenceCounter.objects.select_for_update().filter(organisation=tenant, prefix=prefix, year=year).first()
+        )
+        if counter is None:
+            ReferenceCounter.objects.bulk_create(
+                [ReferenceCounter(organisation=tenant, prefix=prefix, year=year)], ignore_conflicts=True
+            )
+            counter = ReferenceCounter.objects.select_for_update().get(organisation=tenant, prefix=prefix, year=year)
+        counter.last_number += 1
+        ReferenceCounter.objects.filter(pk=counter.pk).update(
+            last_number=counter.last_number, updated_at=timezone.now()
+        )
+    return f"{prefix}-{year}-{counter.last_number:06d}"
+
+
+def create_incident(
+    *,
+    tenant: Organisation,
+    kind: IncidentKind,
+    source: Source,
+    category: Category,
+    title: str,
+    narrative: str,
+    location: str,
+    severity: Severity,
+    risk_level: RiskLevel,
+    time_sensitivity: TimeSensitivity,
+    occurred_at: datetime,
+    owner: User,
+    owner_position: Position,
+    responsible: User,
+    reporter: User | None = None,
+    system_reason: SystemReason | str = "",
+    source_reference: str = "",
+    parent: Incident | None = None,
+    actor: Any = None,
+) -> Incident:
+    """Create an incident with its anchors in one transaction, audited."""
+    if (source == Source.SYSTEM) != bool(system_reason):
+        raise PolicyError(
+            "validation.invalid",
+            "A system-generated incident needs a reason, and only system-generated incidents have one.",
+            tenant=tenant,
+            field="system_reason",
+        )
+    now = timezone.now()
+    if occurred_at > now:
+        raise PolicyError(
+            "validation.invalid", "The event cannot have occurred in the future.", tenant=tenant, field="occurred_at"
+        )
+    with transaction.atomic():
+        incident = Incident(
+            organisation=tenant,
+            reference=next_reference(tenant=tenant, at=now),
+            kind=kind,
+            source=source,
+            system_reason=system_reason,
+            source_reference=source_reference,
+            owner=owner,
+            owner_position=owner_position,
+            initial_responsible=responsible,
+            responsible=responsible,
+            reporter=reporter,
+            title=title,
+            narrative=narrative,
+            category=category,
+            location=location,
+            risk_level=risk_level,
+            severity=severity,
+            time_sensitivity=time_sensitivity,
+            occurred_at=occurred_at,
+            reported_at=now,
+            parent=parent,
+        )
+        incident.save()
+        record_event(
+            tenant=tenant,
+            action=AuditAction.CREATE,
+            actor=actor if actor is not None else reporter,
+            obj=incident,
+            changes={
+                "reference": incident.reference,
+                "kind": kind,
+                "source": source,
+                "category": category.code,
+                "severity": severity,
+                "owner": owner.pk,
+                "responsible": responsible.pk,
+            },
+        )
+    return incident
+
+
+def acknowledge(*, incident: Incident, actor: Any) -> Incident:
+    return run_transition(incident, "acknowledge", actor=actor, message="Acknowledged by the responsible person.")
+
+
+def submit_for_review(*, incident: Incident, actor: Any) -> Incident:
+    return run_transition(
+        incident,
+        "submit_for_review",
+        actor=actor,
+        action=AuditAction.RESOLVE,
+        message="Completed by the responsible person; automated review started.",
+    )
+
+
+def require_corrections(*, incident: Incident, actor: Any, message: str) -> Incident:
+    return run_transition(incident, "require_corrections", actor=actor, action=AuditAction.REVIEW, message=message)
+
+
+def accept_review(*, incident: Incident, actor: Any) -> Incident:
+    return run_transition(
+        incident, "accept_review", actor=actor, action=AuditAction.REVIEW, message="Automated review satisfied."
+    )
+
+
+def approve_closure(*, incident: Incident, actor: Any) -> Incident:
+    return run_transition(
+        incident,
+        "approve_closure",
+        actor=actor,
+        action=AuditAction.CLOSE,
+        message="Closure approved.",
+        at=timezone.now(),
+    )
+
+
+def reject_closure(*, incident: Incident, actor: Any, message: str) -> Incident:
+    return run_transition(incident, "reject_closure", actor=actor, message=message)
+
+
+def reopen(*, incident: Incident, actor: Any, reason: str) -> Incident:
+    if len(reason.strip()) < 15:
+        raise PolicyError(
+            "validation.invalid",
+            "Say why the incident is reopened (at least 15 characters).",
+            tenant=incident.organisation,
+            field="reason",
+            object_type="incidents.incident",
+            object_id=str(incident.pk),
+        )
+    return run_transition(incident, "reopen", actor=actor, message=reason.strip())

@@ -1,0 +1,66 @@
+"""Fixtures for incident tests: the demo mine and a small category tree."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
+from incidents.demo.builder import build_demo_tenant
+from incidents.models import Category
+from incidents.services.lifecycle import create_incident
+from iwms.models import User
+from organogram.models import Position
+
+
+@pytest.fixture
+def mine(db):
+    return build_demo_tenant(password="pw-demo-12345")
+
+
+@pytest.fixture
+def fall_of_ground(mine):
+    safety = Category.objects.create(organisation=mine, code="SAF", name="Safety")
+    ground = Category.objects.create(organisation=mine, code="SAF.GEO", name="Ground control", parent=safety)
+    return Category.objects.create(
+        organisation=mine,
+        code="SAF.GEO.FOG",
+        name="Fall of ground",
+        parent=ground,
+        keywords="fall of ground, rockfall, hanging wall, scaling",
+        default_severity=Severity.SEV2,
+    )
+
+
+@pytest.fixture
+def people(mine):
+    return {u.username: u for u in User.objects.filter(organisation=mine)}
+
+
+@pytest.fixture
+def make_incident(mine, fall_of_ground, people):
+    def make(**overrides):
+        fields = dict(
+            tenant=mine,
+            kind=IncidentKind.INCIDENT,
+            source=Source.MANUAL,
+            category=fall_of_ground,
+            title="Fall of ground at Shaft 2, level 8",
+            narrative="A slab fell from the hanging wall near the "
+            "loading box; nobody was injured and the area was barricaded.",
+            location="Shaft 2, level 8",
+            severity=Severity.SEV2,
+            risk_level=RiskLevel.HIGH,
+            time_sensitivity=TimeSensitivity.URGENT,
+            occurred_at=timezone.now() - timedelta(minutes=20),
+            owner=people["depthead"],
+            owner_position=Position.objects.get(code="mining-manager"),
+            responsible=people["responsible"],
+            reporter=people["reporter"],
+        )
+        fields.update(overrides)
+        return create_incident(**fields)
+
+    return make
