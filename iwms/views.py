@@ -1,34 +1,17 @@
-"""Kernel pages: the signed-in home page and the load balancers' health check."""
+"""Kernel pages: the load balancers' health check."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from arc.roles import roles_of
 from iwms.models import Heartbeat
-from organogram.hierarchy import department_head_of, supervisor_of
-
-
-@login_required
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    role_set = roles_of(user)
-    context = {
-        "role_set": role_set,
-        "supervisor": supervisor_of(user) if role_set.positions else None,
-        "department_head": department_head_of(user) if role_set.positions else None,
-    }
-    return render(request, "iwms/home.html", context)
 
 
 def _database_ok() -> tuple[bool, str]:

@@ -1,0 +1,1 @@
+"""Views of the incidents app, one module per page family."""
