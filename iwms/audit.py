@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from iwms.choices import ActorKind, AuditAction
@@ -34,7 +34,6 @@ def _normalise(value: Any) -> Any:
 def canonical_payload(
     *,
     tenant_id: int,
-    seq: int,
     actor_kind: str,
     actor_id: int | None,
     actor_label: str,
@@ -49,7 +48,6 @@ def canonical_payload(
     return json.dumps(
         {
             "tenant": tenant_id,
-            "seq": seq,
             "actor_kind": actor_kind,
             "actor_id": actor_id,
             "actor_label": actor_label,
@@ -75,7 +73,6 @@ def event_hash(event: AuditEvent) -> str:
     """Recompute an event's hash from its stored fields."""
     payload = canonical_payload(
         tenant_id=event.organisation_id,
-        seq=event.seq,
         actor_kind=event.actor_kind,
         actor_id=event.actor_id,
         actor_label=event.actor_label,
@@ -140,45 +137,101 @@ def record_event(
     actor_kind, actor_id, actor_label = _resolve_actor(actor)
     changes = _normalise(changes or {})
     request_id = current_request_id()
-    with transaction.atomic():
-        head = _lock_head(tenant_id)
-        seq = head.last_seq + 1
-        created_at = timezone.now()
-        payload = canonical_payload(
-            tenant_id=tenant_id,
-            seq=seq,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
-            actor_label=actor_label,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            message=message,
-            changes=changes,
-            request_id=request_id,
-            created_at=created_at,
-        )
-        event = AuditEvent(
-            organisation_id=tenant_id,
-            seq=seq,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
-            actor_label=actor_label,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            message=message,
-            changes=changes,
-            request_id=request_id,
-            created_at=created_at,
-            prev_hash=head.last_hash,
-            hash=chain_hash(head.last_hash, seq, payload),
-        )
-        AuditEvent.objects.bulk_create([event])
-        AuditChainHead.objects.filter(organisation_id=tenant_id).update(
-            last_seq=seq, last_hash=event.hash, updated_at=created_at
-        )
+    created_at = timezone.now()
+    payload = canonical_payload(
+        tenant_id=tenant_id,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        message=message,
+        changes=changes,
+        request_id=request_id,
+        created_at=created_at,
+    )
+    event = AuditEvent(
+        organisation_id=tenant_id,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        message=message,
+        changes=changes,
+        request_id=request_id,
+        created_at=created_at,
+    )
+    if connection.vendor == "postgresql":
+        _append_in_one_statement(event, payload)
+    else:
+        _append_with_orm(event, payload)
     return event
+
+
+def _append_with_orm(event: AuditEvent, payload: str) -> None:
+    with transaction.atomic():
+        head = _lock_head(event.organisation_id)
+        event.seq = head.last_seq + 1
+        event.prev_hash = head.last_hash
+        event.hash = chain_hash(head.last_hash, event.seq, payload)
+        AuditEvent.objects.bulk_create([event])
+        AuditChainHead.objects.filter(organisation_id=event.organisation_id).update(
+            last_seq=event.seq, prev_hash=event.prev_hash, last_hash=event.hash, updated_at=event.created_at
+        )
+
+
+# One round trip on PostgreSQL: the UPDATE takes the head's row lock (held to commit, so
+# appends for one tenant queue and never fork), advances the sequence and computes the same
+# hash as `chain_hash` with sha256(); the INSERT takes its values from the new head.
+_APPEND_SQL = """
+WITH head AS (
+    UPDATE iwms_auditchainhead
+       SET last_seq = last_seq + 1,
+           prev_hash = last_hash,
+           last_hash = encode(sha256(convert_to(last_hash || '|' || (last_seq + 1)::text || '|' || %(payload)s,
+                                                'UTF8')), 'hex'),
+           updated_at = %(created_at)s
+     WHERE organisation_id = %(tenant)s
+ RETURNING last_seq, prev_hash, last_hash
+)
+INSERT INTO iwms_auditevent (organisation_id, seq, actor_kind, actor_id, actor_label, action, object_type,
+                             object_id, message, changes, request_id, created_at, prev_hash, hash)
+SELECT %(tenant)s, head.last_seq, %(actor_kind)s, %(actor_id)s, %(actor_label)s, %(action)s, %(object_type)s,
+       %(object_id)s, %(message)s, %(changes)s::jsonb, %(request_id)s, %(created_at)s, head.prev_hash,
+       head.last_hash
+  FROM head
+RETURNING id, seq, prev_hash, hash
+"""
+
+
+def _append_in_one_statement(event: AuditEvent, payload: str) -> None:
+    params = {
+        "payload": payload,
+        "tenant": event.organisation_id,
+        "actor_kind": event.actor_kind,
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "message": event.message,
+        "changes": json.dumps(event.changes),
+        "request_id": event.request_id,
+        "created_at": event.created_at,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_SQL, params)
+        row = cursor.fetchone()
+        if row is None:  # the tenant's first event: create its chain head, then append
+            AuditChainHead.objects.bulk_create(
+                [AuditChainHead(organisation_id=event.organisation_id)], ignore_conflicts=True
+            )
+            cursor.execute(_APPEND_SQL, params)
+            row = cursor.fetchone()
+    event.pk, event.seq, event.prev_hash, event.hash = row
 
 
 @dataclass(frozen=True)

@@ -151,10 +151,12 @@ def append_events(*, tenant: Organisation, count: int, seed: int = 7) -> int:
                     "request_id": "",
                     "created_at": now,
                 }
-                digest = chain_hash(prev, seq, canonical_payload(tenant_id=tenant.pk, seq=seq, **fields))
+                digest = chain_hash(prev, seq, canonical_payload(tenant_id=tenant.pk, **fields))
                 events.append(AuditEvent(organisation=tenant, seq=seq, prev_hash=prev, hash=digest, **fields))
                 prev = digest
             AuditEvent.objects.bulk_create(events, batch_size=BATCH)
-            AuditChainHead.objects.filter(pk=head.pk).update(last_seq=seq, last_hash=prev)
+            AuditChainHead.objects.filter(pk=head.pk).update(
+                last_seq=seq, prev_hash=events[-1].prev_hash, last_hash=prev
+            )
             written += len(events)
     return written

@@ -59,6 +59,7 @@ class AuditChainHead(models.Model):
 
     organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, primary_key=True, related_name="+")
     last_seq = models.PositiveBigIntegerField(default=0)
+    prev_hash = models.CharField(max_length=64, default="0" * 64, help_text="The hash before `last_hash`.")
     last_hash = models.CharField(max_length=64, default="0" * 64)
     updated_at = models.DateTimeField(auto_now=True)
 
