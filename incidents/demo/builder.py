@@ -12,6 +12,7 @@ from django.utils import timezone
 from arc.choices import Role
 from arc.services import create_accountability_rule, grant_role
 from incidents.demo import organogram_spec as spec
+from incidents.services.categories import load_industry_template
 from iwms.models import Organisation, User
 from iwms.request_context import acting
 from organogram.choices import UnitKind
@@ -86,6 +87,7 @@ def build_demo_tenant(*, password: str) -> Organisation:
             grant_role(
                 tenant=tenant, user=User.objects.get(username=username), role=Role(role), reason=reason, starts_at=since
             )
+        load_industry_template(tenant=tenant, key="diamond_mining", custodian=positions["sheq-custodian"])
         for unit, position, kind, category, description in spec.ACCOUNTABILITY:
             create_accountability_rule(
                 tenant=tenant,
@@ -124,6 +126,7 @@ def build_second_tenant(*, password: str) -> Organisation:
             assign_person(
                 position=position, person=_user(tenant, username, first, last, password, number), starts_at=since
             )
+        load_industry_template(tenant=tenant, key="diamond_selling", custodian=md)
         create_accountability_rule(
             tenant=tenant,
             unit=head,

@@ -22,16 +22,8 @@ def mine(db):
 
 @pytest.fixture
 def fall_of_ground(mine):
-    safety = Category.objects.create(organisation=mine, code="SAF", name="Safety")
-    ground = Category.objects.create(organisation=mine, code="SAF.GEO", name="Ground control", parent=safety)
-    return Category.objects.create(
-        organisation=mine,
-        code="SAF.GEO.FOG",
-        name="Fall of ground",
-        parent=ground,
-        keywords="fall of ground, rockfall, hanging wall, scaling",
-        default_severity=Severity.SEV2,
-    )
+    """From the Diamond Mining template the demo mine loads."""
+    return Category.objects.get(organisation=mine, code="SAF.GEO.FOG")
 
 
 @pytest.fixture
