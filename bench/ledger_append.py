@@ -16,8 +16,8 @@ import time
 
 from django.db import connection, connections
 from django.utils import timezone
-from results import Result
 
+from bench.results import Result
 from iwms.audit import record_event, verify_chain
 from iwms.models import Organisation
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-BENCHMARKS = ["ledger_append"]
+sys.path.insert(0, str(ROOT))
+BENCHMARKS = ["ledger_append", "category_proposal"]
 
 
 def scratch_database() -> tuple[str, object]:
@@ -63,14 +63,15 @@ def main() -> int:
 
     django.setup()
     from django.core.management import call_command
-    from results import print_table
+
+    from bench.results import print_table
 
     try:
         call_command("migrate", verbosity=0)
         print(f"database: {label}")
         results = []
         for name in args.names:
-            module = importlib.import_module(name)
+            module = importlib.import_module(f"bench.{name}")
             results += module.run(quick=args.quick)
         missed = print_table(results)
     finally:
