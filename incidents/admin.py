@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from incidents.models import Category, Incident, PoleEntity, ReferenceCounter
+from incidents.models import Category, Incident, PoleEntity, ReferenceCounter, ReportDraft
 from incidents.models.incident import ANCHOR_FIELDS
 from iwms.admin import GovernedAdmin, ReadOnlyAdmin
 
@@ -75,3 +75,13 @@ class ReferenceCounterAdmin(ReadOnlyAdmin):
     list_display = ["organisation", "prefix", "year", "last_number"]
     list_select_related = ["organisation"]
     search_fields = ["organisation__name"]
+
+
+@admin.register(ReportDraft)
+class ReportDraftAdmin(ReadOnlyAdmin):
+    """Drafts are a reporter's working state; support staff may look, nobody edits them here."""
+
+    list_display = ["token", "reporter", "incident", "updated_at", "organisation"]
+    list_filter = ["organisation", ("incident", admin.EmptyFieldListFilter)]
+    list_select_related = ["reporter", "incident", "organisation"]
+    search_fields = ["reporter__username", "incident__reference"]

@@ -76,6 +76,10 @@ class Incident(FSMModelMixin, TenantScopedModel):
         help_text="The incident this one was generated from (failure to complete, corrective, mismatch).",
     )
     status = FSMField(max_length=16, choices=IncidentStatus.choices, default=S.OPEN, protected=True)
+    ack_due_at = models.DateTimeField(null=True, blank=True, help_text="Acknowledge by (SLA).")
+    contain_due_at = models.DateTimeField(null=True, blank=True, help_text="Contain by (SLA).")
+    resolve_due_at = models.DateTimeField(null=True, blank=True, help_text="Resolve by (SLA).")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
     reopened_count = models.PositiveIntegerField(default=0)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -99,6 +103,8 @@ class Incident(FSMModelMixin, TenantScopedModel):
             models.Index(fields=["organisation", "responsible", "status"], name="incident_responsible_idx"),
             models.Index(fields=["organisation", "owner", "status"], name="incident_owner_idx"),
             models.Index(fields=["organisation", "reporter", "reported_at"], name="incident_reporter_idx"),
+            models.Index(fields=["status", "ack_due_at"], name="incident_ack_due_idx"),
+            models.Index(fields=["status", "resolve_due_at"], name="incident_resolve_due_idx"),
         ]
 
     def __str__(self) -> str:
@@ -131,8 +137,9 @@ class Incident(FSMModelMixin, TenantScopedModel):
     # --- lifecycle (DESIGN.md "The incident"); conditions arrive with the workflow issues ---
 
     @transition(field=status, source=S.OPEN, target=S.IN_PROGRESS)
-    def acknowledge(self) -> None:
+    def acknowledge(self, *, at: Any = None) -> None:
         """The responsible person takes it on."""
+        self.acknowledged_at = at
 
     @transition(field=status, source=S.IN_PROGRESS, target=S.HALF_CLOSED)
     def submit_for_review(self) -> None:

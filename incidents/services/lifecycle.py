@@ -7,6 +7,7 @@ checks of later issues (who may acknowledge, decide, reopen) plug in here.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
 from incidents.models import Category, Incident, ReferenceCounter
+from incidents.sla import deadlines_for
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
@@ -102,6 +104,7 @@ def create_incident(
             occurred_at=occurred_at,
             reported_at=now,
             parent=parent,
+            **asdict(deadlines_for(severity, now)),
         )
         incident.save()
         record_event(
@@ -123,7 +126,9 @@ def create_incident(
 
 
 def acknowledge(*, incident: Incident, actor: Any) -> Incident:
-    return run_transition(incident, "acknowledge", actor=actor, message="Acknowledged by the responsible person.")
+    return run_transition(
+        incident, "acknowledge", actor=actor, message="Acknowledged by the responsible person.", at=timezone.now()
+    )
 
 
 def submit_for_review(*, incident: Incident, actor: Any) -> Incident:

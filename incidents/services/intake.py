@@ -1,0 +1,126 @@
+"""The reporting wizard's writes: saving a step into the draft and confirming it into an
+incident with its anchors, POLE entities and deadlines, in one transaction, exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.choices import Source
+from incidents.models import Category, Incident, PoleEntity, ReportDraft
+from incidents.services.assignment import plan_assignment
+from incidents.services.lifecycle import create_incident
+from iwms.errors import PolicyError
+from iwms.models import User
+
+STEPS = ("kind", "classification", "context", "confirm")
+REQUIRED = {
+    "kind": ("kind", "title"),
+    "classification": ("category",),
+    "context": ("location", "severity", "risk_level", "time_sensitivity", "occurred_at", "narrative"),
+}
+
+
+def start_draft(*, reporter: User) -> ReportDraft:
+    draft = ReportDraft(organisation_id=reporter.organisation_id, reporter=reporter)
+    draft.save()
+    return draft
+
+
+def resumable_draft(*, reporter: User) -> ReportDraft | None:
+    return ReportDraft.objects.filter(reporter=reporter, incident__isnull=True).order_by("-updated_at").first()
+
+
+def first_incomplete_step(draft: ReportDraft) -> str:
+    for step, fields in REQUIRED.items():
+        if any(draft.data.get(name) in (None, "") for name in fields):
+            return step
+    return "confirm"
+
+
+def save_step(*, draft: ReportDraft, values: dict[str, Any]) -> ReportDraft:
+    """Merge one step's cleaned values into the draft (JSON-safe)."""
+    if draft.is_submitted:
+        raise PolicyError(
+            "transition.not_allowed",
+            "This report has already been submitted.",
+            tenant=draft.organisation,
+            object_type="incidents.reportdraft",
+            object_id=str(draft.pk),
+        )
+    for name, value in values.items():
+        draft.data[name] = value.isoformat() if isinstance(value, datetime) else value
+    draft.save(update_fields=["data", "updated_at"])
+    return draft
+
+
+def draft_category(draft: ReportDraft) -> Category | None:
+    code = draft.data.get("category")
+    return Category.objects.for_tenant(draft.organisation_id).filter(code=code).first() if code else None
+
+
+def submit_report(*, draft: ReportDraft, actor: User) -> Incident:
+    """Create the incident from a complete draft. A second submit of the same draft (double
+    click, second tab, retry) returns the incident created by the first."""
+    with transaction.atomic():
+        locked = ReportDraft.objects.select_for_update().get(pk=draft.pk)
+        if locked.incident_id is not None:
+            return locked.incident
+        if first_incomplete_step(locked) != "confirm":
+            raise PolicyError(
+                "validation.invalid",
+                "The report is not complete yet.",
+                tenant=locked.organisation,
+                step=first_incomplete_step(locked),
+            )
+        data = locked.data
+        category = draft_category(locked)
+        if category is None:
+            raise PolicyError(
+                "validation.invalid",
+                "The selected category no longer exists.",
+                tenant=locked.organisation,
+                field="category",
+            )
+        plan = plan_assignment(reporter=locked.reporter, category=category, kind=data["kind"])
+        incident = create_incident(
+            tenant=locked.organisation,
+            kind=data["kind"],
+            source=Source.MANUAL,
+            category=category,
+            title=data["title"],
+            narrative=data["narrative"],
+            location=data["location"],
+            severity=data["severity"],
+            risk_level=data["risk_level"],
+            time_sensitivity=data["time_sensitivity"],
+            occurred_at=datetime.fromisoformat(data["occurred_at"]),
+            owner=plan.owner,
+            owner_position=plan.owner_position,
+            responsible=plan.responsible,
+            reporter=locked.reporter,
+            actor=actor,
+        )
+        for entity in data.get("pole", []):
+            PoleEntity(
+                organisation=locked.organisation,
+                incident=incident,
+                type=entity["type"],
+                name=entity["name"],
+                role=entity.get("role", ""),
+            ).save()
+        locked.incident = incident
+        locked.save(update_fields=["incident", "updated_at"])
+    return incident
+
+
+def time_left(deadline: datetime | None) -> str:
+    if deadline is None:
+        return "—"
+    seconds = int((deadline - timezone.now()).total_seconds())
+    sign, seconds = ("overdue by " if seconds < 0 else ""), abs(seconds)
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{sign}{hours} h {minutes:02d} min" if hours else f"{sign}{minutes} min"

@@ -1,0 +1,75 @@
+"""An incident's detail page and the acknowledge action."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents.policy import may_acknowledge
+from incidents.selectors import get_incident_for_user, incidents_for_user
+from incidents.services import lifecycle
+from incidents.services.intake import time_left
+from iwms.errors import PolicyError
+from iwms.models import AuditEvent
+
+PAGE_SIZE = 25
+
+
+@login_required
+@require_GET
+def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    timeline = (
+        AuditEvent.objects.filter(
+            organisation_id=incident.organisation_id, object_type="incidents.incident", object_id=str(incident.pk)
+        )
+        .select_related("actor")
+        .order_by("seq")
+    )
+    deadlines = [
+        (label, due, time_left(due) if incident.status != "closed" else "—")
+        for label, due in (
+            ("Acknowledge", incident.ack_due_at),
+            ("Contain", incident.contain_due_at),
+            ("Resolve", incident.resolve_due_at),
+        )
+    ]
+    return render(
+        request,
+        "incidents/incident_detail.html",
+        {
+            "incident": incident,
+            "pole": incident.pole_entities.all(),
+            "timeline": timeline,
+            "deadlines": deadlines,
+            "acknowledge": may_acknowledge(request.user, incident),
+        },
+    )
+
+
+@login_required
+@require_POST
+def incident_acknowledge(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    decision = may_acknowledge(request.user, incident)
+    if not decision:
+        raise PolicyError(
+            "access_denied",
+            decision.reason,
+            tenant=incident.organisation,
+            object_type="incidents.incident",
+            object_id=str(incident.pk),
+        )
+    lifecycle.acknowledge(incident=incident, actor=request.user)
+    return redirect("incident_detail", reference=reference)
+
+
+@login_required
+@require_GET
+def my_items(request: HttpRequest) -> HttpResponse:
+    items = incidents_for_user(request.user).order_by("-reported_at")
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "incidents/incident_list.html", {"page": page})
