@@ -26,6 +26,14 @@ class ReportDraft(TenantScopedModel):
         related_name="draft",
         help_text="Set once confirmed; confirming again returns this incident.",
     )
+    linked_to = models.ForeignKey(
+        Incident,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="linked_reports",
+        help_text="Set when the reporter confirmed this is the same event as an open incident.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -38,4 +46,8 @@ class ReportDraft(TenantScopedModel):
 
     @property
     def is_submitted(self) -> bool:
-        return self.incident_id is not None
+        return self.incident_id is not None or self.linked_to_id is not None
+
+    @property
+    def outcome(self) -> Incident | None:
+        return self.incident or self.linked_to

@@ -10,9 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.choices import Source
+from incidents.duplicates import DuplicateCandidate, find_duplicates
 from incidents.models import Category, Incident, PoleEntity, ReportDraft
 from incidents.services.assignment import plan_assignment
 from incidents.services.lifecycle import create_incident
+from iwms.audit import record_event
+from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import User
 
@@ -62,13 +65,40 @@ def draft_category(draft: ReportDraft) -> Category | None:
     return Category.objects.for_tenant(draft.organisation_id).filter(code=code).first() if code else None
 
 
-def submit_report(*, draft: ReportDraft, actor: User) -> Incident:
+MIN_JUSTIFICATION = 15
+
+
+def duplicate_candidates(draft: ReportDraft) -> list[DuplicateCandidate]:
+    data = draft.data
+    if first_incomplete_step(draft) != "confirm":
+        return []
+    return find_duplicates(
+        tenant_id=draft.organisation_id,
+        category_code=data["category"],
+        location=data["location"],
+        occurred_at=datetime.fromisoformat(data["occurred_at"]),
+        text=f"{data['title']} {data['narrative']}",
+    )
+
+
+def submit_report(*, draft: ReportDraft, actor: User, duplicate_justification: str = "") -> Incident:
     """Create the incident from a complete draft. A second submit of the same draft (double
-    click, second tab, retry) returns the incident created by the first."""
+    click, second tab, retry) returns the incident created by the first. When similar open
+    incidents exist, the reporter must say why this is a different event; that is audited."""
     with transaction.atomic():
         locked = ReportDraft.objects.select_for_update().get(pk=draft.pk)
-        if locked.incident_id is not None:
-            return locked.incident
+        if locked.is_submitted:
+            return locked.outcome
+        candidates = duplicate_candidates(locked)
+        if candidates and len(duplicate_justification.strip()) < MIN_JUSTIFICATION:
+            raise PolicyError(
+                "validation.invalid",
+                f"Similar open incidents exist; link to one of them or say why this is a different event "
+                f"(at least {MIN_JUSTIFICATION} characters).",
+                tenant=locked.organisation,
+                field="justification",
+                candidates=[c.incident.reference for c in candidates],
+            )
         if first_incomplete_step(locked) != "confirm":
             raise PolicyError(
                 "validation.invalid",
@@ -112,9 +142,59 @@ def submit_report(*, draft: ReportDraft, actor: User) -> Incident:
                 name=entity["name"],
                 role=entity.get("role", ""),
             ).save()
+        if candidates:
+            record_event(
+                tenant=locked.organisation,
+                action=AuditAction.IDENTIFY,
+                actor=actor,
+                obj=incident,
+                message="Reported as a different event despite similar open incidents: "
+                + duplicate_justification.strip(),
+                changes={"similar": [c.incident.reference for c in candidates]},
+            )
         locked.incident = incident
         locked.save(update_fields=["incident", "updated_at"])
     return incident
+
+
+def link_report(*, draft: ReportDraft, target: Incident, actor: User) -> Incident:
+    """The reporter confirms the report is the same event as an open incident: nothing new is
+    created; the report's account and POLE entities are added to that incident, audited."""
+    with transaction.atomic():
+        locked = ReportDraft.objects.select_for_update().get(pk=draft.pk)
+        if locked.is_submitted:
+            return locked.outcome
+        if target.reference not in {c.incident.reference for c in duplicate_candidates(locked)}:
+            raise PolicyError(
+                "validation.invalid",
+                "That incident is not one of the similar open incidents.",
+                tenant=locked.organisation,
+                field="duplicate",
+            )
+        for entity in locked.data.get("pole", []):
+            PoleEntity(
+                organisation=locked.organisation,
+                incident=target,
+                type=entity["type"],
+                name=entity["name"],
+                role=entity.get("role", ""),
+            ).save()
+        record_event(
+            tenant=locked.organisation,
+            action=AuditAction.LINK,
+            actor=actor,
+            obj=target,
+            message=f"{locked.reporter} reported the same event: {locked.data['title']}",
+            changes={
+                "narrative": locked.data["narrative"],
+                "location": locked.data["location"],
+                "occurred_at": locked.data["occurred_at"],
+                "draft": str(locked.token),
+            },
+        )
+        locked.linked_to = target
+        locked.save(update_fields=["linked_to", "updated_at"])
+    return target
 
 
 def time_left(deadline: datetime | None) -> str:

@@ -85,7 +85,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
 def report_step(request: HttpRequest, token: uuid.UUID, step: str) -> HttpResponse:
     draft = _draft_for(request, token)
     if draft.is_submitted:
-        return redirect("incident_detail", reference=draft.incident.reference)
+        return redirect("incident_detail", reference=draft.outcome.reference)
     if step not in intake.STEPS:
         raise Http404("No such step.")
     reachable = intake.STEPS.index(intake.first_incomplete_step(draft))
@@ -204,9 +204,27 @@ def pole_row(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
 
 def _confirm(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
     category = intake.draft_category(draft)
+    candidates = intake.duplicate_candidates(draft)
+    errors: dict[str, str] = {}
+    decision = request.POST.get("duplicate", "")
+    justification = request.POST.get("justification", "")
     if request.method == "POST":
-        incident = intake.submit_report(draft=draft, actor=request.user)
-        return redirect("incident_detail", reference=incident.reference)
+        if candidates and not decision:
+            errors["duplicate"] = "Choose whether this is one of the incidents above or a different event."
+        elif decision.startswith("link:"):
+            target = next((c.incident for c in candidates if c.incident.reference == decision[5:]), None)
+            if target is None:
+                errors["duplicate"] = "That incident is no longer open; choose again."
+            else:
+                intake.link_report(draft=draft, target=target, actor=request.user)
+                return redirect("incident_detail", reference=target.reference)
+        elif candidates and len(justification.strip()) < intake.MIN_JUSTIFICATION:
+            errors["justification"] = (
+                f"Say why this is a different event (at least {intake.MIN_JUSTIFICATION} characters)."
+            )
+        if not errors:
+            incident = intake.submit_report(draft=draft, actor=request.user, duplicate_justification=justification)
+            return redirect("incident_detail", reference=incident.reference)
     try:
         plan = plan_assignment(reporter=draft.reporter, category=category, kind=draft.data["kind"])
         plan_error = None
@@ -223,7 +241,11 @@ def _confirm(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
             "plan_error": plan_error,
             "deadlines": deadlines,
             "kind_label": IncidentKind(draft.data["kind"]).label,
-            "occurred_at": draft.data.get("occurred_at"),
             "pole": draft.data.get("pole", []),
+            "candidates": candidates,
+            "errors": errors,
+            "decision": decision,
+            "justification": justification,
         },
+        status=422 if errors else 200,
     )

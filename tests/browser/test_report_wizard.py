@@ -73,8 +73,30 @@ def test_reporter_reports_a_fall_of_ground_in_four_steps(page, demo_tenant, scre
     assert page.get_by_test_id("incident-reference").inner_text().startswith(incident.reference)
     assert Incident.objects.count() == 1
 
+    # A second, similar report gets the duplicate warning; the reporter says why it differs
+    page.get_by_role("link", name="Report").click()
+    page.locator("input[name=kind][value=incident]").check()
+    page.get_by_label("In one sentence").fill("Another slab fell from the hanging wall at Shaft 2")
+    page.get_by_role("button", name="Next: classification").click()
+    page.get_by_test_id("proposal").first.locator("input").check()
+    page.get_by_role("button", name="Next: context and scope").click()
+    page.get_by_label("Location").fill("Shaft 2, level 8, loading box")
+    page.get_by_label("When did it happen").fill(occurred)
+    page.get_by_label("What happened?").fill("A second slab fell from the hanging wall on the far side of the box.")
+    page.get_by_role("button", name="Next: confirmation").click()
+    warning = page.get_by_test_id("duplicate-warning")
+    assert incident.reference in warning.inner_text()
+    screenshot("wizard-duplicate-warning")
+    warning.get_by_role("radio", name="A different event").check()
+    page.get_by_label("Why is this a different event?").fill("A second fall on the other side of the box")
+    page.get_by_role("button", name="Confirm and create").click()
+    page.get_by_test_id("incident-reference").wait_for()
+    assert Incident.objects.count() == 2
+
     page.get_by_role("link", name="My items").click()
-    assert incident.reference in page.get_by_test_id("my-item").first.inner_text()
+    listed = page.get_by_test_id("my-item").all_inner_texts()
+    assert {i.reference for i in Incident.objects.all()} == {text.split()[0] for text in listed}
+    screenshot("my-items")
 
     # The responsible person acknowledges: Open → In progress
     page.get_by_role("button", name="Sign out").click()
