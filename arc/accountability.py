@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from arc.models import AccountabilityRule
 from iwms.errors import PolicyError
+from organogram.hierarchy import ancestor_ids
 from organogram.models import OrgUnit, Position
 
 
@@ -29,7 +30,9 @@ class Accountability:
 def resolve_accountable_position(*, unit: OrgUnit, kind: str = "", category_code: str = "") -> Accountability:
     """The most specific active rule wins: nearest unit first, then the longest category code,
     then a rule naming the kind over one for any kind."""
-    units = {u.pk: u.tree_depth for u in OrgUnit.objects.ancestors(unit, include_self=True).with_tree_fields()}
+    # Nearness: 0 for the unit itself, 1 for its parent, ...; higher rank = more specific.
+    chain = [unit.pk, *ancestor_ids(OrgUnit, unit.pk)]
+    units = {pk: len(chain) - index for index, pk in enumerate(chain)}
     candidates = AccountabilityRule.objects.filter(
         organisation_id=unit.organisation_id, unit_id__in=units, is_active=True
     ).select_related("accountable_position__unit", "unit")

@@ -1,6 +1,11 @@
 """Reading the organogram: who holds a position at a time, who is a person's supervisor,
 department head and escalation chain. Each answer costs a fixed number of queries, whatever
-the depth of the tree (one recursive CTE for the ancestors, one for their holders)."""
+the depth of the tree.
+
+Walking *up* uses one recursive query that starts at the node and follows `parent_id`, so its
+cost grows with the depth, not with the size of the organogram (django-tree-queries computes
+trees top-down from every root, which suits subtrees and ordering, not a single chain in a
+million-row table)."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -76,21 +82,41 @@ class Level:
         return bool(self.skipped_vacant)
 
 
+_UPWARD_SQL = """
+WITH RECURSIVE chain(id, parent_id, depth) AS (
+    SELECT id, parent_id, 0 FROM {table} WHERE id = %s
+    UNION ALL
+    SELECT t.id, t.parent_id, chain.depth + 1 FROM {table} t JOIN chain ON t.id = chain.parent_id
+    WHERE chain.depth < 100
+)
+SELECT id FROM chain WHERE depth > 0 ORDER BY depth
+"""
+
+
+def ancestor_ids(model: type[Position] | type[OrgUnit], pk: int) -> list[int]:
+    """Primary keys of a node's ancestors, nearest first, in one query (bounded at 100 levels
+    so a corrupted tree cannot loop)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_UPWARD_SQL.format(table=connection.ops.quote_name(model._meta.db_table)), [pk])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _ancestors_nearest_first(position: Position) -> list[Position]:
     if position.parent_id is None:
         return []
-    ancestors = list(Position.objects.ancestors(position).select_related("unit").with_tree_fields())
-    return sorted(ancestors, key=lambda p: p.tree_depth, reverse=True)
+    ids = ancestor_ids(Position, position.pk)
+    by_id = Position.objects.select_related("unit").in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def escalation_chain(person: User, at: datetime | None = None) -> list[Level]:
+def escalation_chain(person: User, at: datetime | None = None, *, position: Position | None = None) -> list[Level]:
     """The filled levels from the person's supervisor up to the top of the hierarchy.
 
     Vacant or abolished positions are skipped and recorded on the next filled level, and a
     holder who is the person themself (acting up) is skipped too: nobody supervises themself.
     """
     at = _at(at)
-    position = primary_position(person, at)
+    position = position or primary_position(person, at)
     if position is None:
         return []
     ancestors = _ancestors_nearest_first(position)
@@ -107,9 +133,9 @@ def escalation_chain(person: User, at: datetime | None = None) -> list[Level]:
     return levels
 
 
-def supervisor_of(person: User, at: datetime | None = None) -> Level | None:
+def supervisor_of(person: User, at: datetime | None = None, *, position: Position | None = None) -> Level | None:
     """The holder of the position one level up; if vacant, the next filled level (flagged)."""
-    chain = escalation_chain(person, at)
+    chain = escalation_chain(person, at, position=position)
     return chain[0] if chain else None
 
 
@@ -125,9 +151,9 @@ def department_of(unit: OrgUnit) -> OrgUnit | None:
     """The nearest unit of kind department at or above `unit`."""
     if unit.kind == UnitKind.DEPARTMENT:
         return unit
-    ancestors = OrgUnit.objects.ancestors(unit).with_tree_fields()
-    departments = [u for u in ancestors if u.kind == UnitKind.DEPARTMENT]
-    return max(departments, key=lambda u: u.tree_depth) if departments else None
+    ids = ancestor_ids(OrgUnit, unit.pk)
+    by_id = OrgUnit.objects.in_bulk(ids)
+    return next((by_id[pk] for pk in ids if pk in by_id and by_id[pk].kind == UnitKind.DEPARTMENT), None)
 
 
 def department_head_of(person: User, at: datetime | None = None) -> Level | None:

@@ -13,6 +13,7 @@ from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
 from organogram.choices import AssignmentKind, UnitKind
+from organogram.hierarchy import ancestor_ids
 from organogram.models import OrgUnit, Position, PositionAssignment, Shift
 
 
@@ -95,8 +96,7 @@ def move_position(*, position: Position, reports_to: Position | None, actor: Any
                     object_id=str(locked.pk),
                     field="parent",
                 )
-            chain = Position.objects.ancestors(reports_to, include_self=True).values_list("pk", flat=True)
-            if locked.pk in set(chain):
+            if locked.pk in {reports_to.pk, *ancestor_ids(Position, reports_to.pk)}:
                 raise PolicyError(
                     "organogram.cycle",
                     f"{locked} cannot report to {reports_to}: it is above it.",

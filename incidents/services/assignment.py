@@ -8,7 +8,7 @@ from arc.accountability import resolve_accountable_position
 from incidents.models import Category
 from iwms.errors import PolicyError
 from iwms.models import User
-from organogram.hierarchy import holders_by_position, primary_position, supervisor_of
+from organogram.hierarchy import ancestor_ids, holders_by_position, primary_position, supervisor_of
 from organogram.models import OrgUnit, Position
 
 
@@ -22,10 +22,12 @@ class AssignmentPlan:
 
 
 def _filled_at_or_above(position: Position) -> tuple[Position, User, bool]:
-    chain = [
-        position,
-        *sorted(Position.objects.ancestors(position).with_tree_fields(), key=lambda p: p.tree_depth, reverse=True),
-    ]
+    holder = holders_by_position([position]).get(position.pk)
+    if holder is not None and position.is_active:
+        return position, holder, False
+    ids = ancestor_ids(Position, position.pk)
+    by_id = Position.objects.in_bulk(ids)
+    chain = [position, *(by_id[pk] for pk in ids if pk in by_id)]
     holders = holders_by_position(chain)
     for index, candidate in enumerate(chain):
         if candidate.pk in holders and candidate.is_active:
@@ -54,7 +56,7 @@ def plan_assignment(*, reporter: User, category: Category, kind: str) -> Assignm
     explanation = [f"Owner: {accountability.explanation}"]
     if owner_flagged:
         explanation.append(f"{accountability.position} is vacant; {owner_position} holds accountability.")
-    supervisor = supervisor_of(reporter) if position else None
+    supervisor = supervisor_of(reporter, position=position) if position else None
     if supervisor is not None:
         responsible = supervisor.holder
         explanation.append(f"Responsible: your supervisor, {supervisor.position}.")

@@ -86,7 +86,11 @@ def submit_report(*, draft: ReportDraft, actor: User, duplicate_justification: s
     click, second tab, retry) returns the incident created by the first. When similar open
     incidents exist, the reporter must say why this is a different event; that is audited."""
     with transaction.atomic():
-        locked = ReportDraft.objects.select_for_update().get(pk=draft.pk)
+        locked = (
+            ReportDraft.objects.select_for_update(of=("self",))
+            .select_related("reporter", "organisation")
+            .get(pk=draft.pk)
+        )
         if locked.is_submitted:
             return locked.outcome
         candidates = duplicate_candidates(locked)

@@ -30,7 +30,7 @@ REFERENCE_PREFIX = "INC"
 def next_reference(*, tenant: Organisation, at: datetime, prefix: str = REFERENCE_PREFIX) -> str:
     """`INC-2026-000123`: numbered per tenant and year, without gaps, inside the caller's transaction."""
     year = timezone.localtime(at).year
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         counter = (
             ReferenceCounter.objects.select_for_update().filter(organisation=tenant, prefix=prefix, year=year).first()
         )
@@ -81,7 +81,7 @@ def create_incident(
         raise PolicyError(
             "validation.invalid", "The event cannot have occurred in the future.", tenant=tenant, field="occurred_at"
         )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # a failure aborts the caller's transaction anyway
         incident = Incident(
             organisation=tenant,
             reference=next_reference(tenant=tenant, at=now),
