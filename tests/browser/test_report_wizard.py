@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents.models import Incident, PoleEntity
-from tests.browser.conftest import log_in
+from tests.browser.conftest import ARTIFACTS, log_in
 
 
 def test_reporter_reports_a_fall_of_ground_in_four_steps(page, demo_tenant, screenshot, live_server):
@@ -116,3 +116,24 @@ def test_errors_are_shown_next_to_their_field_and_nothing_typed_is_lost(page, de
     assert "Choose what you are reporting." in page.locator("#kind-error").inner_text()
     assert page.get_by_label("In one sentence").input_value() == "Diesel on the ground at the workshop"
     screenshot("wizard-error-kind")
+
+
+def test_wizard_fits_a_phone_and_works_with_the_keyboard(browser, live_server, demo_tenant):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    try:
+        log_in(phone, "reporter", settings.IWMS_DEMO_PASSWORD)
+        phone.goto(f"{live_server.url}/report/")
+        # Keyboard only: focus the first kind, choose it with Space, type the title, submit with Enter.
+        phone.locator("input[name=kind]").first.focus()
+        phone.keyboard.press("Space")
+        phone.get_by_label("In one sentence").focus()
+        phone.keyboard.type("Loader reversed towards a worker on foot")
+        phone.keyboard.press("Enter")
+        phone.get_by_test_id("proposal").first.wait_for()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        phone.screenshot(path=str(ARTIFACTS / "wizard-phone.png"), full_page=True)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+        assert "Vehicle–pedestrian interaction" in phone.get_by_test_id("proposal").first.inner_text()
+    finally:
+        context.close()
