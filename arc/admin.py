@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from arc.models import AccountabilityRule, Delegation, RoleGrant
-from iwms.admin import GovernedAdmin
+from iwms.admin import GovernedAdmin, ReadOnlyMixin
 
 
 @admin.register(AccountabilityRule)
@@ -19,7 +18,7 @@ class AccountabilityRuleAdmin(GovernedAdmin):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(GovernedAdmin):
+class DelegationAdmin(ReadOnlyMixin, GovernedAdmin):
     """The ARC trace is evidence: read here, written only by the delegation services."""
 
     list_display = ["created_at", "subject_type", "subject_id", "from_person", "to_person", "reason_code", "status"]
@@ -27,15 +26,6 @@ class DelegationAdmin(GovernedAdmin):
     list_select_related = ["from_person", "to_person"]
     search_fields = ["subject_id", "from_person__username", "to_person__username", "handoff_note"]
     readonly_fields = ["status", "accepted_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(RoleGrant)

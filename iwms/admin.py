@@ -35,8 +35,8 @@ class IwmsUserAdmin(SimpleHistoryAdmin, GuardedModelAdmin, UserAdmin):
     add_fieldsets = (*UserAdmin.add_fieldsets, ("Tenant", {"fields": ("organisation",)}))
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Nothing can be added, changed or deleted here; the database refuses it anyway."""
+class ReadOnlyMixin:
+    """Nothing can be added, changed or deleted here: the rows are written by services only."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -46,6 +46,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Read-only admin for rows the database itself protects (the ledger) or services own."""
 
 
 @admin.register(AuditEvent)

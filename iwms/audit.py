@@ -69,20 +69,24 @@ def chain_hash(prev_hash: str, seq: int, payload: str) -> str:
     return hashlib.sha256(f"{prev_hash}|{seq}|{payload}".encode()).hexdigest()
 
 
+HASHED_FIELDS = (
+    "actor_kind",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "message",
+    "changes",
+    "request_id",
+    "created_at",
+)
+
+
 def event_hash(event: AuditEvent) -> str:
     """Recompute an event's hash from its stored fields."""
     payload = canonical_payload(
-        tenant_id=event.organisation_id,
-        actor_kind=event.actor_kind,
-        actor_id=event.actor_id,
-        actor_label=event.actor_label,
-        action=event.action,
-        object_type=event.object_type,
-        object_id=event.object_id,
-        message=event.message,
-        changes=event.changes,
-        request_id=event.request_id,
-        created_at=event.created_at,
+        tenant_id=event.organisation_id, **{name: getattr(event, name) for name in HASHED_FIELDS}
     )
     return chain_hash(event.prev_hash, event.seq, payload)
 
@@ -135,35 +139,20 @@ def record_event(
     if obj is not None:
         object_type, object_id = object_label(obj)
     actor_kind, actor_id, actor_label = _resolve_actor(actor)
-    changes = _normalise(changes or {})
-    request_id = current_request_id()
-    created_at = timezone.now()
-    payload = canonical_payload(
-        tenant_id=tenant_id,
-        actor_kind=actor_kind,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        message=message,
-        changes=changes,
-        request_id=request_id,
-        created_at=created_at,
-    )
-    event = AuditEvent(
-        organisation_id=tenant_id,
-        actor_kind=actor_kind,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        message=message,
-        changes=changes,
-        request_id=request_id,
-        created_at=created_at,
-    )
+    fields = {
+        "actor_kind": actor_kind,
+        "actor_id": actor_id,
+        "actor_label": actor_label,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "message": message,
+        "changes": _normalise(changes or {}),
+        "request_id": current_request_id(),
+        "created_at": timezone.now(),
+    }
+    payload = canonical_payload(tenant_id=tenant_id, **fields)
+    event = AuditEvent(organisation_id=tenant_id, **fields)
     if connection.vendor == "postgresql":
         _append_in_one_statement(event, payload)
     else:
