@@ -160,3 +160,78 @@ def append_events(*, tenant: Organisation, count: int, seed: int = 7) -> int:
             )
             written += len(events)
     return written
+
+
+def create_incidents(*, tenant: Organisation, count: int, seed: int = 3) -> int:
+    """`count` incidents spread over the last 90 days across every lifecycle state, reported by,
+    owned by and assigned to the tenant's people (bulk: no per-row audit or history rows)."""
+    from incidents.choices import IncidentKind, IncidentStatus, RiskLevel, Severity, Source, TimeSensitivity
+    from incidents.models import Category, Incident
+    from incidents.services.categories import load_industry_template
+    from incidents.sla import deadlines_for
+
+    rng = random.Random(seed)
+    if not Category.objects.for_tenant(tenant).exists():
+        load_industry_template(tenant=tenant, key="diamond_mining", actor="system:seed_volume")
+    parents = set(Category.objects.for_tenant(tenant).exclude(parent=None).values_list("parent_id", flat=True))
+    leaves = list(Category.objects.for_tenant(tenant).exclude(pk__in=parents).values_list("pk", flat=True))
+    holders = list(
+        PositionAssignment.objects.filter(organisation=tenant, ends_at__isnull=True).values_list(
+            "person_id", "position_id"
+        )
+    )
+    if not holders:
+        raise ValueError("the tenant has no people yet: run with --people first")
+    statuses = [
+        IncidentStatus.OPEN,
+        IncidentStatus.IN_PROGRESS,
+        IncidentStatus.HALF_CLOSED,
+        IncidentStatus.PENDING_CLOSURE,
+        IncidentStatus.CLOSED,
+    ]
+    weights = [10, 25, 5, 10, 50]
+    severities = list(Severity)
+    now = timezone.now()
+    start = Incident.objects.for_tenant(tenant).filter(reference__startswith="VOL-").count()
+    written = 0
+    for first, last in _batches(count):
+        rows = []
+        for n in range(first + start, last + start):
+            reporter, _ = rng.choice(holders)
+            owner, owner_position = rng.choice(holders)
+            responsible, _ = rng.choice(holders)
+            severity = rng.choice(severities)
+            reported = now - timedelta(minutes=rng.randint(0, 90 * 24 * 60))
+            status = rng.choices(statuses, weights)[0]
+            deadlines = deadlines_for(severity, reported)
+            rows.append(
+                Incident(
+                    organisation=tenant,
+                    reference=f"VOL-{n:09d}",
+                    kind=IncidentKind.INCIDENT,
+                    source=Source.MANUAL,
+                    owner_id=owner,
+                    owner_position_id=owner_position,
+                    initial_responsible_id=responsible,
+                    responsible_id=responsible,
+                    reporter_id=reporter,
+                    title=f"Volume incident {n}",
+                    narrative="Synthetic incident for volume benchmarks.",
+                    category_id=rng.choice(leaves),
+                    location=f"Area {n % 500}",
+                    risk_level=rng.choice(list(RiskLevel)),
+                    severity=severity,
+                    time_sensitivity=TimeSensitivity.PROMPT,
+                    occurred_at=reported - timedelta(minutes=10),
+                    reported_at=reported,
+                    status=status,
+                    ack_due_at=deadlines.ack_due_at,
+                    contain_due_at=deadlines.contain_due_at,
+                    resolve_due_at=deadlines.resolve_due_at,
+                    closed_at=reported + timedelta(hours=2) if status == IncidentStatus.CLOSED else None,
+                )
+            )
+        with transaction.atomic():
+            Incident.objects.bulk_create(rows, batch_size=BATCH)
+        written += len(rows)
+    return written

@@ -93,3 +93,27 @@ def test_seed_volume_writes_people_in_positions_and_a_valid_chain():
     report = verify_chain(tenant)
     assert report.ok and report.events == 120
     assert "rows written" in out.getvalue()
+
+
+def test_seed_volume_writes_incidents_in_every_state():
+    from incidents.models import Incident
+
+    call_command("seed_volume", tenant="vol", people=24, incidents=200, stdout=StringIO())
+    tenant = Organisation.objects.get(slug="vol")
+    incidents = Incident.objects.filter(organisation=tenant)
+    assert incidents.count() == 200
+    assert set(incidents.values_list("status", flat=True)) == {
+        "open",
+        "in_progress",
+        "half_closed",
+        "pending_closure",
+        "closed",
+    }
+    assert not incidents.filter(resolve_due_at__isnull=True).exists()
+
+
+def test_seed_volume_incidents_need_people_first():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="--people first"):
+        call_command("seed_volume", tenant="empty", incidents=5, stdout=StringIO())
