@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "iwms.htmx.VaryOnHtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "iwms.refusals.PolicyErrorMiddleware",
 ]

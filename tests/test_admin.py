@@ -63,4 +63,13 @@ def test_history_view_is_available_for_governed_models(platform_client):
     position = Position.objects.first()
     response = platform_client.get(reverse("admin:organogram_position_history", args=[position.pk]))
     assert response.status_code == 200
-    assert "Created" in response.content.decode() or "+" in response.content.decode()
+    assert "Created" in response.content.decode()
+
+
+def test_object_permission_view_is_available_for_governed_models(platform_client):
+    from organogram.models import Position
+
+    position = Position.objects.first()
+    response = platform_client.get(reverse("admin:organogram_position_permissions", args=[position.pk]))
+    assert response.status_code == 200
+    assert "Object permissions" in response.content.decode()

@@ -53,6 +53,7 @@ def test_htmx_request_gets_the_same_page_with_vary_header(client, demo):
     response = client.get(reverse("home"), headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert "Thabo Nkosi" in response.content.decode()
+    assert "HX-Request" in response["Vary"]
 
 
 def test_home_page_query_count_is_fixed(client, demo, django_assert_max_num_queries):
