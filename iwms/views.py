@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -58,3 +59,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "worker": worker,
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+class HealthCheckMiddleware:
+    """Answer GET /healthz before host validation and the HTTPS redirect: load balancers probe
+    each node over plain HTTP with its address as Host, which must not turn into a 400 or 301."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path == "/healthz" and request.method == "GET":
+            return healthz(request)
+        return self.get_response(request)

@@ -43,3 +43,11 @@ def test_worker_heartbeat_is_reported_and_goes_stale(client, settings):
     body = json.loads(client.get("/healthz").content)
     assert body["worker"]["stale"] is True
     assert client.get("/healthz").status_code == 200  # web stays in rotation while workers restart
+
+
+def test_healthz_answers_probes_by_address_over_plain_http(client, settings):
+    settings.ALLOWED_HOSTS = ["iwms.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/healthz", HTTP_HOST="node-7.lb.internal:8000")
+    assert response.status_code == 200
+    assert client.get("/accounts/login/", HTTP_HOST="node-7.lb.internal:8000").status_code == 400
