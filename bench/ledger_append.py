@@ -98,7 +98,14 @@ def run(*, quick: bool = False) -> list[Result]:
         baseline = _rate(_plain_insert, [baseline_tenant.pk] * len(tenant_ids), seconds)
         ledger = _rate(_append, tenant_ids, seconds)
         results.append(
-            Result(f"ledger append, {label}", "ev/s", ledger, baseline, target_ratio=0.3, note=f"({connection.vendor})")
+            Result(
+                f"ledger append, {label}",
+                "ev/s",
+                ledger,
+                baseline,
+                target_ratio=0.3 if connection.vendor == "postgresql" else None,
+                note=f"({connection.vendor})",
+            )
         )
     for tenant in tenants:
         report = verify_chain(tenant)

@@ -192,7 +192,7 @@ def run(*, quick: bool = False) -> list[Result]:
             "/s",
             service_rate,
             sql_rate,
-            target_ratio=0.25,
+            target_ratio=0.25 if connection.vendor == "postgresql" else None,
             note=f"({connection.vendor})",
         )
     ]
