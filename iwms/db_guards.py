@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
 from iwms.tenancy import is_tenant_owned, tenant_foreign_keys
@@ -200,7 +201,7 @@ def install(using: str = DEFAULT_DB_ALIAS) -> int:
     elif connection.vendor == "sqlite":
         statements = list(_sqlite_statements(tables, refs, immutables))
     else:
-        raise NotImplementedError(f"no database guards for {connection.vendor}")
+        raise ImproperlyConfigured(f"IWMS runs on PostgreSQL or SQLite, not {connection.vendor}.")
     with transaction.atomic(using=using), connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)

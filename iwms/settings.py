@@ -14,13 +14,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("IWMS_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
+DATABASE_URL = env_secret("DATABASE_URL", default="")
+# Embedded mode (SQLite, filesystem broker, one machine) is the default whenever no external
+# database is configured; production always sets DATABASE_URL and so must set SECRET_KEY.
+EMBEDDED = env_bool("IWMS_EMBEDDED", not DATABASE_URL)
 SECRET_KEY = env_secret("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG and not env_bool("IWMS_EMBEDDED", False):
-        raise RuntimeError(
-            "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off; "
-            "`make run` sets IWMS_EMBEDDED=1 for the local embedded mode."
-        )
+    if not DEBUG and not EMBEDDED:
+        raise RuntimeError("SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off outside the embedded mode.")
     SECRET_KEY = "embedded-insecure-key-do-not-use-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
@@ -85,7 +86,6 @@ TEMPLATES = [
 # Embedded default: SQLite in WAL mode with a busy timeout and IMMEDIATE transactions, so
 # the web server and the Celery worker queue for the write lock instead of failing with
 # "database is locked". Production: DATABASE_URL (PostgreSQL through psycopg 3).
-DATABASE_URL = env_secret("DATABASE_URL", default="")
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
@@ -155,13 +155,12 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if not DEBUG and not env_bool("IWMS_EMBEDDED", False)
+            if not DEBUG and not EMBEDDED
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
 # Embedded and debug modes serve static files straight from their sources (no collectstatic).
-EMBEDDED = env_bool("IWMS_EMBEDDED", False)
 WHITENOISE_USE_FINDERS = DEBUG or EMBEDDED
 WHITENOISE_AUTOREFRESH = DEBUG or EMBEDDED
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -172,7 +171,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL", False) else None
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and not env_bool("IWMS_EMBEDDED", False))
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and not EMBEDDED)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SECURE_SSL_REDIRECT)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SECURE_SSL_REDIRECT)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_SSL_REDIRECT else 0)
