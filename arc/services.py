@@ -53,6 +53,8 @@ def delegate_responsibility(
             object_id=subject_id,
         )
     with transaction.atomic():
+        # The status field is protected (it changes only through transitions), so a delegation
+        # that needs no acceptance is born accepted rather than set to accepted afterwards.
         delegation = Delegation(
             organisation=tenant,
             subject_type=subject_type,
@@ -63,10 +65,9 @@ def delegate_responsibility(
             reason_code=reason_code,
             handoff_note=handoff_note.strip(),
             requires_acceptance=requires_acceptance,
+            status=DelegationStatus.PROPOSED if requires_acceptance else DelegationStatus.ACCEPTED,
+            accepted_at=None if requires_acceptance else timezone.now(),
         )
-        if not requires_acceptance:
-            delegation.status = DelegationStatus.ACCEPTED
-            delegation.accepted_at = timezone.now()
         delegation.save()
         record_event(
             tenant=tenant,

@@ -172,9 +172,10 @@ def department_head_of(person: User, at: datetime | None = None) -> Level | None
     holder = holder_of(head_position, at)
     if holder is not None and holder.pk != person.pk:
         return Level(head_position, holder)
-    above = [level for level in escalation_chain(person, at) if level.position.pk != head_position.pk]
-    ancestors_of_head = {p.pk for p in _ancestors_nearest_first(head_position)}
-    for level in above:
-        if level.position.pk in ancestors_of_head:
-            return Level(level.position, level.holder, (head_position, *level.skipped_vacant))
-    return None
+    # Walk up from the head position itself: only positions above the head count, and only
+    # the vacant ones between the head and the answer are reported as skipped.
+    above_head = escalation_chain(person, at, position=head_position)
+    if not above_head:
+        return None
+    level = above_head[0]
+    return Level(level.position, level.holder, (head_position, *level.skipped_vacant))

@@ -6,6 +6,7 @@ from datetime import datetime, time
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from iwms.audit import record_event
@@ -96,6 +97,14 @@ def move_position(*, position: Position, reports_to: Position | None, actor: Any
                     object_id=str(locked.pk),
                     field="parent",
                 )
+            if not Position.objects.filter(pk=reports_to.pk, is_active=True).exists():  # not the caller's copy
+                raise PolicyError(
+                    "organogram.position_inactive",
+                    f"{locked} cannot report to {reports_to}: that position has been abolished.",
+                    tenant=locked.organisation,
+                    object_type="organogram.position",
+                    object_id=str(reports_to.pk),
+                )
             if locked.pk in {reports_to.pk, *ancestor_ids(Position, reports_to.pk)}:
                 raise PolicyError(
                     "organogram.cycle",
@@ -149,22 +158,38 @@ def assign_person(
     to replace someone, end their assignment first (history is kept, never overwritten)."""
     starts_at = starts_at or timezone.now()
     tenant = position.organisation
-    if not position.is_active:
-        raise PolicyError(
-            "organogram.position_inactive",
-            f"{position} has been abolished.",
-            tenant=tenant,
-            object_type="organogram.position",
-            object_id=str(position.pk),
-        )
     try:
         with transaction.atomic():
-            Position.objects.select_for_update().get(pk=position.pk)
-            occupied = PositionAssignment.objects.filter(position=position, kind=kind, ends_at__isnull=True).first()
+            # Decide on the locked row: the caller's copy may predate an abolition.
+            locked = Position.objects.select_for_update().get(pk=position.pk)
+            if not locked.is_active:
+                raise PolicyError(
+                    "organogram.position_inactive",
+                    f"{position} has been abolished.",
+                    tenant=tenant,
+                    object_type="organogram.position",
+                    object_id=str(position.pk),
+                )
+            # Any holder of this kind whose time overlaps [starts_at, open end): an open one, or
+            # one that left after the new holder would start. Either would make "who held this
+            # position on date X" ambiguous.
+            occupied = (
+                PositionAssignment.objects.filter(position=position, kind=kind)
+                .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=starts_at))
+                .select_related("person")
+                .first()
+            )
             if occupied is not None:
+                if occupied.ends_at is None:
+                    message = f"{position} already has a {kind} holder ({occupied.person}); end that assignment first."
+                else:
+                    message = (
+                        f"{position} had a {kind} holder ({occupied.person}) until "
+                        f"{occupied.ends_at:%Y-%m-%d %H:%M}; the new assignment cannot start before that."
+                    )
                 raise PolicyError(
                     "organogram.position_filled",
-                    f"{position} already has a {kind} holder ({occupied.person}); end that assignment first.",
+                    message,
                     tenant=tenant,
                     object_type="organogram.position",
                     object_id=str(position.pk),
@@ -204,6 +229,15 @@ def end_assignment(
                 tenant=locked.organisation,
                 object_type="organogram.positionassignment",
                 object_id=str(locked.pk),
+            )
+        if ends_at <= locked.starts_at:
+            raise PolicyError(
+                "validation.invalid",
+                f"An assignment cannot end before it started ({locked.starts_at:%Y-%m-%d %H:%M}).",
+                tenant=locked.organisation,
+                object_type="organogram.positionassignment",
+                object_id=str(locked.pk),
+                field="ends_at",
             )
         locked.ends_at = ends_at
         locked.save()
