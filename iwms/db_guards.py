@@ -2,10 +2,12 @@
 
 1. Append-only tables — the audit ledger and every simple-history table — refuse UPDATE,
    DELETE and TRUNCATE (SQLite has no TRUNCATE; its `DELETE FROM t` is covered).
-2. A tenant-owned row may not reference a row of another tenant.
+2. A tenant-owned row may not reference a row of another tenant — neither by setting the
+   reference nor by moving either row to another tenant afterwards. The audit ledger is
+   exempt: it must be able to name an outsider whose attempt was refused.
 3. Columns a model names in `immutable_fields` (an incident's anchors) never change.
 
-Both are triggers, installed idempotently after every `migrate` (so each new governed
+All are triggers, installed idempotently after every `migrate` (so each new governed
 model and its history table is covered without a hand-written migration). The only way
 around rule 1 is `maintenance()`, which is explicit and writes its own audit event.
 """
@@ -21,7 +23,7 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
-from iwms.tenancy import is_tenant_owned, tenant_foreign_keys
+from iwms.tenancy import is_reference_exempt, is_tenant_owned, tenant_foreign_keys
 
 APPEND_ONLY_MESSAGE = "iwms.append_only"
 CROSS_TENANT_MESSAGE = "tenant.cross_reference"
@@ -47,18 +49,37 @@ class TenantReference:
 
     @property
     def trigger_name(self) -> str:
+        """Guards the referencing row (its reference and its tenant)."""
         digest = hashlib.sha256(f"{self.table}.{self.column}".encode()).hexdigest()[:10]
         return f"iwms_tenant_ref_{digest}"
 
+    @property
+    def moved_trigger_name(self) -> str:
+        """Guards the referenced row: it may not move to another tenant while referenced."""
+        digest = hashlib.sha256(f"moved:{self.table}.{self.column}".encode()).hexdigest()[:10]
+        return f"iwms_tenant_moved_{digest}"
 
-def tenant_references() -> list[TenantReference]:
+
+def _references(*, exempt: bool) -> list[TenantReference]:
     refs = []
     for model in apps.get_models():
         if not is_tenant_owned(model) or model._meta.proxy or not model._meta.managed:
             continue
-        for field in tenant_foreign_keys(model):
+        if is_reference_exempt(model) != exempt:
+            continue
+        for field in tenant_foreign_keys(model, include_exempt=exempt):
             refs.append(TenantReference(model._meta.db_table, field.column, field.related_model._meta.db_table))
     return sorted(refs, key=lambda r: (r.table, r.column))
+
+
+def tenant_references() -> list[TenantReference]:
+    """Every reference between tenant-owned rows that the database guards."""
+    return _references(exempt=False)
+
+
+def exempt_references() -> list[TenantReference]:
+    """References of exempt models (the ledger); their triggers are dropped if present."""
+    return _references(exempt=True)
 
 
 @dataclass(frozen=True)
@@ -119,10 +140,27 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
+
+CREATE OR REPLACE FUNCTION iwms_check_tenant_referrers() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  referred boolean;
+BEGIN
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I = $1 AND organisation_id IS DISTINCT FROM $2)',
+                 TG_ARGV[0], TG_ARGV[1])
+    INTO referred USING NEW.id, NEW.organisation_id;
+  IF referred THEN
+    RAISE EXCEPTION 'tenant.cross_reference: %.% of another tenant refers to this row of %; it cannot move',
+      TG_ARGV[0], TG_ARGV[1], TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  RETURN NEW;
+END $$;
 """
 
 
-def _pg_statements(tables: list[str], refs: list[TenantReference], immutables: list[ImmutableColumn]) -> Iterator[str]:
+def _pg_statements(
+    tables: list[str], refs: list[TenantReference], immutables: list[ImmutableColumn], exempt: list[TenantReference]
+) -> Iterator[str]:
     yield _PG_FUNCTIONS
     for col in immutables:
         yield (
@@ -145,6 +183,16 @@ def _pg_statements(tables: list[str], refs: list[TenantReference], immutables: l
             f'"{ref.column}", "organisation_id" ON "{ref.table}" FOR EACH ROW EXECUTE FUNCTION '
             f"iwms_check_tenant_reference('{ref.column}', '{ref.referenced_table}')"
         )
+        # A row moving to a platform level (no tenant) may still be referenced, like a superuser.
+        yield (
+            f'CREATE OR REPLACE TRIGGER {ref.moved_trigger_name} BEFORE UPDATE OF "organisation_id" '
+            f'ON "{ref.referenced_table}" FOR EACH ROW WHEN (NEW."organisation_id" IS NOT NULL AND '
+            f'OLD."organisation_id" IS DISTINCT FROM NEW."organisation_id") EXECUTE FUNCTION '
+            f"iwms_check_tenant_referrers('{ref.table}', '{ref.column}')"
+        )
+    for ref in exempt:
+        yield f'DROP TRIGGER IF EXISTS {ref.trigger_name} ON "{ref.table}"'
+        yield f'DROP TRIGGER IF EXISTS {ref.moved_trigger_name} ON "{ref.referenced_table}"'
 
 
 # --- SQLite -------------------------------------------------------------------------------
@@ -165,7 +213,7 @@ def _sqlite_drop_append_only(table: str) -> Iterator[str]:
 
 
 def _sqlite_statements(
-    tables: list[str], refs: list[TenantReference], immutables: list[ImmutableColumn]
+    tables: list[str], refs: list[TenantReference], immutables: list[ImmutableColumn], exempt: list[TenantReference]
 ) -> Iterator[str]:
     for col in immutables:
         yield (
@@ -187,6 +235,22 @@ def _sqlite_statements(
                 f'CREATE TRIGGER IF NOT EXISTS "{ref.trigger_name}_{suffix}" BEFORE {op} ON '
                 f"\"{ref.table}\" WHEN {condition} BEGIN SELECT RAISE(ABORT, '{message}'); END"
             )
+        moved_message = (
+            f"{CROSS_TENANT_MESSAGE}: {ref.table}.{ref.column} of another tenant refers to this row "
+            f"of {ref.referenced_table}; it cannot move"
+        )
+        yield (
+            f'CREATE TRIGGER IF NOT EXISTS "{ref.moved_trigger_name}" BEFORE UPDATE OF organisation_id ON '
+            f'"{ref.referenced_table}" WHEN NEW.organisation_id IS NOT NULL '
+            f"AND OLD.organisation_id IS NOT NEW.organisation_id "
+            f'AND EXISTS (SELECT 1 FROM "{ref.table}" x WHERE x."{ref.column}" = NEW.id '
+            f"AND x.organisation_id IS NOT NEW.organisation_id) "
+            f"BEGIN SELECT RAISE(ABORT, '{moved_message}'); END"
+        )
+    for ref in exempt:
+        for suffix in ("ins", "upd"):
+            yield f'DROP TRIGGER IF EXISTS "{ref.trigger_name}_{suffix}"'
+        yield f'DROP TRIGGER IF EXISTS "{ref.moved_trigger_name}"'
 
 
 def install(using: str = DEFAULT_DB_ALIAS) -> int:
@@ -196,10 +260,11 @@ def install(using: str = DEFAULT_DB_ALIAS) -> int:
     tables = [t for t in append_only_tables() if t in existing]
     refs = [r for r in tenant_references() if r.table in existing and r.referenced_table in existing]
     immutables = [c for c in immutable_columns() if c.table in existing]
+    exempt = [r for r in exempt_references() if r.table in existing and r.referenced_table in existing]
     if connection.vendor == "postgresql":
-        statements = list(_pg_statements(tables, refs, immutables))
+        statements = list(_pg_statements(tables, refs, immutables, exempt))
     elif connection.vendor == "sqlite":
-        statements = list(_sqlite_statements(tables, refs, immutables))
+        statements = list(_sqlite_statements(tables, refs, immutables, exempt))
     else:
         raise ImproperlyConfigured(f"IWMS runs on PostgreSQL or SQLite, not {connection.vendor}.")
     with transaction.atomic(using=using), connection.cursor() as cursor:
@@ -219,8 +284,12 @@ def maintenance(
     """Lift the append-only rule for the enclosed block, inside one transaction.
 
     For data-protection erasure orders and test-database resets only. Audited by default: the
-    event is written after the block, within the same transaction, to the given tenant.
+    event is written after the block, within the same transaction, to the given tenant; an
+    audited call must therefore name the tenant (only a whole-database reset passes
+    `audited=False`).
     """
+    if audited and tenant is None:
+        raise ValueError("maintenance() is audited: name the tenant whose ledger records it")
     connection = connections[using]
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:

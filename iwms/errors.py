@@ -7,8 +7,11 @@ tests match on it), the message is for people, and the context says what was ref
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,34 @@ _CODES = [
 CATALOGUE: dict[str, ErrorCode] = {entry.code: entry for entry in _CODES}
 
 
+class _ContextEncoder(DjangoJSONEncoder):
+    """Rows become `app.model:pk`; anything else JSON cannot hold becomes its text, so a
+    refusal's context can always be shown and audited."""
+
+    def default(self, o: Any) -> Any:
+        meta = getattr(o, "_meta", None)
+        if meta is not None and hasattr(o, "pk"):
+            return f"{meta.label_lower}:{o.pk}"
+        try:
+            return super().default(o)
+        except TypeError:
+            return str(o)
+
+
+def plain_context(context: dict[str, Any]) -> dict[str, Any]:
+    """`context` as plain JSON values (what the ledger stores and the API returns)."""
+    return json.loads(json.dumps(context, cls=_ContextEncoder))
+
+
+def _restore_policy_error(
+    code: str, message: str, tenant: Any, context: dict[str, Any], audited: bool, audit_event_id: int | None
+) -> PolicyError:
+    error = PolicyError(code, message, tenant=tenant, **context)
+    error.audited = audited
+    error.audit_event_id = audit_event_id
+    return error
+
+
 class PolicyError(Exception):
     """A refusal with a stable code from `CATALOGUE`.
 
@@ -64,4 +95,12 @@ class PolicyError(Exception):
         return CATALOGUE[self.code].http_status
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "context": self.context}
+        return {"code": self.code, "message": self.message, "context": plain_context(self.context)}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions pickle as `cls(*self.args)`, and args holds "code: message", which is no
+        # code; rebuild from the parts so a refusal survives a trip through a task queue.
+        return (
+            _restore_policy_error,
+            (self.code, self.message, self.tenant, self.context, self.audited, self.audit_event_id),
+        )

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from iwms.choices import AuditAction
-from iwms.errors import PolicyError
+from iwms.errors import PolicyError, plain_context
 from iwms.request_context import current_actor
 
 logger = logging.getLogger("iwms.refusals")
@@ -36,14 +36,20 @@ def _recorded(exc: PolicyError) -> bool:
 
     if exc.audit_event_id is None:
         return False
-    if connection.in_atomic_block:
-        return True  # written in this transaction; the outermost boundary re-checks
+    # The record may have been written in a savepoint that has since rolled back, even while an
+    # outer transaction is still open; only the row itself says whether it survived.
     return AuditEvent.objects.filter(pk=exc.audit_event_id).exists()
 
 
 def record_refusal(exc: PolicyError, *, actor: Any = None) -> None:
     """Write the refusal to the ledger unless a surviving record of it exists."""
-    if exc.audited or _recorded(exc):
+    if exc.audited:
+        return
+    if connection.needs_rollback:
+        # The enclosing transaction is broken and will roll back; writing now would fail and
+        # hide the refusal behind a TransactionManagementError. The outer boundary records it.
+        return
+    if _recorded(exc):
         return
     from iwms.audit import record_event
 
@@ -54,7 +60,7 @@ def record_refusal(exc: PolicyError, *, actor: Any = None) -> None:
         logger.warning("refusal without a tenant to audit it: %s %s", exc.code, exc.context)
         return
     action = AuditAction.TRANSITION_DENIED if exc.code.startswith("transition.") else AuditAction.ACCESS_DENIED
-    context = {key: value for key, value in exc.context.items() if key not in {"object"}}
+    context = plain_context({key: value for key, value in exc.context.items() if key not in {"object"}})
     event = record_event(
         tenant=tenant,
         action=action,

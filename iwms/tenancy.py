@@ -21,8 +21,19 @@ def is_tenant_owned(model: type[models.Model]) -> bool:
     return bool(field.is_relation and field.related_model._meta.label == "iwms.Organisation")
 
 
-def tenant_foreign_keys(model: type[models.Model]) -> Iterator[models.ForeignKey]:
+# The audit ledger records facts, among them refusals of outsiders from another tenant: its
+# actor must be able to name them, so its references are not tenant references.
+REFERENCE_EXEMPT_MODELS = frozenset({"iwms.auditevent"})
+
+
+def is_reference_exempt(model: type[models.Model]) -> bool:
+    return model._meta.label_lower in REFERENCE_EXEMPT_MODELS
+
+
+def tenant_foreign_keys(model: type[models.Model], *, include_exempt: bool = False) -> Iterator[models.ForeignKey]:
     """The foreign keys of a tenant-owned model that point at other tenant-owned rows."""
+    if is_reference_exempt(model) and not include_exempt:
+        return
     for field in model._meta.concrete_fields:
         if not isinstance(field, models.ForeignKey) or field.name == "organisation":
             continue

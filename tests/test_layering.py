@@ -1,5 +1,7 @@
 """Apps form a one-way stack: iwms ← organogram ← arc ← workflows ← incidents. A lower app
-never imports a higher one (DESIGN.md)."""
+never imports a higher one (DESIGN.md), neither with an import statement nor by name at
+run time (`importlib.import_module("incidents.x")`, `apps.get_model("incidents", "Incident")`,
+a lazy model reference such as `ForeignKey("incidents.Incident")`)."""
 
 from __future__ import annotations
 
@@ -9,21 +11,53 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 STACK = ["iwms", "organogram", "arc", "workflows", "incidents"]
 
+# Calls whose first string argument names a module or an app ("app" or "app.Model").
+_DYNAMIC_IMPORTS = {"import_module", "__import__", "get_model", "get_app_config"}
+_MODEL_REFERENCES = {"ForeignKey", "OneToOneField", "ManyToManyField", "TreeNodeForeignKey"}
 
-def imported_apps(source: str) -> set[str]:
-    tree = ast.parse(source)
+
+def _called_name(node: ast.Call) -> str:
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def _first_string(node: ast.Call) -> str | None:
+    for arg in [*node.args[:1], *(kw.value for kw in node.keywords if kw.arg in {"to", "name", "app_label"})]:
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            return arg.value
+    return None
+
+
+def imported_apps(source: str, *, filename: str = "<source>") -> set[str]:
+    """The apps of the stack that `source` imports or names for import."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(source, filename=filename)):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call) and _called_name(node) in _DYNAMIC_IMPORTS | _MODEL_REFERENCES:
+            target = _first_string(node)
+            if target:
+                names.add(target.split(".")[0])
     return names & set(STACK)
 
 
 def violations(app: str, source: str, where: str) -> list[str]:
     level = STACK.index(app)
-    return [f"{where} imports {other}" for other in sorted(imported_apps(source)) if STACK.index(other) > level]
+    return [
+        f"{where} imports {other}"
+        for other in sorted(imported_apps(source, filename=where))
+        if STACK.index(other) > level
+    ]
+
+
+def app_sources(app: str) -> list[Path]:
+    return [path for path in sorted((ROOT / app).rglob("*.py")) if "migrations" not in path.parts]
 
 
 def test_checker_catches_a_lower_app_importing_a_higher_one():
@@ -32,11 +66,43 @@ def test_checker_catches_a_lower_app_importing_a_higher_one():
     assert violations("incidents", source, "y.py") == []
 
 
+def test_checker_catches_imports_hidden_inside_functions_and_by_name():
+    source = (
+        "import importlib\n"
+        "from django.apps import apps\n"
+        "def later():\n"
+        "    from workflows.services import start_run\n"
+        "    importlib.import_module('incidents.services')\n"
+        "    return apps.get_model('arc', 'Delegation')\n"
+    )
+    assert violations("iwms", source, "k.py") == [
+        "k.py imports arc",
+        "k.py imports incidents",
+        "k.py imports workflows",
+    ]
+
+
+def test_checker_catches_lazy_model_references_to_a_higher_app():
+    source = (
+        "from django.db import models\nclass Unit(models.Model):\n    x = models.ForeignKey('incidents.Incident')\n"
+    )
+    assert violations("organogram", source, "m.py") == ["m.py imports incidents"]
+    # a reference to the same app or a lower one is fine
+    assert violations("arc", "models.ForeignKey(to='organogram.Position')\n", "a.py") == []
+
+
+def test_checker_ignores_relative_imports_and_unrelated_packages():
+    source = "from . import models\nfrom .services import x\nimport django\nimport incidents_helper_lib\n"
+    assert violations("iwms", source, "r.py") == []
+
+
+def test_every_app_of_the_stack_has_sources_to_check():
+    assert all(app_sources(app) for app in STACK)
+
+
 def test_no_app_imports_a_higher_layer():
     found = []
     for app in STACK:
-        for path in sorted((ROOT / app).rglob("*.py")):
-            if "migrations" in path.parts:
-                continue
+        for path in app_sources(app):
             found += violations(app, path.read_text(), str(path.relative_to(ROOT)))
     assert found == []
