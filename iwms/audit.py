@@ -26,9 +26,21 @@ from iwms.request_context import current_actor, current_request_id
 GENESIS_HASH = "0" * 64
 
 
+def _jsonb_numbers(value: Any) -> Any:
+    """PostgreSQL's jsonb stores 1e16 as 10000000000000000 and hands back an int; floats that
+    large are always integral, so store them as ints and hash what will be read back."""
+    if isinstance(value, float) and abs(value) >= 1e16 and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _jsonb_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonb_numbers(item) for item in value]
+    return value
+
+
 def _normalise(value: Any) -> Any:
     """Make `value` plain JSON so what is hashed is exactly what the database returns."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True))
+    return _jsonb_numbers(json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True)))
 
 
 def canonical_payload(
@@ -246,7 +258,7 @@ class ChainReport:
         return self.broken is None
 
 
-def _walk(tenant: Organisation, events: Iterable[AuditEvent]) -> Iterator[ChainBreak | int]:
+def _walk(tenant: Organisation, events: Iterable[AuditEvent]) -> Iterator[ChainBreak | tuple[int, str]]:
     expected_prev = GENESIS_HASH
     expected_seq = 1
     count = 0
@@ -263,7 +275,7 @@ def _walk(tenant: Organisation, events: Iterable[AuditEvent]) -> Iterator[ChainB
         expected_prev = event.hash
         expected_seq += 1
         count += 1
-    yield count
+    yield count, expected_prev
 
 
 def verify_chain(tenant: Organisation) -> ChainReport:
@@ -272,11 +284,17 @@ def verify_chain(tenant: Organisation) -> ChainReport:
     outcome = list(_walk(tenant, events))[-1]
     if isinstance(outcome, ChainBreak):
         return ChainReport(tenant.slug, outcome.seq - 1, outcome)
+    count, last_hash = outcome
     head = AuditChainHead.objects.filter(organisation=tenant).first()
-    if head is not None and head.last_seq != outcome:
+    if head is not None and head.last_seq != count:
         return ChainReport(
             tenant.slug,
-            outcome,
-            ChainBreak(tenant.slug, outcome + 1, None, f"chain head says #{head.last_seq}; tail is missing"),
+            count,
+            ChainBreak(tenant.slug, count + 1, None, f"chain head says #{head.last_seq}; tail is missing"),
         )
-    return ChainReport(tenant.slug, outcome, None)
+    if head is not None and count and head.last_hash != last_hash:
+        # A rewrite that recomputed every hash from some event on must also forge the head.
+        return ChainReport(
+            tenant.slug, count, ChainBreak(tenant.slug, count, None, "chain head's hash differs from the last event")
+        )
+    return ChainReport(tenant.slug, count, None)

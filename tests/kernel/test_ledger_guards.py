@@ -131,3 +131,20 @@ def test_each_tenant_has_its_own_chain(tenant, other_tenant):
     assert a.seq == b.seq == 1
     assert verify_chain(tenant).ok and verify_chain(other_tenant).ok
     assert Organisation.objects.count() == 2
+
+
+def test_large_floats_in_changes_keep_the_chain_verifiable(tenant):
+    record_event(tenant=tenant, action="update", changes={"carats": 1e16, "ratio": 0.25, "tiny": 1e-05})
+    assert verify_chain(tenant).ok
+
+
+def test_a_forged_tail_rewrite_is_caught_by_the_chain_head(chain, tenant):
+    """Recomputing the last event's hash after editing it passes the walk; the head disagrees."""
+    from iwms.audit import event_hash
+
+    last = AuditEvent.objects.get(pk=chain[-1].pk)
+    last.message = "rewritten"
+    forged = event_hash(last)
+    tamper("UPDATE iwms_auditevent SET message = %s, hash = %s WHERE id = %s", ["rewritten", forged, last.pk])
+    report = verify_chain(tenant)
+    assert not report.ok and "chain head" in report.broken.reason
