@@ -31,7 +31,7 @@ def _broker_ok() -> tuple[bool, str]:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-            transport = conn.transport_cls if isinstance(conn.transport_cls, str) else conn.transport.driver_name
+            transport = conn.transport.driver_type
     except Exception as exc:  # noqa: BLE001
         return False, type(exc).__name__
     return True, str(transport)

@@ -156,11 +156,11 @@ def department_of(unit: OrgUnit) -> OrgUnit | None:
     return next((by_id[pk] for pk in ids if pk in by_id and by_id[pk].kind == UnitKind.DEPARTMENT), None)
 
 
-def department_head_of(person: User, at: datetime | None = None) -> Level | None:
+def department_head_of(person: User, at: datetime | None = None, *, position: Position | None = None) -> Level | None:
     """The head of the person's department. If the head position is vacant (or the person is
     the head), the next filled level above the head position answers, flagged."""
     at = _at(at)
-    position = primary_position(person, at)
+    position = position or primary_position(person, at)
     if position is None:
         return None
     department = department_of(position.unit)

@@ -58,7 +58,7 @@ def test_htmx_request_gets_the_same_page_with_vary_header(client, demo):
 
 def test_home_page_query_count_is_fixed(client, demo, django_assert_max_num_queries):
     client.force_login(User.objects.get(username="reporter"))
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(13):
         client.get(reverse("home"))
 
 

@@ -16,9 +16,10 @@ from organogram.hierarchy import department_head_of, supervisor_of
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     role_set = roles_of(user)
+    position = role_set.positions[0] if role_set.positions else None  # substantive first
     context = {
         "role_set": role_set,
-        "supervisor": supervisor_of(user) if role_set.positions else None,
-        "department_head": department_head_of(user) if role_set.positions else None,
+        "supervisor": supervisor_of(user, position=position) if position else None,
+        "department_head": department_head_of(user, position=position) if position else None,
     }
     return render(request, "incidents/home.html", context)
