@@ -39,6 +39,15 @@ _CODES = [
     ErrorCode("arc.no_accountability_rule", 409, "No accountability rule covers this item."),
     ErrorCode("audit.chain_broken", 500, "The audit chain does not verify."),
     ErrorCode("category.governed_change", 409, "A category's name or code changes only through governance."),
+    ErrorCode("workflow.template_missing", 409, "No workflow template exists for the item's category."),
+    ErrorCode("workflow.steps_incomplete", 409, "Mandatory steps are neither completed nor justified not applicable."),
+    ErrorCode("workflow.subworkflow_open", 409, "A sub-workflow (information request) is still open."),
+    ErrorCode("step.justification_required", 422, "Marking a mandatory step not applicable needs a real justification."),
+    ErrorCode("evidence.missing", 409, "A kind of evidence the step requires is missing."),
+    ErrorCode("evidence.too_large", 413, "The uploaded file is larger than the evidence size limit."),
+    ErrorCode("evidence.content_mismatch", 422, "The file's bytes do not match the declared kind of evidence."),
+    ErrorCode("evidence.invalidated", 409, "The evidence has already been invalidated or superseded."),
+    ErrorCode("review.pack_invalid", 422, "A review pack does not follow the documented format."),
 ]
 
 CATALOGUE: dict[str, ErrorCode] = {entry.code: entry for entry in _CODES}

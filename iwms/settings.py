@@ -224,6 +224,16 @@ IWMS_DEMO_PASSWORD = env_str("IWMS_DEMO_PASSWORD", "iwms-demo-2026")
 # A worker that has not written a heartbeat for this long is reported stale by /healthz.
 IWMS_HEARTBEAT_STALE_SECONDS = env_int("IWMS_HEARTBEAT_STALE_SECONDS", 180)
 
+# Evidence files: stored content-addressed (by SHA-256) under this folder, never served directly.
+IWMS_EVIDENCE_ROOT = Path(env_str("IWMS_EVIDENCE_ROOT", str(MEDIA_ROOT / "evidence")))
+IWMS_EVIDENCE_MAX_BYTES = env_int("IWMS_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
+# Optional OpenAI-compatible chat endpoint that may add findings to the automated review
+# (base URL such as http://llm.internal:8080/v1); unset: the deterministic rules alone.
+IWMS_REVIEW_LLM_URL = env_str("IWMS_REVIEW_LLM_URL", "")
+IWMS_REVIEW_LLM_MODEL = env_str("IWMS_REVIEW_LLM_MODEL", "")
+IWMS_REVIEW_LLM_KEY = env_secret("IWMS_REVIEW_LLM_KEY", default="")
+IWMS_REVIEW_LLM_TIMEOUT = env_int("IWMS_REVIEW_LLM_TIMEOUT", 20)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
