@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
+from iwms.decisions import Decision
 from iwms.models import User
-
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    reason: str = ""
-
-    def __bool__(self) -> bool:
-        return self.allowed
 
 
 def may_report(user: User) -> Decision:

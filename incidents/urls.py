@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from incidents.views import home, incident, report
+from incidents.views import home, incident, report, work
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -14,4 +14,27 @@ urlpatterns = [
     path("incidents/mine/", incident.my_items, name="my_items"),
     path("incidents/<str:reference>/", incident.incident_detail, name="incident_detail"),
     path("incidents/<str:reference>/acknowledge/", incident.incident_acknowledge, name="incident_acknowledge"),
+    path("incidents/<str:reference>/work/", work.work_page, name="incident_work"),
+    path("incidents/<str:reference>/complete/", work.incident_complete, name="incident_complete"),
+    path("incidents/<str:reference>/review/", work.incident_review, name="incident_review"),
+    path("incidents/<str:reference>/steps/<int:step_id>/evidence/", work.step_evidence, name="step_evidence"),
+    path("incidents/<str:reference>/steps/<int:step_id>/complete/", work.step_complete, name="step_complete"),
+    path(
+        "incidents/<str:reference>/steps/<int:step_id>/not-applicable/",
+        work.step_not_applicable,
+        name="step_not_applicable",
+    ),
+    path("incidents/<str:reference>/steps/<int:step_id>/pause/", work.step_pause, name="step_pause"),
+    path("incidents/<str:reference>/steps/<int:step_id>/delegate/", work.step_delegate, name="step_delegate"),
+    path(
+        "incidents/<str:reference>/evidence/<int:evidence_id>/invalidate/",
+        work.evidence_invalidate,
+        name="evidence_invalidate",
+    ),
+    path(
+        "incidents/<str:reference>/evidence/<int:evidence_id>/<str:variant>/",
+        work.evidence_file,
+        name="evidence_file",
+    ),
+    path("requests/<int:request_id>/", work.information_request, name="information_request"),
 ]

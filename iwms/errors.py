@@ -42,7 +42,7 @@ _CODES = [
     ErrorCode("workflow.template_missing", 409, "No workflow template exists for the item's category."),
     ErrorCode("workflow.steps_incomplete", 409, "Mandatory steps are neither completed nor justified not applicable."),
     ErrorCode("workflow.subworkflow_open", 409, "A sub-workflow (information request) is still open."),
-    ErrorCode("step.justification_required", 422, "Marking a mandatory step not applicable needs a real justification."),
+    ErrorCode("step.justification_required", 422, "A mandatory step marked not applicable needs a real justification."),
     ErrorCode("evidence.missing", 409, "A kind of evidence the step requires is missing."),
     ErrorCode("evidence.too_large", 413, "The uploaded file is larger than the evidence size limit."),
     ErrorCode("evidence.content_mismatch", 422, "The file's bytes do not match the declared kind of evidence."),

@@ -48,3 +48,9 @@ def other_tenant(db):
 def _fast_password_hashing(settings) -> None:
     """PBKDF2 at production strength costs ~0.3 s per user; tests need no such strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _evidence_root(settings, tmp_path) -> None:
+    """Evidence files of each test land in its own folder, never in var/."""
+    settings.IWMS_EVIDENCE_ROOT = tmp_path / "evidence"

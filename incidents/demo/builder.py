@@ -17,6 +17,7 @@ from iwms.models import Organisation, User
 from iwms.request_context import acting
 from organogram.choices import UnitKind
 from organogram.services import assign_person, create_position, create_shift, create_unit
+from workflows.services.templates import load_template_library
 
 DEMO_SLUG = "kimberlite-ridge"
 SECOND_SLUG = "karoo-traders"
@@ -88,6 +89,7 @@ def build_demo_tenant(*, password: str) -> Organisation:
                 tenant=tenant, user=User.objects.get(username=username), role=Role(role), reason=reason, starts_at=since
             )
         load_industry_template(tenant=tenant, key="diamond_mining", custodian=positions["sheq-custodian"])
+        load_template_library(tenant=tenant)
         for unit, position, kind, category, description in spec.ACCOUNTABILITY:
             create_accountability_rule(
                 tenant=tenant,

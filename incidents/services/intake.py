@@ -14,6 +14,7 @@ from incidents.duplicates import DuplicateCandidate, find_duplicates
 from incidents.models import Category, Incident, PoleEntity, ReportDraft
 from incidents.services.assignment import plan_assignment
 from incidents.services.lifecycle import create_incident
+from incidents.services.work import start_incident_workflow
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
@@ -138,6 +139,7 @@ def submit_report(*, draft: ReportDraft, actor: User, duplicate_justification: s
             reporter=locked.reporter,
             actor=actor,
         )
+        start_incident_workflow(incident=incident, actor=actor)
         for entity in data.get("pole", []):
             PoleEntity(
                 organisation=locked.organisation,

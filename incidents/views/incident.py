@@ -14,8 +14,10 @@ from incidents.services import lifecycle
 from incidents.services.intake import time_left
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
+from workflows.selectors import requests_for_user
 
 PAGE_SIZE = 25
+REQUESTS_SHOWN = 20
 
 
 @login_required
@@ -72,4 +74,5 @@ def incident_acknowledge(request: HttpRequest, reference: str) -> HttpResponse:
 def my_items(request: HttpRequest) -> HttpResponse:
     items = incidents_for_user(request.user).order_by("-reported_at")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "incidents/incident_list.html", {"page": page})
+    requests = requests_for_user(request.user)[:REQUESTS_SHOWN]
+    return render(request, "incidents/incident_list.html", {"page": page, "requests": requests})

@@ -1,0 +1,350 @@
+"""The incident's workflow: starting it at confirmation, working its steps while the incident
+is in progress, delegating responsibility, and the half-closed review loop.
+
+Locks are taken incident first, then step (STYLE.md); the workflow engine below does the
+step-level work and knows nothing of incidents.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from arc.choices import DelegationReason, DelegationScope
+from arc.models import Delegation
+from arc.services import accept_delegation, delegate_responsibility
+from incidents.choices import IncidentStatus, Severity
+from incidents.models import Incident
+from incidents.services import lifecycle
+from iwms.audit import record_event
+from iwms.choices import AuditAction
+from iwms.errors import PolicyError
+from iwms.models import User
+from iwms.refusals import audited_refusals
+from workflows.choices import RunStatus, Verdict
+from workflows.models import Evidence, Review, Step, WorkflowRun
+from workflows.review import review as run_rules
+from workflows.review.llm import LLMReviewer
+from workflows.selectors import known_hashes, main_run, review_steps
+from workflows.services import evidence as evidence_services
+from workflows.services import runs as run_services
+from workflows.services import steps as step_services
+from workflows.services.templates import template_for_category_code
+
+logger = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def audited(func: F) -> F:
+    """Record any refusal of `func` in the ledger after its transaction has rolled back."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with audited_refusals(actor=kwargs.get("actor")):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+SUBJECT = "incidents.incident"
+REVIEWER = "automated review"
+ACCEPTANCE_SEVERITIES = {Severity.SEV1, Severity.SEV2}
+
+
+def _refuse(code: str, message: str, incident: Incident, **context: Any) -> PolicyError:
+    return PolicyError(
+        code, message, tenant=incident.organisation, object_type=SUBJECT, object_id=str(incident.pk), **context
+    )
+
+
+def workflow_of(incident: Incident) -> WorkflowRun | None:
+    return main_run(subject_type=SUBJECT, subject_id=incident.pk, tenant=incident.organisation_id)
+
+
+def start_incident_workflow(*, incident: Incident, actor: Any = None) -> WorkflowRun:
+    """Generate the category's workflow (its current template version) for a new incident."""
+    template = template_for_category_code(
+        tenant=incident.organisation, template_code=incident.category.workflow_template_code
+    )
+    return run_services.start_workflow(
+        tenant=incident.organisation,
+        template=template,
+        subject_type=SUBJECT,
+        subject_id=str(incident.pk),
+        title=f"{incident.reference}: {template.name}",
+        responsible=incident.responsible,
+        started_at=incident.reported_at,
+        actor=actor,
+    )
+
+
+# --- working steps -------------------------------------------------------------------------
+
+
+def _locked_in_progress(incident: Incident, step: Step | None = None) -> Incident:
+    """Lock the incident (before any step) and check work on it is possible now."""
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if step is not None and (step.run.subject_type != SUBJECT or step.run.subject_id != str(locked.pk)):
+        raise _refuse("validation.invalid", "That step belongs to another incident.", locked, step=step.pk)
+    if locked.status != IncidentStatus.IN_PROGRESS:
+        hint = "Acknowledge it first." if locked.status == IncidentStatus.OPEN else ""
+        raise _refuse(
+            "transition.not_allowed",
+            f"Steps are worked while the incident is in progress; it is {locked.get_status_display()}. {hint}".strip(),
+            locked,
+            state=locked.status,
+        )
+    return locked
+
+
+@audited
+def add_step_evidence(*, incident: Incident, step: Step, actor: User, **fields: Any) -> Evidence:
+    with transaction.atomic():
+        _locked_in_progress(incident, step)
+        return evidence_services.add_evidence(step=step, actor=actor, **fields)
+
+
+@audited
+def complete_step(*, incident: Incident, step: Step, actor: User) -> Step:
+    with transaction.atomic():
+        _locked_in_progress(incident, step)
+        return step_services.complete_step(step=step, actor=actor)
+
+
+@audited
+def mark_step_not_applicable(*, incident: Incident, step: Step, actor: User, justification: str) -> Step:
+    with transaction.atomic():
+        _locked_in_progress(incident, step)
+        return step_services.mark_not_applicable(step=step, actor=actor, justification=justification)
+
+
+@audited
+def pause_step(
+    *, incident: Incident, step: Step, actor: User, responsible: User, request: str, due_at: datetime
+) -> WorkflowRun:
+    with transaction.atomic():
+        _locked_in_progress(incident, step)
+        return run_services.request_information(
+            step=step, actor=actor, responsible=responsible, request=request, due_at=due_at
+        )
+
+
+@audited
+def resolve_information_request(*, request: WorkflowRun, actor: User, resolution: str) -> WorkflowRun:
+    """The person asked answers; the paused step resumes once its last request is answered."""
+    with transaction.atomic():
+        Incident.objects.select_for_update().get(pk=int(request.subject_id))
+        return run_services.resolve_information_request(request=request, actor=actor, resolution=resolution)
+
+
+@audited
+def delegate_step(*, incident: Incident, step: Step, actor: User, **fields: Any) -> Delegation:
+    with transaction.atomic():
+        locked = _locked_in_progress(incident, step)
+        return step_services.delegate_step(
+            step=step, actor=actor, requires_acceptance=locked.severity in ACCEPTANCE_SEVERITIES, **fields
+        )
+
+
+@audited
+def invalidate_evidence(*, incident: Incident, evidence: Evidence, actor: User, reason: str) -> Evidence:
+    """Invalidate an item; the decisions that relied on it are re-opened: the step returns to
+    in progress, and an incident past the work (half-closed, pending closure or closed) goes
+    back to in progress through its own path, audited."""
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        item, step_reopened = evidence_services.invalidate_evidence(evidence=evidence, actor=actor, reason=reason)
+        why = f"Evidence on step {item.step.position} was invalidated: {reason.strip()}"
+        if step_reopened and locked.status == IncidentStatus.CLOSED:
+            lifecycle.reopen(incident=locked, actor=actor, reason=why)
+        elif step_reopened and locked.status == IncidentStatus.PENDING_CLOSURE:
+            lifecycle.reject_closure(incident=locked, actor=actor, message=why)
+        elif step_reopened and locked.status == IncidentStatus.HALF_CLOSED:
+            lifecycle.require_corrections(incident=locked, actor=actor, message=why)
+    return item
+
+
+# --- responsibility ------------------------------------------------------------------------
+
+
+@audited
+def delegate_incident(
+    *, incident: Incident, actor: User, to_person: User, reason_code: DelegationReason, handoff_note: str
+) -> Delegation:
+    """Hand the whole responsibility on (ARC trace). The owner stays accountable; SEV-1 and
+    SEV-2 hand-offs take effect only when the new responsible person accepts."""
+    if actor.pk != incident.responsible_id:
+        raise _refuse("access_denied", f"Only the responsible person, {incident.responsible}, delegates.", incident)
+    if to_person.organisation_id != incident.organisation_id or not to_person.is_active:
+        raise _refuse(
+            "validation.invalid", "Choose an active person of your organisation.", incident, field="to_person"
+        )
+    if incident.status == IncidentStatus.CLOSED:
+        raise _refuse("transition.not_allowed", "A closed incident is not delegated.", incident, state=incident.status)
+    requires_acceptance = incident.severity in ACCEPTANCE_SEVERITIES
+    with transaction.atomic():
+        Incident.objects.select_for_update().get(pk=incident.pk)
+        delegation = delegate_responsibility(
+            tenant=incident.organisation,
+            subject_type=SUBJECT,
+            subject_id=str(incident.pk),
+            scope=DelegationScope.RESPONSIBILITY,
+            from_person=actor,
+            to_person=to_person,
+            reason_code=reason_code,
+            handoff_note=handoff_note,
+            requires_acceptance=requires_acceptance,
+            actor=actor,
+        )
+        if not requires_acceptance:
+            _move_responsibility(incident_id=incident.pk, to_person=to_person, actor=actor)
+    return delegation
+
+
+@audited
+def accept_incident_delegation(*, delegation: Delegation, actor: User, note: str = "") -> Delegation:
+    with transaction.atomic():
+        Incident.objects.select_for_update().get(pk=int(delegation.subject_id))
+        delegation = accept_delegation(delegation=delegation, actor=actor, note=note)
+        _move_responsibility(incident_id=int(delegation.subject_id), to_person=delegation.to_person, actor=actor)
+    return delegation
+
+
+def _move_responsibility(*, incident_id: int, to_person: User, actor: Any) -> None:
+    incident = Incident.objects.select_for_update().get(pk=incident_id)
+    previous = incident.responsible_id
+    incident.responsible = to_person
+    incident.save(update_fields=["responsible", "updated_at"])
+    run = workflow_of(incident)
+    if run is not None:
+        WorkflowRun.objects.filter(pk=run.pk).update(responsible=to_person, updated_at=timezone.now())
+    record_event(
+        tenant=incident.organisation_id,
+        action=AuditAction.ASSIGN,
+        actor=actor,
+        obj=incident,
+        message=f"Responsibility moved to {to_person}; {incident.owner} stays accountable.",
+        changes={"responsible": [previous, to_person.pk]},
+    )
+
+
+# --- completion and the automated review ------------------------------------------------------
+
+
+def completion_blockers(incident: Incident, run: WorkflowRun | None) -> list[str]:
+    """Why the responsible person cannot click Complete yet (empty when they can)."""
+    if run is None:
+        return ["The incident has no workflow."]
+    reasons = []
+    steps = list(run.steps.all())
+    undone = [s for s in steps if s.mandatory and not s.is_done]
+    if undone:
+        reasons.append(
+            "Mandatory steps not yet completed or justified: " + ", ".join(f"{s.position}. {s.name}" for s in undone)
+        )
+    if WorkflowRun.objects.filter(parent_step__run=run, status=RunStatus.OPEN).exists():
+        reasons.append("An information request is still open.")
+    return reasons
+
+
+@audited
+def complete_work(*, incident: Incident, actor: User) -> Incident:
+    """The responsible person clicks Complete: the incident becomes half-closed and the
+    automated review decides whether it goes back for corrections or on to the supervisor."""
+    if actor.pk != incident.responsible_id:
+        raise _refuse("access_denied", f"Only the responsible person, {incident.responsible}, completes.", incident)
+    with transaction.atomic():
+        locked = _locked_in_progress(incident)
+        run = workflow_of(locked)
+        blockers = completion_blockers(locked, run)
+        if blockers:
+            code = (
+                "workflow.subworkflow_open"
+                if blockers[-1].startswith("An information")
+                else "workflow.steps_incomplete"
+            )
+            raise _refuse(code, " ".join(blockers), locked, reasons=blockers)
+        lifecycle.submit_for_review(incident=locked, actor=actor)
+    return review_incident(incident=locked)
+
+
+def review_pack(incident: Incident, run: WorkflowRun, *, submitted_at: datetime) -> dict[str, Any]:
+    """The plain-data input of the review (docs/review-pack.md)."""
+    return {
+        "incident": {
+            "reference": incident.reference,
+            "kind": incident.kind,
+            "category": incident.category.code,
+            "severity": incident.severity,
+            "occurred_at": incident.occurred_at.isoformat(),
+            "reported_at": incident.reported_at.isoformat(),
+            "submitted_at": submitted_at.isoformat(),
+            "location": incident.location,
+            "narrative": incident.narrative,
+            "pole": [{"type": e.type, "name": e.name, "role": e.role} for e in incident.pole_entities.all()],
+        },
+        "steps": review_steps(run),
+        "known_hashes": known_hashes(run),
+    }
+
+
+def review_incident(*, incident: Incident) -> Incident:
+    """Run the automated review of a half-closed incident, store it, and move the incident:
+    corrections required → in progress with the concerned steps reopened; satisfied →
+    pending closure. Safe to call again if an earlier attempt died half-way."""
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().select_related("category").get(pk=incident.pk)
+        if locked.status != IncidentStatus.HALF_CLOSED:
+            raise _refuse(
+                "transition.not_allowed", "Only a half-closed incident is reviewed.", locked, state=locked.status
+            )
+        run = workflow_of(locked)
+        pack = review_pack(locked, run, submitted_at=timezone.now())
+        result = run_rules(pack, llm=LLMReviewer.from_settings())
+        outcome = result.as_dict()
+        stored = Review(
+            organisation=locked.organisation,
+            run=run,
+            sequence=run.reviews.count() + 1,
+            engine=result.engine,
+            version=result.version,
+            input_digest=result.input_digest,
+            verdict=result.verdict,
+            findings=outcome["findings"],
+            llm_error=getattr(result, "llm_error", "") or "",
+            pack=pack,
+        )
+        stored.save()
+        record_event(
+            tenant=locked.organisation_id,
+            action=AuditAction.REVIEW,
+            actor=REVIEWER,
+            obj=locked,
+            message=f"Review {stored.sequence}: {stored.get_verdict_display()}"
+            + (f" — {len(stored.findings)} finding(s)" if stored.findings else ""),
+            changes={
+                "review": stored.pk,
+                "engine": result.engine,
+                "version": result.version,
+                "input_digest": result.input_digest,
+                "verdict": result.verdict,
+                "findings": [f["code"] for f in stored.findings],
+            },
+        )
+        if result.verdict == Verdict.SATISFIED:
+            return lifecycle.accept_review(incident=locked, actor=REVIEWER)
+        moved = lifecycle.require_corrections(
+            incident=locked,
+            actor=REVIEWER,
+            message="Corrections required: " + "; ".join(f["message"] for f in stored.findings),
+        )
+        concerned = {f["step"] for f in stored.findings if f.get("step")}
+        for step in run.steps.filter(key__in=concerned, status__in=["completed", "not_applicable"]):
+            step_services.reopen_step(step=step, actor=REVIEWER, reason="the automated review asked for corrections")
+    return moved

@@ -1,0 +1,352 @@
+"""The work page: the responsible person's page for an incident's workflow. Every step action
+answers an HTMX request with the re-rendered step (errors next to their fields, typed values
+kept) and a plain request with a redirect back to the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from incidents.choices import IncidentStatus
+from incidents.models import Incident
+from incidents.selectors import get_incident_for_user
+from incidents.services import work
+from incidents.work_forms import (
+    DelegateForm,
+    EvidenceForm,
+    InvalidateForm,
+    NotApplicableForm,
+    PauseForm,
+    ResolveRequestForm,
+)
+from iwms.errors import PolicyError
+from workflows import evidence_files
+from workflows.choices import EvidenceKind, RunKind
+from workflows.models import Evidence, Step, WorkflowRun
+from workflows.policy import may_complete_step, may_resolve_request, may_work_step
+from workflows.selectors import latest_review, steps_with_evidence
+from workflows.services.steps import missing_evidence_kinds
+
+
+def _step_context(request: HttpRequest, incident: Incident, step: Step, **forms: Any) -> dict[str, Any]:
+    in_progress = incident.status == IncidentStatus.IN_PROGRESS
+    may_work = may_work_step(request.user, step)
+    may_complete = may_complete_step(request.user, step)
+    missing = missing_evidence_kinds(step)
+    return {
+        "incident": incident,
+        "step": step,
+        "may_work": bool(may_work) and in_progress and not step.is_done,
+        "work_reason": may_work.reason if not may_work else ("" if in_progress else "The incident is not in progress."),
+        "may_complete": bool(may_complete) and in_progress and not missing,
+        "complete_reason": may_complete.reason
+        or (
+            "Needs " + ", ".join(str(EvidenceKind(k).label) for k in missing) + " first."
+            if missing
+            else ("" if in_progress else "The incident is not in progress.")
+        ),
+        "missing": missing,
+        "evidence_form": forms.get("evidence_form") or EvidenceForm(prefix=f"s{step.pk}"),
+        "na_form": forms.get("na_form") or NotApplicableForm(prefix=f"s{step.pk}"),
+        "pause_form": forms.get("pause_form") or PauseForm(prefix=f"s{step.pk}", user=request.user),
+        "delegate_form": forms.get("delegate_form") or DelegateForm(prefix=f"s{step.pk}", user=request.user),
+        "open_panel": forms.get("open_panel", ""),
+    }
+
+
+def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    run = work.workflow_of(incident)
+    steps = steps_with_evidence(run) if run else []
+    review = latest_review(run) if run else None
+    blockers = work.completion_blockers(incident, run)
+    return {
+        "incident": incident,
+        "run": run,
+        "steps": [_step_context(request, incident, step) for step in steps],
+        "review": review,
+        "reviews": list(run.reviews.order_by("-sequence")) if run else [],
+        "blockers": blockers,
+        "may_complete_work": incident.status == IncidentStatus.IN_PROGRESS
+        and request.user.pk == incident.responsible_id
+        and not blockers,
+        "is_responsible": request.user.pk == incident.responsible_id,
+    }
+
+
+@login_required
+@require_GET
+def work_page(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    return render(request, "incidents/work.html", _work_context(request, incident))
+
+
+def _step_of(incident: Incident, step_id: int) -> Step:
+    step = (
+        Step.objects.filter(
+            pk=step_id, run__subject_type=work.SUBJECT, run__subject_id=str(incident.pk), run__kind=RunKind.MAIN
+        )
+        .select_related("run__responsible", "assignee")
+        .first()
+    )
+    if step is None:
+        raise Http404("No such step on this incident.")
+    return step
+
+
+def _step_response(
+    request: HttpRequest, incident: Incident, step_id: int, status: int = 200, **forms: Any
+) -> HttpResponse:
+    incident = Incident.objects.select_related("category", "responsible").get(pk=incident.pk)
+    step = next(s for s in steps_with_evidence(work.workflow_of(incident)) if s.pk == step_id)
+    context = _step_context(request, incident, step, **forms)
+    context["completion"] = _work_context(request, incident)
+    return render(request, "incidents/partials/step.html", context, status=status)
+
+
+def _after_action(request: HttpRequest, incident: Incident, step_id: int) -> HttpResponse:
+    if request.htmx:
+        return _step_response(request, incident, step_id)
+    return redirect(f"{reverse('incident_work', args=[incident.reference])}#step-{step_id}")
+
+
+def _form_failure(
+    request: HttpRequest, incident: Incident, step_id: int, form_name: str, form: Any, panel: str
+) -> HttpResponse:
+    if request.htmx:
+        return _step_response(request, incident, step_id, status=422, **{form_name: form, "open_panel": panel})
+    context = _work_context(request, incident)
+    for entry in context["steps"]:
+        if entry["step"].pk == step_id:
+            entry[form_name] = form
+            entry["open_panel"] = panel
+    return render(request, "incidents/work.html", context, status=422)
+
+
+def _attempt(form: Any, call: Callable[[], Any]) -> bool:
+    """Run a service call; a refusal naming a field lands next to it (others propagate to
+    the refusal middleware). The services have already audited the refusal."""
+    try:
+        call()
+    except PolicyError as exc:
+        field = exc.context.get("field")
+        if exc.code in {"access_denied", "transition.not_allowed", "transition.forbidden"} and not field:
+            raise
+        form.add_error(field if field in form.fields else None, f"{exc.message} ({exc.code})")
+        return False
+    return True
+
+
+@login_required
+@require_POST
+def step_evidence(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    step = _step_of(incident, step_id)
+    form = EvidenceForm(request.POST, request.FILES, prefix=f"s{step.pk}")
+    if not form.is_valid():
+        return _form_failure(request, incident, step.pk, "evidence_form", form, "evidence")
+    data = form.cleaned_data
+    fields = {
+        "kind": data["kind"],
+        "source": data["source"],
+        "collected_at": data["collected_at"],
+        "relevance": data["relevance"],
+        "location": data["location"],
+    }
+
+    def add_all() -> None:
+        uploads = data["files"] or [None]
+        for index, upload in enumerate(uploads):
+            text = data["text"] if index == 0 else ""
+            fresh = Step.objects.select_related("run__responsible", "assignee").get(pk=step.pk)
+            work.add_step_evidence(
+                incident=incident, step=fresh, actor=request.user, upload=upload, text=text, **fields
+            )
+
+    if not _attempt(form, add_all):
+        return _form_failure(request, incident, step.pk, "evidence_form", form, "evidence")
+    return _after_action(request, incident, step.pk)
+
+
+@login_required
+@require_POST
+def step_complete(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    step = _step_of(incident, step_id)
+    work.complete_step(incident=incident, step=step, actor=request.user)
+    return _after_action(request, incident, step.pk)
+
+
+@login_required
+@require_POST
+def step_not_applicable(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    step = _step_of(incident, step_id)
+    form = NotApplicableForm(request.POST, prefix=f"s{step.pk}")
+    if not form.is_valid() or not _attempt(
+        form,
+        lambda: work.mark_step_not_applicable(
+            incident=incident, step=step, actor=request.user, justification=form.cleaned_data["justification"]
+        ),
+    ):
+        return _form_failure(request, incident, step.pk, "na_form", form, "na")
+    return _after_action(request, incident, step.pk)
+
+
+@login_required
+@require_POST
+def step_pause(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    step = _step_of(incident, step_id)
+    form = PauseForm(request.POST, prefix=f"s{step.pk}", user=request.user)
+    if not form.is_valid() or not _attempt(
+        form, lambda: work.pause_step(incident=incident, step=step, actor=request.user, **form.cleaned_data)
+    ):
+        return _form_failure(request, incident, step.pk, "pause_form", form, "pause")
+    return _after_action(request, incident, step.pk)
+
+
+@login_required
+@require_POST
+def step_delegate(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    step = _step_of(incident, step_id)
+    form = DelegateForm(request.POST, prefix=f"s{step.pk}", user=request.user)
+    if not form.is_valid() or not _attempt(
+        form, lambda: work.delegate_step(incident=incident, step=step, actor=request.user, **form.cleaned_data)
+    ):
+        return _form_failure(request, incident, step.pk, "delegate_form", form, "delegate")
+    return _after_action(request, incident, step.pk)
+
+
+def _evidence_of(incident: Incident, evidence_id: int) -> Evidence:
+    item = (
+        Evidence.objects.filter(
+            pk=evidence_id, step__run__subject_type=work.SUBJECT, step__run__subject_id=str(incident.pk)
+        )
+        .select_related("step__run__responsible", "step__assignee")
+        .first()
+    )
+    if item is None:
+        raise Http404("No such evidence on this incident.")
+    return item
+
+
+@login_required
+@require_POST
+def evidence_invalidate(request: HttpRequest, reference: str, evidence_id: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    item = _evidence_of(incident, evidence_id)
+    form = InvalidateForm(request.POST, prefix=f"e{item.pk}")
+    if not form.is_valid() or not _attempt(
+        form,
+        lambda: work.invalidate_evidence(
+            incident=incident, evidence=item, actor=request.user, reason=form.cleaned_data["reason"]
+        ),
+    ):
+        error = "; ".join(e for errors in form.errors.values() for e in errors)
+        raise PolicyError(
+            "validation.invalid",
+            error or "Say why the evidence is no longer valid.",
+            tenant=incident.organisation,
+            field="reason",
+            object_type="workflows.evidence",
+            object_id=str(item.pk),
+        )
+    return _after_action(request, incident, item.step_id)
+
+
+@login_required
+@require_GET
+def evidence_file(request: HttpRequest, reference: str, evidence_id: int, variant: str) -> HttpResponse:
+    """The only way to an evidence file: through the incident the user may see, as an
+    attachment (never rendered inline), with nosniff."""
+    incident = get_incident_for_user(request.user, reference)
+    item = _evidence_of(incident, evidence_id)
+    if variant == "thumbnail" and item.thumbnail_name:
+        handle = evidence_files.open_thumbnail(item.thumbnail_name)
+        response = FileResponse(handle, content_type="image/jpeg")
+    elif variant == "download" and item.storage_name:
+        handle = evidence_files.open_content(item.storage_name)
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=evidence_files.suggested_filename(item.original_name, item.media_type),
+            content_type=item.media_type or "application/octet-stream",
+        )
+    else:
+        raise Http404("This evidence has no such file.")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def incident_complete(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    work.complete_work(incident=incident, actor=request.user)
+    return redirect("incident_work", reference=reference)
+
+
+@login_required
+@require_POST
+def incident_review(request: HttpRequest, reference: str) -> HttpResponse:
+    """Run the review again for an incident left half-closed (e.g. the reviewer crashed)."""
+    incident = get_incident_for_user(request.user, reference)
+    if request.user.pk != incident.responsible_id:
+        raise PolicyError(
+            "access_denied",
+            "Only the responsible person restarts the review.",
+            tenant=incident.organisation,
+            object_type=work.SUBJECT,
+            object_id=str(incident.pk),
+        )
+    work.review_incident(incident=incident)
+    return redirect("incident_work", reference=reference)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def information_request(request: HttpRequest, request_id: int) -> HttpResponse:
+    """The page of one information request, for the person asked to answer it."""
+    info = (
+        WorkflowRun.objects.filter(
+            pk=request_id, kind=RunKind.INFORMATION_REQUEST, organisation_id=request.user.organisation_id
+        )
+        .select_related("parent_step__run", "requested_by", "responsible")
+        .first()
+    )
+    if info is None or request.user.pk not in (info.responsible_id, info.requested_by_id):
+        raise Http404("No such information request.")
+    form = ResolveRequestForm(request.POST or None)
+    if request.method == "POST":
+        decision = may_resolve_request(request.user, info)
+        if not decision:
+            raise PolicyError(
+                "access_denied",
+                decision.reason,
+                tenant=info.organisation,
+                object_type="workflows.workflowrun",
+                object_id=str(info.pk),
+            )
+        if form.is_valid() and _attempt(
+            form,
+            lambda: work.resolve_information_request(
+                request=info, actor=request.user, resolution=form.cleaned_data["resolution"]
+            ),
+        ):
+            return redirect("information_request", request_id=info.pk)
+    incident = Incident.objects.filter(pk=int(info.subject_id)).only("reference", "title").first()
+    return render(
+        request,
+        "incidents/information_request.html",
+        {"info": info, "form": form, "incident": incident, "may_resolve": may_resolve_request(request.user, info)},
+        status=422 if form.errors else 200,
+    )

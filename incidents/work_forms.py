@@ -1,0 +1,100 @@
+"""Forms of the work page: evidence, justification, information requests, delegation and
+the answers to information requests. Services do the checking that matters; these forms
+turn browser input into typed values and carry errors back next to their fields."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from arc.choices import DelegationReason
+from iwms.models import User
+from workflows.choices import EvidenceKind, EvidenceSource
+
+LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class FilesInput(forms.ClearableFileInput):
+    """A file input that lets a person pick several files at once."""
+
+    allow_multiple_selected = True
+
+
+class FilesField(forms.FileField):
+    """Cleans every picked file with FileField's own checks and returns them as a list."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(widget=FilesInput(), **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        picked = data if isinstance(data, list | tuple) else ([data] if data else [])
+        clean_one = super().clean
+        return [clean_one(item, initial) for item in picked]
+
+
+class EvidenceForm(forms.Form):
+    kind = forms.ChoiceField(choices=EvidenceKind.choices, initial=EvidenceKind.PHOTO)
+    files = FilesField(required=False, label="Files", help_text="Several files at once are fine.")
+    text = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Text",
+        help_text="For a narrative, a measured value or an external reference number.",
+    )
+    relevance = forms.CharField(max_length=500, label="What it shows for this step")
+    source = forms.ChoiceField(choices=EvidenceSource.choices, initial=EvidenceSource.UPLOAD)
+    collected_at = forms.DateTimeField(widget=LOCAL_DATETIME, label="Collected at")
+    location = forms.CharField(max_length=200, required=False, label="Where it was collected")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["collected_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+
+class NotApplicableForm(forms.Form):
+    justification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why this step does not apply",
+        help_text="Audited and reviewed; 'n/a' is not a reason.",
+    )
+
+
+def _colleagues(user: User) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        queryset=User.objects.filter(organisation_id=user.organisation_id, is_active=True)
+        .exclude(pk=user.pk)
+        .order_by("first_name", "last_name"),
+        empty_label="Choose a person",
+    )
+
+
+class PauseForm(forms.Form):
+    request = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="What information is needed, and why")
+    due_at = forms.DateTimeField(widget=LOCAL_DATETIME, label="Needed by")
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields = {"responsible": _colleagues(user), **self.fields}
+        self.fields["responsible"].label = "Ask"
+        self.fields["due_at"].initial = (timezone.localtime() + timedelta(hours=4)).replace(second=0, microsecond=0)
+
+
+class DelegateForm(forms.Form):
+    reason_code = forms.ChoiceField(choices=DelegationReason.choices, label="Reason")
+    handoff_note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Hand-off note")
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields = {"to_person": _colleagues(user), **self.fields}
+        self.fields["to_person"].label = "Hand to"
+
+
+class InvalidateForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why it is no longer valid")
+
+
+class ResolveRequestForm(forms.Form):
+    resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="The information asked for")

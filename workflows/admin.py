@@ -1,0 +1,71 @@
+"""Admin for the workflow engine. Templates, runs, steps, evidence and reviews are written by
+the services (loader, wizard, work page, review); the admin shows them and never edits a
+state, a piece of evidence or a verdict."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from iwms.admin import ReadOnlyAdmin
+from workflows.models import Evidence, Review, Step, TemplateStep, WorkflowRun, WorkflowTemplate
+
+
+class TemplateStepInline(admin.TabularInline):
+    model = TemplateStep
+    extra = 0
+    can_delete = False
+    fields = ["position", "key", "name", "mandatory", "required_evidence", "due_offset", "responsible_role"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(WorkflowTemplate)
+class WorkflowTemplateAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name", "version", "is_current", "organisation", "created_at"]
+    list_filter = ["organisation", "is_current"]
+    list_select_related = ["organisation"]
+    search_fields = ["code", "name"]
+    inlines = [TemplateStepInline]
+
+
+@admin.register(TemplateStep)
+class TemplateStepAdmin(ReadOnlyAdmin):
+    list_display = ["template", "position", "name", "mandatory", "responsible_role", "organisation"]
+    list_filter = ["organisation", "mandatory", "responsible_role"]
+    list_select_related = ["template", "organisation"]
+    search_fields = ["key", "name", "template__code"]
+
+
+@admin.register(WorkflowRun)
+class WorkflowRunAdmin(ReadOnlyAdmin):
+    list_display = ["title", "kind", "status", "responsible", "due_at", "organisation"]
+    list_filter = ["organisation", "kind", "status"]
+    list_select_related = ["responsible", "organisation"]
+    search_fields = ["title", "subject_id", "request"]
+
+
+@admin.register(Step)
+class StepAdmin(ReadOnlyAdmin):
+    list_display = ["run", "position", "name", "status", "mandatory", "assignee", "due_at", "organisation"]
+    list_filter = ["organisation", "status", "mandatory"]
+    list_select_related = ["run", "assignee", "organisation"]
+    search_fields = ["name", "key", "run__title", "justification"]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyAdmin):
+    list_display = ["step", "kind", "source", "collector", "collected_at", "sha256", "invalidated_at", "organisation"]
+    list_filter = ["organisation", "kind", "source"]
+    list_select_related = ["step", "collector", "organisation"]
+    search_fields = ["sha256", "original_name", "relevance", "text"]
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ["run", "sequence", "verdict", "engine", "version", "input_digest", "created_at", "organisation"]
+    list_filter = ["organisation", "verdict", "engine"]
+    list_select_related = ["run", "organisation"]
+    search_fields = ["input_digest", "run__title"]

@@ -1,0 +1,171 @@
+"""Starting workflows, and the information requests (sub-workflows) that pause a step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from iwms.audit import record_event
+from iwms.choices import AuditAction
+from iwms.errors import PolicyError
+from iwms.models import Organisation, User
+from iwms.transitions import run_transition
+from organogram.hierarchy import holders_by_position
+from workflows.choices import ResponsibleRole, RunKind, StepStatus
+from workflows.models import Step, WorkflowRun, WorkflowTemplate
+from workflows.policy import may_resolve_request, may_work_step
+
+MIN_REQUEST = 15
+
+
+def _refuse(code: str, message: str, obj: Any, **context: Any) -> PolicyError:
+    return PolicyError(
+        code, message, tenant=obj.organisation, object_type=obj._meta.label_lower, object_id=str(obj.pk), **context
+    )
+
+
+def start_workflow(
+    *,
+    tenant: Organisation,
+    template: WorkflowTemplate,
+    subject_type: str,
+    subject_id: str,
+    title: str,
+    responsible: User,
+    started_at: datetime,
+    actor: Any = None,
+) -> WorkflowRun:
+    """Start the main workflow of a subject from a template version: each template step is
+    copied into the run with its due date; position steps go to the position's holder (a
+    vacant position leaves the step with the responsible person)."""
+    with transaction.atomic(savepoint=False):
+        run = WorkflowRun(
+            organisation=tenant,
+            kind=RunKind.MAIN,
+            template=template,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            title=title,
+            responsible=responsible,
+            started_at=started_at,
+        )
+        template_steps = list(template.steps.all())
+        run.due_at = max((started_at + s.due_offset for s in template_steps), default=None)
+        run.save()
+        holders = holders_by_position([s.responsible_position_id for s in template_steps if s.responsible_position_id])
+        Step.objects.bulk_create(
+            [
+                Step(
+                    organisation=tenant,
+                    run=run,
+                    template_step=s,
+                    position=s.position,
+                    key=s.key,
+                    name=s.name,
+                    instructions=s.instructions,
+                    mandatory=s.mandatory,
+                    required_evidence=s.required_evidence,
+                    due_at=started_at + s.due_offset,
+                    assignee=holders.get(s.responsible_position_id)
+                    if s.responsible_role == ResponsibleRole.POSITION
+                    else None,
+                )
+                for s in template_steps
+            ]
+        )
+        record_event(
+            tenant=tenant,
+            action=AuditAction.CREATE,
+            actor=actor,
+            obj=run,
+            message=f"Workflow '{template.name}' v{template.version} started with {len(template_steps)} steps.",
+            changes={"template": template.code, "version": template.version, "subject": f"{subject_type}:{subject_id}"},
+        )
+    return run
+
+
+def request_information(*, step: Step, actor: User, responsible: User, request: str, due_at: datetime) -> WorkflowRun:
+    """Pause `step` because information is unavailable: an information request (a
+    sub-workflow) goes to `responsible` with its own due date."""
+    decision = may_work_step(actor, step)
+    if not decision:
+        raise _refuse("access_denied", decision.reason, step)
+    if step.is_done:
+        raise _refuse("transition.not_allowed", "A finished step cannot be paused.", step, state=step.status)
+    if len(request.strip()) < MIN_REQUEST:
+        raise _refuse(
+            "validation.invalid",
+            f"Say what information is needed and why (at least {MIN_REQUEST} characters).",
+            step,
+            field="request",
+        )
+    if responsible.organisation_id != step.organisation_id or not responsible.is_active:
+        raise _refuse("validation.invalid", "Choose an active person of your organisation.", step, field="responsible")
+    if responsible.pk == actor.pk:
+        raise _refuse(
+            "validation.invalid", "Ask someone else: you are the one waiting for it.", step, field="responsible"
+        )
+    if due_at <= timezone.now():
+        raise _refuse("validation.invalid", "The due date must be in the future.", step, field="due_at")
+    with transaction.atomic():
+        if step.status != StepStatus.PAUSED:
+            step = run_transition(
+                step, "pause", actor=actor, message=f"Paused for information from {responsible}: {request.strip()}"
+            )
+        parent = step.run
+        info = WorkflowRun(
+            organisation=step.organisation,
+            kind=RunKind.INFORMATION_REQUEST,
+            subject_type=parent.subject_type,
+            subject_id=parent.subject_id,
+            parent_step=step,
+            title=f"Information for step {step.position}: {step.name}",
+            request=request.strip(),
+            responsible=responsible,
+            requested_by=actor,
+            started_at=timezone.now(),
+            due_at=due_at,
+        )
+        info.save()
+        record_event(
+            tenant=step.organisation_id,
+            action=AuditAction.CREATE,
+            actor=actor,
+            obj=info,
+            message=f"Information requested from {responsible}: {request.strip()}",
+            changes={"step": step.pk, "responsible": responsible.pk, "due_at": due_at},
+        )
+    return info
+
+
+def resolve_information_request(*, request: WorkflowRun, actor: User, resolution: str) -> WorkflowRun:
+    """Answer an information request; when it was the step's last open one, the step resumes."""
+    decision = may_resolve_request(actor, request)
+    if not decision:
+        raise _refuse("access_denied", decision.reason, request)
+    if len(resolution.strip()) < MIN_REQUEST:
+        raise _refuse(
+            "validation.invalid",
+            f"Give the information asked for (at least {MIN_REQUEST} characters).",
+            request,
+            field="resolution",
+        )
+    with transaction.atomic():
+        request = run_transition(
+            request,
+            "resolve",
+            actor=actor,
+            action=AuditAction.RESOLVE,
+            message=resolution.strip(),
+            by=actor,
+            at=timezone.now(),
+            resolution=resolution.strip(),
+        )
+        step = Step.objects.select_for_update().get(pk=request.parent_step_id)
+        still_open = step.subworkflows.filter(status="open").exists()
+        if step.status == StepStatus.PAUSED and not still_open:
+            run_transition(step, "resume", actor=actor, message="Information received; the step resumes.")
+    return request

@@ -1,0 +1,170 @@
+"""Completing steps, justifying them not applicable, and delegating them (the ARC trace)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from arc.choices import DelegationReason, DelegationScope
+from arc.models import Delegation
+from arc.services import accept_delegation, delegate_responsibility
+from iwms.audit import record_event
+from iwms.choices import AuditAction
+from iwms.errors import PolicyError
+from iwms.models import User
+from iwms.transitions import run_transition
+from workflows.choices import EvidenceKind
+from workflows.models import Step
+from workflows.policy import may_complete_step, may_work_step
+from workflows.services.runs import _refuse
+
+MIN_JUSTIFICATION = 30
+MIN_JUSTIFICATION_WORDS = 5
+BOILERPLATE = re.compile(r"^\W*(n\s*/?\s*a|not\s+applicable|none|nil|no|na|-+|\.+|x+|test)\W*$", re.IGNORECASE)
+STEP_SUBJECT = "workflows.step"
+
+
+def justification_problem(text: str) -> str:
+    """Why `text` does not justify skipping a mandatory step, or "" when it does."""
+    text = " ".join(text.split())
+    if BOILERPLATE.match(text or "-"):
+        return "Say why this step does not apply to this incident; 'n/a' is not a reason."
+    if len(text) < MIN_JUSTIFICATION or len(text.split()) < MIN_JUSTIFICATION_WORDS:
+        return (
+            f"Explain why this mandatory step does not apply (at least {MIN_JUSTIFICATION} characters "
+            f"and {MIN_JUSTIFICATION_WORDS} words); the justification is audited and reviewed."
+        )
+    if len(set(text.lower().replace(" ", ""))) < 6:
+        return "The justification repeats a few characters; say why the step does not apply."
+    return ""
+
+
+def missing_evidence_kinds(step: Step) -> list[str]:
+    """Required kinds without a valid (not invalidated, not superseded) item on the step."""
+    have = {e.kind for e in step.evidence.filter(invalidated_at__isnull=True, superseded_by__isnull=True)}
+    return [kind for kind in step.required_evidence if kind not in have]
+
+
+def complete_step(*, step: Step, actor: User) -> Step:
+    decision = may_complete_step(actor, step)
+    if not decision:
+        raise _refuse("access_denied", decision.reason, step)
+    missing = missing_evidence_kinds(step)
+    if missing:
+        labels = ", ".join(str(EvidenceKind(kind).label) for kind in missing)
+        raise _refuse(
+            "evidence.missing",
+            f"Step {step.position} '{step.name}' needs {labels} before it can be completed.",
+            step,
+            missing=missing,
+        )
+    return run_transition(
+        step,
+        "complete",
+        actor=actor,
+        action=AuditAction.RESOLVE,
+        message=f"Step {step.position} '{step.name}' completed.",
+        by=actor,
+        at=timezone.now(),
+    )
+
+
+def mark_not_applicable(*, step: Step, actor: User, justification: str) -> Step:
+    """Justify a step as not applicable. Mandatory steps need a justification of substance;
+    every justification is audited with the template step, so skipped steps can be counted."""
+    decision = may_complete_step(actor, step)
+    if not decision:
+        raise _refuse("access_denied", decision.reason, step)
+    text = " ".join(justification.split())
+    problem = justification_problem(text) if step.mandatory else ("" if text else "Say briefly why it is not needed.")
+    if problem:
+        raise _refuse("step.justification_required", problem, step, field="justification")
+    return run_transition(
+        step,
+        "mark_not_applicable",
+        actor=actor,
+        message=f"Step {step.position} '{step.name}' not applicable: {text}",
+        extra_changes={
+            "justification": text,
+            "mandatory": step.mandatory,
+            "template_step": step.template_step_id,
+            "step_key": step.key,
+        },
+        by=actor,
+        at=timezone.now(),
+        justification=text,
+    )
+
+
+def reopen_step(*, step: Step, actor: Any, reason: str) -> Step:
+    return run_transition(step, "reopen", actor=actor, message=f"Step {step.position} '{step.name}' reopened: {reason}")
+
+
+def delegate_step(
+    *,
+    step: Step,
+    actor: User,
+    to_person: User,
+    reason_code: DelegationReason,
+    handoff_note: str,
+    requires_acceptance: bool,
+) -> Delegation:
+    """Hand one step to someone else; it moves at once, or when they accept (SEV-1/SEV-2)."""
+    decision = may_work_step(actor, step)
+    if not decision:
+        raise _refuse("access_denied", decision.reason, step)
+    if step.is_done:
+        raise _refuse("transition.not_allowed", "A finished step cannot be delegated.", step, state=step.status)
+    if to_person.organisation_id != step.organisation_id or not to_person.is_active:
+        raise _refuse("validation.invalid", "Choose an active person of your organisation.", step, field="to_person")
+    with transaction.atomic():
+        delegation = delegate_responsibility(
+            tenant=step.organisation,
+            subject_type=STEP_SUBJECT,
+            subject_id=str(step.pk),
+            scope=DelegationScope.STEP,
+            from_person=actor,
+            to_person=to_person,
+            reason_code=reason_code,
+            handoff_note=handoff_note,
+            requires_acceptance=requires_acceptance,
+            actor=actor,
+        )
+        if not requires_acceptance:
+            _hand_over(step_id=step.pk, to_person=to_person, actor=actor)
+    return delegation
+
+
+def accept_step_delegation(*, delegation: Delegation, actor: User, note: str = "") -> Delegation:
+    if delegation.subject_type != STEP_SUBJECT:
+        raise PolicyError("validation.invalid", "Not a step delegation.", tenant=delegation.organisation)
+    with transaction.atomic():
+        delegation = accept_delegation(delegation=delegation, actor=actor, note=note)
+        _hand_over(step_id=int(delegation.subject_id), to_person=delegation.to_person, actor=actor)
+    return delegation
+
+
+def _hand_over(*, step_id: int, to_person: User, actor: Any) -> None:
+    step = Step.objects.select_for_update().get(pk=step_id)
+    previous = step.assignee_id
+    step.assignee = to_person
+    step.save(update_fields=["assignee", "updated_at"])
+    record_event(
+        tenant=step.organisation_id,
+        action=AuditAction.ASSIGN,
+        actor=actor,
+        obj=step,
+        message=f"Step {step.position} '{step.name}' now executed by {to_person}.",
+        changes={"assignee": [previous, to_person.pk]},
+    )
+
+
+def open_step_delegations(step: Step) -> list[Delegation]:
+    return list(
+        Delegation.objects.filter(subject_type=STEP_SUBJECT, subject_id=str(step.pk), status="proposed").select_related(
+            "to_person"
+        )
+    )
