@@ -76,6 +76,10 @@ def add_evidence(
         evidence_files.store_content(upload=upload, declared_kind=kind, tenant=step.organisation) if upload else None
     )
     with transaction.atomic():
+        # Re-read under lock: the caller's copy may predate another request's change.
+        step = Step.objects.select_for_update().select_related("run").get(pk=step.pk)
+        if step.is_done:
+            raise _refuse("transition.not_allowed", f"Step {step.position} was finished meanwhile.", step)
         if step.status == StepStatus.PENDING:
             step = run_transition(step, "start", actor=actor, message=f"Work started on step {step.position}.")
         item = Evidence(
