@@ -1,0 +1,135 @@
+"""The half-closed loop: Complete → review → corrections (steps reopened, findings shown) →
+fixed → review satisfied → pending closure; every review stored and on the timeline."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from incidents.choices import IncidentStatus
+from incidents.services import lifecycle, work
+from iwms.errors import PolicyError
+from iwms.models import AuditEvent, User
+from tests.incidents.test_work import add_photo, png
+from workflows.choices import EvidenceKind, EvidenceSource, StepStatus, Verdict
+from workflows.models import Review, Step
+
+TEXT_FOR = {
+    EvidenceKind.NARRATIVE: "The slab fell from the hanging wall at Shaft 2, level 8; the crew of four was "
+    "accounted for at the waiting place and nobody was injured.",
+    EvidenceKind.DOCUMENT: "",
+    EvidenceKind.MEASUREMENT: "Hanging wall sounding: 3 of 12 points drummy; slab 0.5 m x 1.2 m x 0.2 m.",
+    EvidenceKind.EXTERNAL_REFERENCE: "DMRE notification KRD-2026-0412",
+    EvidenceKind.SIGN_OFF: "Working place signed off for re-entry after scaling and support installation.",
+}
+COLOURS = (f"#{(0x102030 + n * 0x0F0F0F) % 0xFFFFFF:06x}" for n in itertools.count())
+
+
+def pdf_upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = f"%PDF-1.4\n1 0 obj <<>> endobj\n% {next(COLOURS)}\ntrailer <<>>\n%%EOF\n".encode()
+    return SimpleUploadedFile("attendance.pdf", body, content_type="application/pdf")
+
+
+def satisfy(incident, step: Step, *, photo=None) -> None:
+    """Give `step` every kind it needs, from its executor, and complete it."""
+    actor = User.objects.get(pk=step.executor_id)
+    for kind in step.required_evidence:
+        fields = dict(
+            kind=kind,
+            source=EvidenceSource.UPLOAD,
+            collected_at=timezone.now() - timedelta(minutes=2),
+            relevance=f"Recorded for {step.name.lower()}",
+            location=incident.location,
+        )
+        if kind == EvidenceKind.PHOTO:
+            fields["upload"] = photo or png(next(COLOURS))
+        elif kind == EvidenceKind.DOCUMENT:
+            fields["upload"] = pdf_upload()
+        else:
+            fields["text"] = f"{TEXT_FOR[kind]} (step {step.position})"
+        work.add_step_evidence(incident=incident, step=Step.objects.get(pk=step.pk), actor=actor, **fields)
+    work.complete_step(incident=incident, step=Step.objects.get(pk=step.pk), actor=actor)
+
+
+def work_through(incident, *, photo_for: dict | None = None) -> None:
+    for step in work.workflow_of(incident).steps.order_by("position"):
+        if step.mandatory:
+            satisfy(incident, step, photo=(photo_for or {}).get(step.key))
+
+
+@pytest.fixture
+def acknowledged(make_incident, people):
+    incident = make_incident(
+        narrative="At 09:40 a slab of about half a metre fell from the hanging wall next to the loading box "
+        "at Shaft 2, level 8. The crew of four was at the waiting place; nobody was injured and the "
+        "area was barricaded at once."
+    )
+    work.start_incident_workflow(incident=incident)
+    return lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+
+
+@pytest.fixture
+def worked(acknowledged):
+    """A fall-of-ground incident whose mandatory steps are all done properly."""
+    work_through(acknowledged)
+    return acknowledged
+
+
+def test_clean_work_is_satisfied_and_goes_to_pending_closure(worked, people):
+    outcome = work.complete_work(incident=worked, actor=people["responsible"])
+    assert outcome.status == IncidentStatus.PENDING_CLOSURE, Review.objects.get().findings
+    review = Review.objects.get()
+    assert review.verdict == Verdict.SATISFIED and review.findings == []
+    assert review.engine and review.version and len(review.input_digest) == 64
+    transitions = AuditEvent.objects.filter(object_type="incidents.incident", object_id=str(worked.pk))
+    states = [e.changes.get("status") for e in transitions.order_by("seq") if "status" in e.changes]
+    assert states[-2:] == [["in_progress", "half_closed"], ["half_closed", "pending_closure"]]
+
+
+def test_reused_photo_sends_the_incident_back_with_the_step_reopened(acknowledged, people):
+    photo = png("orange")
+    again = png("orange")
+    work_through(acknowledged, photo_for={"make_safe": photo, "scale_and_support": again})
+    outcome = work.complete_work(incident=acknowledged, actor=people["responsible"])
+    assert outcome.status == IncidentStatus.IN_PROGRESS
+    review = Review.objects.get()
+    assert review.verdict == Verdict.CORRECTIONS_REQUIRED
+    assert {f["code"] for f in review.findings} == {"evidence.duplicate"}
+    concerned = {f["step"] for f in review.findings}
+    reopened = Step.objects.filter(run=review.run, key__in=concerned)
+    assert reopened and all(s.status == StepStatus.IN_PROGRESS for s in reopened)
+    verdicts = [e.changes["verdict"] for e in AuditEvent.objects.filter(action="review") if "verdict" in e.changes]
+    assert verdicts == [Verdict.CORRECTIONS_REQUIRED]
+
+    # the responsible person replaces the reused photo and completes again
+    for step in reopened:
+        actor = User.objects.get(pk=step.executor_id)
+        reused = step.evidence.get(kind=EvidenceKind.PHOTO)
+        work.invalidate_evidence(
+            incident=outcome, evidence=reused, actor=actor, reason="Same photo as the barricade step; retaken."
+        )
+        add_photo(outcome, Step.objects.get(pk=step.pk), actor, colour="purple")
+        work.complete_step(incident=outcome, step=Step.objects.get(pk=step.pk), actor=actor)
+    final = work.complete_work(incident=outcome, actor=people["responsible"])
+    assert final.status == IncidentStatus.PENDING_CLOSURE
+    assert list(Review.objects.order_by("sequence").values_list("verdict", flat=True)) == [
+        Verdict.CORRECTIONS_REQUIRED,
+        Verdict.SATISFIED,
+    ]
+
+
+def test_review_can_be_rerun_only_while_half_closed(worked):
+    with pytest.raises(PolicyError) as refused:
+        work.review_incident(incident=worked)
+    assert refused.value.code == "transition.not_allowed"
+
+
+def test_complete_is_refused_for_someone_else(worked, people):
+    with pytest.raises(PolicyError) as refused:
+        work.complete_work(incident=worked, actor=people["supervisor"])
+    assert refused.value.code == "access_denied"
