@@ -9,11 +9,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.policy import may_acknowledge
-from incidents.selectors import get_incident_for_user, incidents_for_user
+from incidents.selectors import get_incident_for_user, incidents_for_user, next_actions, timeline_for
 from incidents.services import lifecycle
 from incidents.services.intake import time_left
 from iwms.errors import PolicyError
-from iwms.models import AuditEvent
 from workflows.selectors import requests_for_user
 
 PAGE_SIZE = 25
@@ -24,13 +23,7 @@ REQUESTS_SHOWN = 20
 @require_GET
 def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
-    timeline = (
-        AuditEvent.objects.filter(
-            organisation_id=incident.organisation_id, object_type="incidents.incident", object_id=str(incident.pk)
-        )
-        .select_related("actor")
-        .order_by("seq")
-    )
+    timeline = timeline_for(incident)
     deadlines = [
         (label, due, time_left(due) if incident.status != "closed" else "—")
         for label, due in (
@@ -48,6 +41,7 @@ def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "timeline": timeline,
             "deadlines": deadlines,
             "acknowledge": may_acknowledge(request.user, incident),
+            "next_actions": next_actions(incident),
         },
     )
 

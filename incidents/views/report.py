@@ -22,6 +22,7 @@ from incidents.services.assignment import plan_assignment
 from incidents.services.proposals import proposer_for
 from incidents.sla import deadlines_for
 from iwms.errors import PolicyError
+from workflows.services.templates import template_for_category_code
 
 STEP_TITLES = {
     "kind": "What do you want to report?",
@@ -231,12 +232,21 @@ def _confirm(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
     except PolicyError as exc:
         plan, plan_error = None, exc.message
     deadlines = deadlines_for(draft.data["severity"], timezone.now())
+    try:
+        template = template_for_category_code(
+            tenant=draft.organisation_id, template_code=category.workflow_template_code
+        )
+        template_steps = list(template.steps.order_by("position"))
+    except PolicyError as exc:
+        template, template_steps, plan_error = None, [], plan_error or exc.message
     return _render(
         request,
         draft,
         "confirm",
         {
             "category": category,
+            "template": template,
+            "template_steps": template_steps,
             "plan": plan,
             "plan_error": plan_error,
             "deadlines": deadlines,

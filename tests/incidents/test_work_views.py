@@ -176,3 +176,13 @@ def test_work_page_query_count_does_not_grow_with_evidence(client, started, peop
         add_photo(started, steps[index % 3], people["responsible"], colour=colour)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(work_url(started))
+
+
+def test_incident_page_shows_next_actions_and_workflow_events_on_the_timeline(client, started, people):
+    step = own_steps(started, people["responsible"])[0]
+    add_photo(started, step, people["responsible"])
+    client.force_login(people["reporter"])
+    page = client.get(reverse("incident_detail", args=[started.reference])).content.decode()
+    assert f"Step {step.position} &#x27;{step.name}&#x27;: {people['responsible']}" in page
+    assert "evidence" in page and "Photo added to step 1" in page
+    assert reverse("incident_work", args=[started.reference]) in page
