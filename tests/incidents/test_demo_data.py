@@ -117,3 +117,15 @@ def test_seed_volume_incidents_need_people_first():
 
     with pytest.raises(CommandError, match="--people first"):
         call_command("seed_volume", tenant="empty", incidents=5, stdout=StringIO())
+
+
+def test_seed_demo_leaves_work_waiting_for_the_responsible_person(seeded):
+    from incidents.models import Incident
+    from incidents.services.work import workflow_of
+
+    mine = Organisation.objects.get(slug="kimberlite-ridge")
+    incidents = {i.category.code: i for i in Incident.objects.for_tenant(mine).select_related("category")}
+    assert incidents["SAF.GEO.FOG"].status == "in_progress" and incidents["SAF.VEH.PED"].status == "open"
+    assert incidents["SAF.GEO.FOG"].responsible.username == "responsible"
+    assert workflow_of(incidents["SAF.GEO.FOG"]).template.code == "fall_of_ground"
+    assert "demo incident INC-" in seeded

@@ -12,6 +12,7 @@ from incidents.demo.builder import (
     build_platform_admin,
     build_second_tenant,
 )
+from incidents.demo.incidents import seed_demo_incidents
 from incidents.demo.organogram_spec import DEMO_LOGINS
 from iwms.models import Organisation, User
 
@@ -31,6 +32,8 @@ class Command(BaseCommand):
             if not Organisation.objects.filter(slug=DEMO_SLUG).exists():
                 tenant = build_demo_tenant(password=password)
                 self.stdout.write(self.style.SUCCESS(f"Created demo tenant {tenant.name} ({tenant.slug})."))
+                for incident in seed_demo_incidents(tenant=tenant):
+                    self.stdout.write(f"  demo incident {incident.reference}: {incident.title}")
             if not Organisation.objects.filter(slug=SECOND_SLUG).exists():
                 tenant = build_second_tenant(password=password)
                 self.stdout.write(self.style.SUCCESS(f"Created second tenant {tenant.name} ({tenant.slug})."))
