@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -22,6 +23,7 @@ from incidents.services.intake import submit_report
 from iwms.audit import verify_chain
 from iwms.models import Organisation, User
 from organogram.models import Position
+from workflows.models import WorkflowTemplate
 
 JUSTIFICATION = "Benchmark: a separate event at another place"
 
@@ -61,6 +63,7 @@ def _plain_sql(
     n: int,
     ledger_tenant_id: int,
     draft_id: int,
+    workflow: WorkflowTemplate,
 ) -> None:
     """The same rows `submit_report` writes: reference counter, incident and its history row,
     POLE entity and its history row, audit event, draft. The audit rows go to a separate
@@ -144,7 +147,7 @@ def _plain_sql(
             "(%s, %s, 'system', NULL, 'system:bench', 'create', 'incidents.incident', %s, '', %s, '', %s, %s, %s)",
             [
                 ledger_tenant_id,
-                n + 1,
+                2 * n + 1,
                 str(incident_id),
                 json.dumps({"reference": f"SQL-{n}"}),
                 now,
@@ -152,10 +155,77 @@ def _plain_sql(
                 uuid.uuid4().hex * 2,
             ],
         )
+        _plain_sql_workflow(
+            cursor, tenant_id, incident_id, responsible_id, workflow, (ledger_tenant_id, 2 * n + 2), now
+        )
         cursor.execute(
             "UPDATE incidents_reportdraft SET incident_id = %s, updated_at = %s WHERE id = %s",
             [incident_id, now, draft_id],
         )
+
+
+STEP_COLUMNS = (
+    "organisation_id, run_id, template_step_id, position, key, name, instructions, mandatory, required_evidence, "
+    "due_at, assignee_id, status, justification, completed_at, completed_by_id, created_at, updated_at"
+)
+
+
+def _plain_sql_workflow(
+    cursor: Any, tenant_id: int, incident_id: int, responsible_id: int, workflow: Any, ledger: tuple[int, int], now: Any
+) -> None:
+    """The workflow rows `start_workflow` writes: the run and its history row, one step per
+    template step with their history rows (multi-row inserts), and the run's audit event."""
+    cursor.execute(
+        "INSERT INTO workflows_workflowrun (organisation_id, kind, template_id, subject_type, subject_id, title, "
+        "request, responsible_id, started_at, due_at, status, resolution, created_at, updated_at) VALUES "
+        "(%s, 'main', %s, 'incidents.incident', %s, 'Bench workflow', '', %s, %s, %s, 'open', '', %s, %s) "
+        "RETURNING id",
+        [tenant_id, workflow.pk, str(incident_id), responsible_id, now, now, now, now],
+    )
+    run_id = cursor.fetchone()[0]
+    cursor.execute(
+        "INSERT INTO workflows_historicalworkflowrun (id, organisation_id, kind, template_id, subject_type, "
+        "subject_id, title, request, responsible_id, started_at, due_at, status, resolution, created_at, updated_at, "
+        "history_date, history_type) VALUES (%s, %s, 'main', %s, 'incidents.incident', %s, 'Bench workflow', '', "
+        "%s, %s, %s, 'open', '', %s, %s, %s, '+')",
+        [run_id, tenant_id, workflow.pk, str(incident_id), responsible_id, now, now, now, now, now],
+    )
+    rows = [
+        (
+            tenant_id,
+            run_id,
+            step.pk,
+            step.position,
+            step.key,
+            step.name,
+            step.instructions,
+            step.mandatory,
+            json.dumps(step.required_evidence),
+            now + step.due_offset,
+            None,
+            "pending",
+            "",
+            None,
+            None,
+            now,
+            now,
+        )
+        for step in workflow.bench_steps
+    ]
+    cursor.executemany(f"INSERT INTO workflows_step ({STEP_COLUMNS}) VALUES ({', '.join(['%s'] * 17)})", rows)
+    cursor.execute("SELECT id FROM workflows_step WHERE run_id = %s ORDER BY position", [run_id])
+    ids = [row[0] for row in cursor.fetchall()]
+    cursor.executemany(
+        f"INSERT INTO workflows_historicalstep (id, {STEP_COLUMNS}, history_date, history_type) "
+        f"VALUES ({', '.join(['%s'] * 20)})",
+        [(pk, *row, now, "+") for pk, row in zip(ids, rows, strict=True)],
+    )
+    cursor.execute(
+        "INSERT INTO iwms_auditevent (organisation_id, seq, actor_kind, actor_id, actor_label, action, "
+        "object_type, object_id, message, changes, request_id, created_at, prev_hash, hash) VALUES "
+        "(%s, %s, 'system', NULL, 'system:bench', 'create', 'workflows.workflowrun', %s, '', '{}', '', %s, %s, %s)",
+        [*ledger, str(run_id), now, "0" * 64, uuid.uuid4().hex * 2],
+    )
 
 
 def run(*, quick: bool = False) -> list[Result]:
@@ -174,10 +244,21 @@ def run(*, quick: bool = False) -> list[Result]:
     category = Category.objects.get(organisation=tenant, code="SAF.GEO.FOG")
     ledger_tenant = Organisation.objects.create(slug="bench-sql-ledger", name="Plain SQL ledger rows")
     spare_drafts = _drafts(reporter, count)
+    workflow = WorkflowTemplate.objects.get(organisation=tenant, code="general_incident", is_current=True)
+    workflow.bench_steps = list(workflow.steps.order_by("position"))
     started = time.perf_counter()
     for n, draft in enumerate(spare_drafts):
         _plain_sql(
-            tenant.pk, reporter.pk, owner.pk, position.pk, responsible.pk, category.pk, n, ledger_tenant.pk, draft.pk
+            tenant.pk,
+            reporter.pk,
+            owner.pk,
+            position.pk,
+            responsible.pk,
+            category.pk,
+            n,
+            ledger_tenant.pk,
+            draft.pk,
+            workflow,
         )
     sql_rate = count / (time.perf_counter() - started)
 
@@ -188,7 +269,7 @@ def run(*, quick: bool = False) -> list[Result]:
     print(f"report confirmations: {created} incidents created; tenant chain verified ({report.events} events)")
     return [
         Result(
-            "report confirmation (incident+POLE+audit+history)",
+            "report confirmation (incident+workflow+POLE+audit+history)",
             "/s",
             service_rate,
             sql_rate,

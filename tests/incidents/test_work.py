@@ -262,3 +262,8 @@ def test_delegating_responsibility_keeps_the_owner(make_incident, people):
     assert started.responsible == people["supervisor"] and started.owner == owner
     assert started.initial_responsible == people["responsible"]
     assert WorkflowRun.objects.get(pk=work.workflow_of(started).pk).responsible == people["supervisor"]
+
+
+def test_generated_steps_have_history_from_the_start(started):
+    run = work.workflow_of(started)
+    assert Step.history.filter(run_id=run.pk, history_type="+").count() == run.steps.count()

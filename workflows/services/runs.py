@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from iwms.audit import record_event
 from iwms.choices import AuditAction
@@ -56,7 +57,7 @@ def start_workflow(
         run.due_at = max((started_at + s.due_offset for s in template_steps), default=None)
         run.save()
         holders = holders_by_position([s.responsible_position_id for s in template_steps if s.responsible_position_id])
-        Step.objects.bulk_create(
+        bulk_create_with_history(
             [
                 Step(
                     organisation=tenant,
@@ -74,7 +75,8 @@ def start_workflow(
                     else None,
                 )
                 for s in template_steps
-            ]
+            ],
+            Step,
         )
         record_event(
             tenant=tenant,
