@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from incidents.models import Category, Incident, PoleEntity, ReferenceCounter, ReportDraft
+from incidents.models import Category, Incident, PoleEntity, ReferenceCounter, ReportDraft, SlaPolicy
 from incidents.models.incident import ANCHOR_FIELDS
 from iwms.admin import GovernedAdmin, ReadOnlyAdmin
 
@@ -17,7 +17,7 @@ class CategoryAdmin(GovernedAdmin):
     list_filter = ["organisation", "industry_template", "default_severity", "is_active"]
     list_select_related = ["parent", "organisation"]
     search_fields = ["code", "name", "keywords"]
-    raw_id_fields = ["parent", "custodian_position"]
+    raw_id_fields = ["parent", "custodian_position", "sla_policy"]
 
 
 class PoleEntityInline(admin.TabularInline):
@@ -85,3 +85,11 @@ class ReportDraftAdmin(ReadOnlyAdmin):
     list_filter = ["organisation", ("incident", admin.EmptyFieldListFilter)]
     list_select_related = ["reporter", "incident", "organisation"]
     search_fields = ["reporter__username", "incident__reference"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(GovernedAdmin):
+    list_display = ["code", "name", "is_default", "sev1_ack_minutes", "sev1_resolve_minutes", "organisation"]
+    list_filter = ["organisation", "is_default"]
+    list_select_related = ["organisation"]
+    search_fields = ["code", "name"]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from arc.choices import Role
 from arc.services import create_accountability_rule, grant_role
 from incidents.demo import organogram_spec as spec
+from incidents.models import Category, SlaPolicy
 from incidents.services.categories import load_industry_template
 from iwms.models import Organisation, User
 from iwms.request_context import acting
@@ -41,6 +42,24 @@ def _user(tenant: Organisation, username: str, first: str, last: str, password_h
     )
     user.save()
     return user
+
+
+def _sla_policies(tenant: Organisation) -> None:
+    """The mine's standard targets are the seed defaults; product security runs tighter."""
+    SlaPolicy(organisation=tenant, code="mine-standard", name="Mine standard", is_default=True).save()
+    product = SlaPolicy(
+        organisation=tenant,
+        code="product-security",
+        name="Product security (tighter)",
+        sev2_ack_minutes=10,
+        sev2_resolve_minutes=120,
+        sev3_ack_minutes=30,
+        sev3_resolve_minutes=8 * 60,
+    )
+    product.save()
+    for category in Category.objects.filter(organisation=tenant, code__startswith="SEC.PROD"):
+        category.sla_policy = product
+        category.save(update_fields=["sla_policy", "updated_at"])
 
 
 def build_demo_tenant(*, password: str) -> Organisation:
@@ -90,6 +109,7 @@ def build_demo_tenant(*, password: str) -> Organisation:
             )
         load_industry_template(tenant=tenant, key="diamond_mining", custodian=positions["sheq-custodian"])
         load_template_library(tenant=tenant)
+        _sla_policies(tenant)
         for unit, position, kind, category, description in spec.ACCOUNTABILITY:
             create_accountability_rule(
                 tenant=tenant,

@@ -1,7 +1,8 @@
-"""Incident models: the category tree and the incident itself."""
+"""Incident models: the category tree, SLA policies and the incident itself."""
 
 from incidents.models.category import Category
 from incidents.models.draft import ReportDraft
 from incidents.models.incident import Incident, PoleEntity, ReferenceCounter
+from incidents.models.sla import SlaPolicy
 
-__all__ = ["Category", "Incident", "PoleEntity", "ReferenceCounter", "ReportDraft"]
+__all__ = ["Category", "Incident", "PoleEntity", "ReferenceCounter", "ReportDraft", "SlaPolicy"]

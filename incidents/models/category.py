@@ -36,6 +36,14 @@ class Category(TenantScopedModel, TreeNode):
     workflow_template_code = models.CharField(
         max_length=100, blank=True, help_text="Code of the workflow template generated for incidents of this category."
     )
+    sla_policy = models.ForeignKey(
+        "incidents.SlaPolicy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="categories",
+        help_text="Blank: the tenant's default SLA policy.",
+    )
     custodian_position = models.ForeignKey(
         Position, on_delete=models.PROTECT, null=True, blank=True, related_name="custodian_of"
     )

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
 from incidents.models import Category, Incident, ReferenceCounter
-from incidents.sla import deadlines_for
+from incidents.sla import deadlines_for, policy_for
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
@@ -104,7 +104,7 @@ def create_incident(
             occurred_at=occurred_at,
             reported_at=now,
             parent=parent,
-            **asdict(deadlines_for(severity, now)),
+            **asdict(deadlines_for(severity, now, policy_for(category))),
         )
         incident.save()
         record_event(

@@ -20,7 +20,7 @@ from incidents.policy import may_report
 from incidents.services import intake
 from incidents.services.assignment import plan_assignment
 from incidents.services.proposals import proposer_for
-from incidents.sla import deadlines_for
+from incidents.sla import deadlines_for, policy_for
 from iwms.errors import PolicyError
 from workflows.services.templates import template_for_category_code
 
@@ -231,7 +231,7 @@ def _confirm(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
         plan_error = None
     except PolicyError as exc:
         plan, plan_error = None, exc.message
-    deadlines = deadlines_for(draft.data["severity"], timezone.now())
+    deadlines = deadlines_for(draft.data["severity"], timezone.now(), policy_for(category))
     try:
         template = template_for_category_code(
             tenant=draft.organisation_id, template_code=category.workflow_template_code
