@@ -10,7 +10,7 @@ from incidents.models.incident import ANCHOR_FIELDS
 
 
 @pytest.fixture
-def platform_client(client):
+def platform_client(client, mine):
     from incidents.demo.builder import build_platform_admin
 
     client.force_login(build_platform_admin(password="pw-platform-123"))
