@@ -20,7 +20,7 @@ from arc.choices import DelegationReason, DelegationScope
 from arc.models import Delegation
 from arc.services import accept_delegation, delegate_responsibility
 from incidents.choices import IncidentStatus, Severity
-from incidents.models import Incident
+from incidents.models import Incident, PoleEntity
 from incidents.services import lifecycle
 from iwms.audit import record_event
 from iwms.choices import AuditAction
@@ -348,3 +348,56 @@ def review_incident(*, incident: Incident) -> Incident:
         for step in run.steps.filter(key__in=concerned, status__in=["completed", "not_applicable"]):
             step_services.reopen_step(step=step, actor=REVIEWER, reason="the automated review asked for corrections")
     return moved
+
+
+# --- correcting the incident's account -------------------------------------------------------
+
+MIN_NARRATIVE = 30
+MIN_CORRECTION_REASON = 10
+
+
+@audited
+def correct_account(
+    *, incident: Incident, actor: User, narrative: str, location: str, reason: str, pole: list[dict] | None = None
+) -> Incident:
+    """The responsible person corrects what the review questioned: the narrative, the
+    location, and POLE entities to add. The anchors never change; the old text stays in the
+    history and the ledger records both versions with the reason."""
+    if actor.pk != incident.responsible_id:
+        raise _refuse("access_denied", f"Only the responsible person, {incident.responsible}, corrects it.", incident)
+    narrative, location, reason = narrative.strip(), location.strip(), " ".join(reason.split())
+    if len(narrative) < MIN_NARRATIVE:
+        raise _refuse(
+            "validation.invalid",
+            f"Say what happened, where and when (at least {MIN_NARRATIVE} characters).",
+            incident,
+            field="narrative",
+        )
+    if not location:
+        raise _refuse("validation.invalid", "Say where it happened.", incident, field="location")
+    if len(reason) < MIN_CORRECTION_REASON:
+        raise _refuse("validation.invalid", "Say why the account changes.", incident, field="reason")
+    with transaction.atomic():
+        locked = _locked_in_progress(incident)
+        before = {"narrative": locked.narrative, "location": locked.location}
+        locked.narrative, locked.location = narrative, location
+        locked.save(update_fields=["narrative", "location", "updated_at"])
+        added = []
+        for entity in pole or []:
+            PoleEntity(
+                organisation=locked.organisation,
+                incident=locked,
+                type=entity["type"],
+                name=entity["name"].strip(),
+                role=entity.get("role", "").strip(),
+            ).save()
+            added.append(entity)
+        record_event(
+            tenant=locked.organisation_id,
+            action=AuditAction.UPDATE,
+            actor=actor,
+            obj=locked,
+            message=f"Account corrected: {reason}",
+            changes={"before": before, "after": {"narrative": narrative, "location": location}, "pole_added": added},
+        )
+    return locked

@@ -133,3 +133,30 @@ def test_complete_is_refused_for_someone_else(worked, people):
     with pytest.raises(PolicyError) as refused:
         work.complete_work(incident=worked, actor=people["supervisor"])
     assert refused.value.code == "access_denied"
+
+
+def test_a_thin_narrative_is_corrected_by_the_responsible_person(make_incident, people):
+    incident = make_incident(narrative="Rock fell near the box; nobody hurt.")
+    work.start_incident_workflow(incident=incident)
+    incident = lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    work_through(incident)
+    outcome = work.complete_work(incident=incident, actor=people["responsible"])
+    assert "narrative.insufficient" in {f["code"] for f in Review.objects.get().findings}
+    with pytest.raises(PolicyError) as refused:
+        work.correct_account(
+            incident=outcome, actor=people["reporter"], narrative="x" * 40, location="Shaft 2", reason="not mine"
+        )
+    assert refused.value.code == "access_denied"
+    corrected = work.correct_account(
+        incident=outcome,
+        actor=people["responsible"],
+        narrative="At 09:40 on the day shift a slab of about half a metre fell from the hanging wall next to the "
+        "loading box at Shaft 2, level 8. The crew of four was at the waiting place and nobody was injured.",
+        location=outcome.location,
+        reason="The review found the first account too thin.",
+    )
+    assert corrected.initial_responsible == people["responsible"]
+    final = work.complete_work(incident=corrected, actor=people["responsible"])
+    assert final.status == IncidentStatus.PENDING_CLOSURE, Review.objects.order_by("-sequence").first().findings
+    event = AuditEvent.objects.filter(object_id=str(incident.pk), message__startswith="Account corrected").get()
+    assert event.changes["before"]["narrative"] == "Rock fell near the box; nobody hurt."
