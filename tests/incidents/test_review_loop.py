@@ -160,3 +160,22 @@ def test_a_thin_narrative_is_corrected_by_the_responsible_person(make_incident, 
     assert final.status == IncidentStatus.PENDING_CLOSURE, Review.objects.order_by("-sequence").first().findings
     event = AuditEvent.objects.filter(object_id=str(incident.pk), message__startswith="Account corrected").get()
     assert event.changes["before"]["narrative"] == "Rock fell near the box; nobody hurt."
+
+
+def test_review_pack_command_gives_the_same_verdict_as_the_page(acknowledged, people, tmp_path):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    work_through(acknowledged, photo_for={"make_safe": png("teal"), "scale_and_support": png("teal")})
+    work.complete_work(incident=acknowledged, actor=people["responsible"])
+    stored = Review.objects.get()
+    path = tmp_path / "pack.json"
+    path.write_text(json.dumps(stored.pack))
+    out = StringIO()
+    call_command("review_pack", str(path), stdout=out)
+    printed = json.loads(out.getvalue())
+    assert printed["verdict"] == stored.verdict == Verdict.CORRECTIONS_REQUIRED
+    assert printed["findings"] == stored.findings
+    assert printed["input_digest"] == stored.input_digest
