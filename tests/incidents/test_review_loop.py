@@ -179,3 +179,19 @@ def test_review_pack_command_gives_the_same_verdict_as_the_page(acknowledged, pe
     assert printed["verdict"] == stored.verdict == Verdict.CORRECTIONS_REQUIRED
     assert printed["findings"] == stored.findings
     assert printed["input_digest"] == stored.input_digest
+
+
+@pytest.mark.parametrize("close", [False, True], ids=["pending_closure", "closed"])
+def test_invalidating_evidence_a_decision_relied_on_reopens_it(worked, people, close):
+    incident = work.complete_work(incident=worked, actor=people["responsible"])
+    if close:
+        incident = lifecycle.approve_closure(incident=incident, actor=people["supervisor"])
+    make_safe = Step.objects.get(run=work.workflow_of(incident), key="make_safe")
+    photo = make_safe.evidence.get(kind=EvidenceKind.PHOTO)
+    work.invalidate_evidence(
+        incident=incident, evidence=photo, actor=people["responsible"], reason="The photo is of another cross-cut."
+    )
+    incident.refresh_from_db()
+    make_safe.refresh_from_db()
+    assert incident.status == IncidentStatus.IN_PROGRESS and make_safe.status == StepStatus.IN_PROGRESS
+    assert incident.reopened_count == (1 if close else 0)
