@@ -112,3 +112,24 @@ def skipped_step_counts(tenant: Organisation | int) -> list[dict[str, Any]]:
         .annotate(skipped=Count("id"))
         .order_by("-skipped", "template_step__template__code", "template_step__key")
     )
+
+
+def handoffs_for_user(user: Any) -> list[dict[str, Any]]:
+    """Hand-offs proposed to `user` and waiting for acceptance, each with what it concerns."""
+    from arc.models import Delegation
+
+    if not user.is_authenticated or user.organisation_id is None:
+        return []
+    waiting = list(
+        Delegation.objects.for_tenant(user.organisation_id)
+        .filter(to_person=user, status="proposed")
+        .select_related("from_person")
+        .order_by("created_at")[:20]
+    )
+    steps = Step.objects.select_related("run").in_bulk(
+        [int(d.subject_id) for d in waiting if d.subject_type == "workflows.step"]
+    )
+    return [
+        {"delegation": d, "step": steps.get(int(d.subject_id)) if d.subject_type == "workflows.step" else None}
+        for d in waiting
+    ]

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from arc.choices import DelegationReason, DelegationScope
 from arc.models import Delegation
-from arc.services import accept_delegation, delegate_responsibility
+from arc.services import accept_delegation, decline_delegation, delegate_responsibility
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import Incident, PoleEntity
 from incidents.services import lifecycle
@@ -401,3 +401,21 @@ def correct_account(
             changes={"before": before, "after": {"narrative": narrative, "location": location}, "pole_added": added},
         )
     return locked
+
+
+@audited
+def decide_delegation(*, delegation: Delegation, actor: User, accept: bool, note: str = "") -> Delegation:
+    """The person a SEV-1/SEV-2 hand-off was proposed to accepts it (responsibility or the step
+    moves to them) or declines it with a note (nothing moves)."""
+    if not accept:
+        if len(note.strip()) < MIN_CORRECTION_REASON:
+            raise PolicyError(
+                "validation.invalid",
+                "Say why you decline, so the person handing over can find someone else.",
+                tenant=delegation.organisation,
+                field="note",
+            )
+        return decline_delegation(delegation=delegation, actor=actor, note=note.strip())
+    if delegation.subject_type == SUBJECT:
+        return accept_incident_delegation(delegation=delegation, actor=actor, note=note)
+    return step_services.accept_step_delegation(delegation=delegation, actor=actor, note=note)

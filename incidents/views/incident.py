@@ -8,12 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from incidents.models import Incident
 from incidents.policy import may_acknowledge
 from incidents.selectors import get_incident_for_user, incidents_for_user, next_actions, timeline_for
 from incidents.services import lifecycle
 from incidents.services.intake import time_left
 from iwms.errors import PolicyError
-from workflows.selectors import requests_for_user
+from workflows.selectors import handoffs_for_user, requests_for_user
 
 PAGE_SIZE = 25
 REQUESTS_SHOWN = 20
@@ -69,4 +70,10 @@ def my_items(request: HttpRequest) -> HttpResponse:
     items = incidents_for_user(request.user).order_by("-reported_at")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     requests = requests_for_user(request.user)[:REQUESTS_SHOWN]
-    return render(request, "incidents/incident_list.html", {"page": page, "requests": requests})
+    handoffs = handoffs_for_user(request.user)
+    subject_ids = {int(h["step"].run.subject_id) if h["step"] else int(h["delegation"].subject_id) for h in handoffs}
+    incidents = Incident.objects.filter(organisation_id=request.user.organisation_id).in_bulk(subject_ids)
+    for handoff in handoffs:
+        subject = int(handoff["step"].run.subject_id) if handoff["step"] else int(handoff["delegation"].subject_id)
+        handoff["incident"] = incidents.get(subject)
+    return render(request, "incidents/incident_list.html", {"page": page, "requests": requests, "handoffs": handoffs})

@@ -186,3 +186,33 @@ def test_incident_page_shows_next_actions_and_workflow_events_on_the_timeline(cl
     assert f"Step {step.position} &#x27;{step.name}&#x27;: {people['responsible']}" in page
     assert "evidence" in page and "Photo added to step 1" in page
     assert reverse("incident_work", args=[started.reference]) in page
+
+
+def test_sev2_handoff_waits_on_my_items_until_accepted(client, started, people):
+    client.force_login(people["responsible"])
+    response = client.post(
+        reverse("incident_delegate", args=[started.reference]),
+        {"whole-to_person": people["supervisor"].pk, "whole-reason_code": "absence", "whole-handoff_note": "On leave"},
+    )
+    assert response.status_code == 422  # the hand-off note is too short to brief anyone
+    client.post(
+        reverse("incident_delegate", args=[started.reference]),
+        {
+            "whole-to_person": people["supervisor"].pk,
+            "whole-reason_code": "absence",
+            "whole-handoff_note": "On leave from tomorrow; the crew list is on step 2.",
+        },
+    )
+    started.refresh_from_db()
+    assert started.responsible == people["responsible"]  # SEV-2: not before acceptance
+    client.force_login(people["supervisor"])
+    page = client.get(reverse("my_items")).content.decode()
+    assert "Hand-offs waiting for your acceptance" in page and started.reference in page
+    from arc.models import Delegation
+
+    delegation = Delegation.objects.get(subject_id=str(started.pk))
+    declined = client.post(reverse("delegation_decide", args=[delegation.pk]), {"decision": "decline"})
+    assert declined.status_code == 422
+    client.post(reverse("delegation_decide", args=[delegation.pk]), {"decision": "accept"})
+    started.refresh_from_db()
+    assert started.responsible == people["supervisor"] and started.owner == people["depthead"]
