@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from incidents.views import delegation, home, incident, report, work
+from incidents.views import account, delegation, home, incident, report, work
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -37,6 +37,7 @@ urlpatterns = [
         name="evidence_file",
     ),
     path("requests/<int:request_id>/", work.information_request, name="information_request"),
+    path("incidents/<str:reference>/account/", account.incident_account, name="incident_account"),
     path("incidents/<str:reference>/delegate/", delegation.incident_delegate, name="incident_delegate"),
     path("delegations/<int:delegation_id>/decide/", delegation.delegation_decide, name="delegation_decide"),
 ]

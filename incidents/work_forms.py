@@ -11,6 +11,7 @@ from django import forms
 from django.utils import timezone
 
 from arc.choices import DelegationReason
+from incidents.choices import PoleType
 from iwms.models import User
 from workflows.choices import EvidenceKind, EvidenceSource
 
@@ -98,3 +99,22 @@ class InvalidateForm(forms.Form):
 
 class ResolveRequestForm(forms.Form):
     resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="The information asked for")
+
+
+class AccountForm(forms.Form):
+    """Correct the incident's account when the review questions it."""
+
+    narrative = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="What happened, where and when")
+    location = forms.CharField(max_length=200, label="Location")
+    pole_type = forms.ChoiceField(
+        choices=[("", "— none —"), *PoleType.choices], required=False, label="Add a POLE entity (optional)"
+    )
+    pole_name = forms.CharField(max_length=200, required=False, label="Its name")
+    pole_role = forms.CharField(max_length=100, required=False, label="Its role")
+    reason = forms.CharField(max_length=300, label="Why the account changes")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("pole_type") and not data.get("pole_name", "").strip():
+            self.add_error("pole_name", "Name the person, object, location or event to add.")
+        return data

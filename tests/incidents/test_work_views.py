@@ -216,3 +216,27 @@ def test_sev2_handoff_waits_on_my_items_until_accepted(client, started, people):
     client.post(reverse("delegation_decide", args=[delegation.pk]), {"decision": "accept"})
     started.refresh_from_db()
     assert started.responsible == people["supervisor"] and started.owner == people["depthead"]
+
+
+def test_account_correction_page_keeps_what_was_typed_and_saves(client, started, people):
+    url = reverse("incident_account", args=[started.reference])
+    client.force_login(people["responsible"])
+    assert started.narrative in client.get(url).content.decode()
+    bad = client.post(url, {"narrative": "Short", "location": "Shaft 2", "reason": "Review asked", "pole_type": ""})
+    assert bad.status_code == 422 and "Short" in bad.content.decode()
+    good = client.post(
+        url,
+        {
+            "narrative": "At 09:40 a slab fell from the hanging wall at Shaft 2, level 8, during the day shift.",
+            "location": "Shaft 2, level 8",
+            "pole_type": "person",
+            "pole_name": "Lerato Mabuza",
+            "pole_role": "witness",
+            "reason": "The review found the account too thin.",
+        },
+    )
+    assert good.status_code == 302
+    started.refresh_from_db()
+    assert started.narrative.startswith("At 09:40") and started.pole_entities.filter(name="Lerato Mabuza").exists()
+    client.force_login(people["reporter"])
+    assert client.post(url, {"narrative": "x" * 40, "location": "y", "reason": "not my incident"}).status_code == 403

@@ -1,0 +1,53 @@
+"""Correcting an incident's account (narrative, location, POLE) from its work page, when the
+automated review questions it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from incidents.selectors import get_incident_for_user
+from incidents.services import work
+from incidents.work_forms import AccountForm
+from iwms.errors import PolicyError
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_account(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    initial = {"narrative": incident.narrative, "location": incident.location}
+    form = AccountForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        pole = (
+            [{"type": data["pole_type"], "name": data["pole_name"], "role": data["pole_role"]}]
+            if data["pole_type"]
+            else []
+        )
+        try:
+            work.correct_account(
+                incident=incident,
+                actor=request.user,
+                narrative=data["narrative"],
+                location=data["location"],
+                reason=data["reason"],
+                pole=pole,
+            )
+        except PolicyError as exc:
+            field = exc.context.get("field")
+            if not field:
+                raise
+            form.add_error(field if field in form.fields else None, f"{exc.message} ({exc.code})")
+        else:
+            messages.success(request, "The account is corrected; click Complete to send it for review again.")
+            return redirect("incident_work", reference=reference)
+    return render(
+        request,
+        "incidents/incident_account.html",
+        {"incident": incident, "form": form, "pole": incident.pole_entities.all()},
+        status=422 if form.errors else 200,
+    )
