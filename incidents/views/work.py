@@ -52,7 +52,11 @@ def _step_context(request: HttpRequest, incident: Incident, step: Step, **forms:
             else ("" if in_progress else "The incident is not in progress.")
         ),
         "missing": missing,
-        "evidence_form": forms.get("evidence_form") or EvidenceForm(prefix=f"s{step.pk}"),
+        # Required kinds by label ("external reference", not "external_reference"), ticked when covered.
+        "needs": [(str(EvidenceKind(kind).label), kind not in missing) for kind in step.required_evidence],
+        # The form offers the first kind the step still needs, not always a photo.
+        "evidence_form": forms.get("evidence_form")
+        or EvidenceForm(prefix=f"s{step.pk}", initial={"kind": missing[0]} if missing else None),
         "na_form": forms.get("na_form") or NotApplicableForm(prefix=f"s{step.pk}"),
         "pause_form": forms.get("pause_form") or PauseForm(prefix=f"s{step.pk}", user=request.user),
         "delegate_form": forms.get("delegate_form") or DelegateForm(prefix=f"s{step.pk}", user=request.user),
@@ -65,11 +69,17 @@ def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     steps = steps_with_evidence(run) if run else []
     review = latest_review(run) if run else None
     blockers = work.completion_blockers(incident, run)
+    anchors = {step.key: (step.pk, step.position) for step in steps}
+    findings = [
+        {**finding, "anchor": anchors.get(finding.get("step"), (None, None))}
+        for finding in (review.findings if review else [])
+    ]
     return {
         "incident": incident,
         "run": run,
         "steps": [_step_context(request, incident, step) for step in steps],
         "review": review,
+        "findings": findings,
         "reviews": list(run.reviews.order_by("-sequence")) if run else [],
         "blockers": blockers,
         "may_complete_work": incident.status == IncidentStatus.IN_PROGRESS
@@ -111,7 +121,13 @@ def _step_response(
 
 def _after_action(request: HttpRequest, incident: Incident, step_id: int) -> HttpResponse:
     if request.htmx:
-        return _step_response(request, incident, step_id)
+        response = _step_response(request, incident, step_id)
+        # A done action can collapse the step's open panels (the evidence form alone is a
+        # screen high), which left the person looking at the next step's form instead of what
+        # they just did. Bring the step they acted on into view, as the plain redirect's #step
+        # anchor does. Refusals (422) keep the scroll position: the error stays beside its field.
+        response["HX-Reswap"] = f"outerHTML show:#step-{step_id}:top"
+        return response
     return redirect(f"{reverse('incident_work', args=[incident.reference])}#step-{step_id}")
 
 
