@@ -86,6 +86,7 @@ def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         and request.user.pk == incident.responsible_id
         and not blockers,
         "is_responsible": request.user.pk == incident.responsible_id,
+        "delegate_incident_form": DelegateForm(prefix="whole", user=request.user),
     }
 
 
