@@ -199,46 +199,68 @@ def step_complete(request: HttpRequest, reference: str, step_id: int) -> HttpRes
     return _after_action(request, incident, step.pk)
 
 
+def _step_form_action(
+    request: HttpRequest,
+    reference: str,
+    step_id: int,
+    *,
+    form_class: type,
+    form_name: str,
+    panel: str,
+    call: Callable[[Incident, Step, dict[str, Any]], Any],
+) -> HttpResponse:
+    """Validate a step form, call its service, and answer with the step or its errors."""
+    incident = get_incident_for_user(request.user, reference)
+    step = _step_of(incident, step_id)
+    extra = {"user": request.user} if form_class in (PauseForm, DelegateForm) else {}
+    form = form_class(request.POST, prefix=f"s{step.pk}", **extra)
+    if not form.is_valid() or not _attempt(form, lambda: call(incident, step, form.cleaned_data)):
+        return _form_failure(request, incident, step.pk, form_name, form, panel)
+    return _after_action(request, incident, step.pk)
+
+
 @login_required
 @require_POST
 def step_not_applicable(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
-    incident = get_incident_for_user(request.user, reference)
-    step = _step_of(incident, step_id)
-    form = NotApplicableForm(request.POST, prefix=f"s{step.pk}")
-    if not form.is_valid() or not _attempt(
-        form,
-        lambda: work.mark_step_not_applicable(
-            incident=incident, step=step, actor=request.user, justification=form.cleaned_data["justification"]
+    return _step_form_action(
+        request,
+        reference,
+        step_id,
+        form_class=NotApplicableForm,
+        form_name="na_form",
+        panel="na",
+        call=lambda incident, step, data: work.mark_step_not_applicable(
+            incident=incident, step=step, actor=request.user, justification=data["justification"]
         ),
-    ):
-        return _form_failure(request, incident, step.pk, "na_form", form, "na")
-    return _after_action(request, incident, step.pk)
+    )
 
 
 @login_required
 @require_POST
 def step_pause(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
-    incident = get_incident_for_user(request.user, reference)
-    step = _step_of(incident, step_id)
-    form = PauseForm(request.POST, prefix=f"s{step.pk}", user=request.user)
-    if not form.is_valid() or not _attempt(
-        form, lambda: work.pause_step(incident=incident, step=step, actor=request.user, **form.cleaned_data)
-    ):
-        return _form_failure(request, incident, step.pk, "pause_form", form, "pause")
-    return _after_action(request, incident, step.pk)
+    return _step_form_action(
+        request,
+        reference,
+        step_id,
+        form_class=PauseForm,
+        form_name="pause_form",
+        panel="pause",
+        call=lambda incident, step, data: work.pause_step(incident=incident, step=step, actor=request.user, **data),
+    )
 
 
 @login_required
 @require_POST
 def step_delegate(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
-    incident = get_incident_for_user(request.user, reference)
-    step = _step_of(incident, step_id)
-    form = DelegateForm(request.POST, prefix=f"s{step.pk}", user=request.user)
-    if not form.is_valid() or not _attempt(
-        form, lambda: work.delegate_step(incident=incident, step=step, actor=request.user, **form.cleaned_data)
-    ):
-        return _form_failure(request, incident, step.pk, "delegate_form", form, "delegate")
-    return _after_action(request, incident, step.pk)
+    return _step_form_action(
+        request,
+        reference,
+        step_id,
+        form_class=DelegateForm,
+        form_name="delegate_form",
+        panel="delegate",
+        call=lambda incident, step, data: work.delegate_step(incident=incident, step=step, actor=request.user, **data),
+    )
 
 
 def _evidence_of(incident: Incident, evidence_id: int) -> Evidence:
