@@ -6,7 +6,19 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from incidents.models import Category, Incident, PoleEntity, ReferenceCounter, ReportDraft, SlaPolicy
+from incidents.models import (
+    Breach,
+    BreachWarning,
+    Category,
+    ClosureDecision,
+    Escalation,
+    Incident,
+    MaturitySignal,
+    PoleEntity,
+    ReferenceCounter,
+    ReportDraft,
+    SlaPolicy,
+)
 from incidents.models.incident import ANCHOR_FIELDS
 from iwms.admin import GovernedAdmin, ReadOnlyAdmin
 
@@ -93,3 +105,43 @@ class SlaPolicyAdmin(GovernedAdmin):
     list_filter = ["organisation", "is_default"]
     list_select_related = ["organisation"]
     search_fields = ["code", "name"]
+
+
+@admin.register(ClosureDecision)
+class ClosureDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "kind", "decider", "decider_position", "created_at", "organisation"]
+    list_filter = ["organisation", "kind"]
+    list_select_related = ["incident", "decider", "decider_position", "organisation"]
+    search_fields = ["incident__reference", "decider__username"]
+
+
+@admin.register(Breach)
+class BreachAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "clock", "subject_key", "due_at", "breached_at", "severity", "organisation"]
+    list_filter = ["organisation", "clock", "severity"]
+    list_select_related = ["incident", "organisation"]
+    search_fields = ["incident__reference"]
+
+
+@admin.register(BreachWarning)
+class BreachWarningAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "clock", "subject_key", "due_at", "warned_at", "mitigation_requested", "organisation"]
+    list_filter = ["organisation", "clock", "mitigation_requested"]
+    list_select_related = ["incident", "organisation"]
+    search_fields = ["incident__reference"]
+
+
+@admin.register(Escalation)
+class EscalationAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "level", "to_person", "to_position", "escalated_at", "acknowledged_at", "organisation"]
+    list_filter = ["organisation", "level"]
+    list_select_related = ["incident", "to_person", "to_position", "organisation"]
+    search_fields = ["incident__reference", "to_person__username"]
+
+
+@admin.register(MaturitySignal)
+class MaturitySignalAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "unit", "incident", "detail", "created_at", "organisation"]
+    list_filter = ["organisation", "kind"]
+    list_select_related = ["unit", "incident", "organisation"]
+    search_fields = ["detail", "incident__reference"]

@@ -97,3 +97,32 @@ class PoleType(models.TextChoices):
     OBJECT = "object", "Object"
     LOCATION = "location", "Location"
     EVENT = "event", "Event"
+
+
+class DecisionKind(models.TextChoices):
+    """What the supervisor (or an elevated approver) decides on an incident."""
+
+    APPROVE = "approve", "approve closure"
+    REJECT = "reject", "reject (corrective workflow)"
+    MORE_EVIDENCE = "more_evidence", "request more evidence"
+    ORGANOGRAM_MISMATCH = "organogram_mismatch", "organogram mismatch"
+    OVERRIDE = "override", "approve despite open review findings"
+    REOPEN = "reopen", "reopen"
+
+
+class ClockKind(models.TextChoices):
+    ACKNOWLEDGE = "acknowledge", "acknowledge"
+    CONTAIN = "contain", "contain"
+    RESOLVE = "resolve", "resolve"
+    STEP = "step", "step due date"
+    SUBWORKFLOW = "subworkflow", "information request due date"
+    ESCALATION = "escalation", "escalation acknowledgement"
+
+
+class SignalKind(models.TextChoices):
+    """Maturity signals: what the organisation should learn from, never blame."""
+
+    ESCALATED_TO_TOP = "escalated_to_top", "escalation reached the top of the hierarchy"
+    REVIEW_OVERRIDDEN = "review_overridden", "review findings overridden at closure"
+    VACANT_SUPERVISOR = "vacant_supervisor", "vacant supervisor position skipped"
+    ORGANOGRAM_MISMATCH = "organogram_mismatch", "incident routed to the wrong person or role"

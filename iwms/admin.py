@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from iwms.models import AuditChainHead, AuditEvent, Heartbeat, Organisation, User
+from iwms.models import AuditChainHead, AuditEvent, Heartbeat, Notification, Organisation, User
 
 
 class GovernedAdmin(SimpleHistoryAdmin, GuardedModelAdmin):
@@ -73,3 +73,11 @@ class AuditChainHeadAdmin(ReadOnlyAdmin):
 class HeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["component", "seen_at", "detail"]
     search_fields = ["component"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "event", "subject", "created_at", "read_at", "emailed_at", "organisation"]
+    list_filter = ["organisation", "event"]
+    list_select_related = ["recipient", "organisation"]
+    search_fields = ["subject", "recipient__username", "object_id"]

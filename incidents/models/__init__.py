@@ -1,8 +1,22 @@
 """Incident models: the category tree, SLA policies and the incident itself."""
 
 from incidents.models.category import Category
+from incidents.models.clocks import Breach, BreachWarning, Escalation, MaturitySignal
+from incidents.models.closure import ClosureDecision
 from incidents.models.draft import ReportDraft
 from incidents.models.incident import Incident, PoleEntity, ReferenceCounter
 from incidents.models.sla import SlaPolicy
 
-__all__ = ["Category", "Incident", "PoleEntity", "ReferenceCounter", "ReportDraft", "SlaPolicy"]
+__all__ = [
+    "Breach",
+    "BreachWarning",
+    "Category",
+    "ClosureDecision",
+    "Escalation",
+    "Incident",
+    "MaturitySignal",
+    "PoleEntity",
+    "ReferenceCounter",
+    "ReportDraft",
+    "SlaPolicy",
+]

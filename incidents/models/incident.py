@@ -80,6 +80,14 @@ class Incident(FSMModelMixin, TenantScopedModel):
     contain_due_at = models.DateTimeField(null=True, blank=True, help_text="Contain by (SLA).")
     resolve_due_at = models.DateTimeField(null=True, blank=True, help_text="Resolve by (SLA).")
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    next_clock_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The earliest warning or deadline the SLA sweep has still to act on; blank when none is left.",
+    )
+    escalation_level = models.PositiveSmallIntegerField(
+        default=0, help_text="How far up the organogram it has escalated (0: not escalated)."
+    )
     reopened_count = models.PositiveIntegerField(default=0)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -105,6 +113,9 @@ class Incident(FSMModelMixin, TenantScopedModel):
             models.Index(fields=["organisation", "reporter", "reported_at"], name="incident_reporter_idx"),
             models.Index(fields=["status", "ack_due_at"], name="incident_ack_due_idx"),
             models.Index(fields=["status", "resolve_due_at"], name="incident_resolve_due_idx"),
+            models.Index(
+                fields=["next_clock_at"], condition=Q(next_clock_at__isnull=False), name="incident_next_clock_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,8 @@
-"""Kernel models: tenants, users, the audit ledger and worker heartbeats."""
+"""Kernel models: tenants, users, the audit ledger, notifications and worker heartbeats."""
 
 from iwms.models.audit import AuditChainHead, AuditEvent
 from iwms.models.heartbeat import Heartbeat
+from iwms.models.notifications import Notification
 from iwms.models.tenancy import Organisation, TenantQuerySet, TenantScopedModel
 from iwms.models.users import User
 
@@ -9,6 +10,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Heartbeat",
+    "Notification",
     "Organisation",
     "TenantQuerySet",
     "TenantScopedModel",
