@@ -48,6 +48,13 @@ _CODES = [
     ErrorCode("evidence.content_mismatch", 422, "The file's bytes do not match the declared kind of evidence."),
     ErrorCode("evidence.invalidated", 409, "The evidence has already been invalidated or superseded."),
     ErrorCode("review.pack_invalid", 422, "A review pack does not follow the documented format."),
+    ErrorCode("closure.segregation_of_duties", 403, "Nobody decides on an incident they reported or are responsible for."),
+    ErrorCode("closure.not_supervisor", 403, "Only the holder one level up (or above, after escalation) decides."),
+    ErrorCode("closure.checklist_incomplete", 422, "Approval needs the whole closure checklist."),
+    ErrorCode("closure.findings_open", 409, "The last review has open findings; approve only with an override."),
+    ErrorCode("closure.subworkflows_open", 409, "A sub-workflow is still open."),
+    ErrorCode("reopen.approver_not_elevated", 403, "A reopen needs an approver above the original decider."),
+    ErrorCode("escalation.already_acknowledged", 409, "The escalation has already been acknowledged."),
 ]
 
 CATALOGUE: dict[str, ErrorCode] = {entry.code: entry for entry in _CODES}
