@@ -48,7 +48,7 @@ _CODES = [
     ErrorCode("evidence.content_mismatch", 422, "The file's bytes do not match the declared kind of evidence."),
     ErrorCode("evidence.invalidated", 409, "The evidence has already been invalidated or superseded."),
     ErrorCode("review.pack_invalid", 422, "A review pack does not follow the documented format."),
-    ErrorCode("closure.segregation_of_duties", 403, "Nobody decides on an incident they reported or are responsible for."),
+    ErrorCode("closure.segregation_of_duties", 403, "Nobody decides on what they reported or are responsible for."),
     ErrorCode("closure.not_supervisor", 403, "Only the holder one level up (or above, after escalation) decides."),
     ErrorCode("closure.checklist_incomplete", 422, "Approval needs the whole closure checklist."),
     ErrorCode("closure.findings_open", 409, "The last review has open findings; approve only with an override."),
