@@ -63,23 +63,39 @@ class NotApplicableForm(forms.Form):
     )
 
 
-def _colleagues(user: User) -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
-        queryset=User.objects.filter(organisation_id=user.organisation_id, is_active=True)
+def colleague_choices(user: User) -> list[tuple[str, str]]:
+    """Active people of the user's tenant but the user: read once per page, shared by its forms."""
+    people = (
+        User.objects.filter(organisation_id=user.organisation_id, is_active=True)
         .exclude(pk=user.pk)
-        .order_by("first_name", "last_name"),
-        empty_label="Choose a person",
+        .order_by("first_name", "last_name")
+        .only("pk", "first_name", "last_name", "username")
     )
+    return [("", "Choose a person"), *((str(p.pk), p.get_full_name() or p.username) for p in people)]
+
+
+class ColleagueField(forms.TypedChoiceField):
+    """A person of the same tenant, chosen from a list read once per page."""
+
+    def __init__(self, *, user: User, choices: list[tuple[str, str]] | None, **kwargs: Any) -> None:
+        self.tenant_id = user.organisation_id
+        super().__init__(choices=choices if choices is not None else colleague_choices(user), **kwargs)
+
+    def clean(self, value: Any) -> User:
+        value = super().clean(value)
+        person = User.objects.filter(pk=value, organisation_id=self.tenant_id, is_active=True).first()
+        if person is None:
+            raise forms.ValidationError("Choose an active person of your organisation.")
+        return person
 
 
 class PauseForm(forms.Form):
     request = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="What information is needed, and why")
     due_at = forms.DateTimeField(widget=LOCAL_DATETIME, label="Needed by")
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, people: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields = {"responsible": _colleagues(user), **self.fields}
-        self.fields["responsible"].label = "Ask"
+        self.fields = {"responsible": ColleagueField(user=user, choices=people, label="Ask"), **self.fields}
         self.fields["due_at"].initial = (timezone.localtime() + timedelta(hours=4)).replace(second=0, microsecond=0)
 
 
@@ -87,10 +103,9 @@ class DelegateForm(forms.Form):
     reason_code = forms.ChoiceField(choices=DelegationReason.choices, label="Reason")
     handoff_note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Hand-off note")
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, people: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields = {"to_person": _colleagues(user), **self.fields}
-        self.fields["to_person"].label = "Hand to"
+        self.fields = {"to_person": ColleagueField(user=user, choices=people, label="Hand to"), **self.fields}
 
 
 class InvalidateForm(forms.Form):

@@ -24,7 +24,7 @@ def main_run(*, subject_type: str, subject_id: Any, tenant: Organisation | int) 
 def steps_with_evidence(run: WorkflowRun) -> list[Step]:
     """The run's steps in order, each with its evidence and information requests prefetched."""
     return list(
-        run.steps.select_related("assignee", "completed_by")
+        run.steps.select_related("assignee", "completed_by", "run__responsible")
         .prefetch_related(
             Prefetch(
                 "evidence",

@@ -24,6 +24,7 @@ from incidents.work_forms import (
     NotApplicableForm,
     PauseForm,
     ResolveRequestForm,
+    colleague_choices,
 )
 from iwms.errors import PolicyError
 from workflows import evidence_files
@@ -34,7 +35,12 @@ from workflows.selectors import latest_review, steps_with_evidence
 from workflows.services.steps import missing_evidence_kinds
 
 
-def _step_context(request: HttpRequest, incident: Incident, step: Step, **forms: Any) -> dict[str, Any]:
+def _step_context(
+    request: HttpRequest, incident: Incident, step: Step, people: list | None = None, **forms: Any
+) -> dict[str, Any]:
+    """What one step's partial needs; `people` (the colleague choices) is read once per page."""
+    if people is None:
+        people = colleague_choices(request.user)
     in_progress = incident.status == IncidentStatus.IN_PROGRESS
     may_work = may_work_step(request.user, step)
     may_complete = may_complete_step(request.user, step)
@@ -58,8 +64,9 @@ def _step_context(request: HttpRequest, incident: Incident, step: Step, **forms:
         "evidence_form": forms.get("evidence_form")
         or EvidenceForm(prefix=f"s{step.pk}", initial={"kind": missing[0]} if missing else None),
         "na_form": forms.get("na_form") or NotApplicableForm(prefix=f"s{step.pk}"),
-        "pause_form": forms.get("pause_form") or PauseForm(prefix=f"s{step.pk}", user=request.user),
-        "delegate_form": forms.get("delegate_form") or DelegateForm(prefix=f"s{step.pk}", user=request.user),
+        "pause_form": forms.get("pause_form") or PauseForm(prefix=f"s{step.pk}", user=request.user, people=people),
+        "delegate_form": forms.get("delegate_form")
+        or DelegateForm(prefix=f"s{step.pk}", user=request.user, people=people),
         "open_panel": forms.get("open_panel", ""),
     }
 
@@ -70,6 +77,7 @@ def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     review = latest_review(run) if run else None
     blockers = work.completion_blockers(incident, run)
     anchors = {step.key: (step.pk, step.position) for step in steps}
+    people = colleague_choices(request.user)
     findings = [
         {**finding, "anchor": anchors.get(finding.get("step"), (None, None))}
         for finding in (review.findings if review else [])
@@ -77,7 +85,7 @@ def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     return {
         "incident": incident,
         "run": run,
-        "steps": [_step_context(request, incident, step) for step in steps],
+        "steps": [_step_context(request, incident, step, people) for step in steps],
         "review": review,
         "findings": findings,
         "reviews": list(run.reviews.order_by("-sequence")) if run else [],
@@ -86,7 +94,7 @@ def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         and request.user.pk == incident.responsible_id
         and not blockers,
         "is_responsible": request.user.pk == incident.responsible_id,
-        "delegate_incident_form": DelegateForm(prefix="whole", user=request.user),
+        "delegate_incident_form": DelegateForm(prefix="whole", user=request.user, people=people),
     }
 
 

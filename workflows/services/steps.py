@@ -44,7 +44,9 @@ def justification_problem(text: str) -> str:
 
 def missing_evidence_kinds(step: Step) -> list[str]:
     """Required kinds without a valid (not invalidated, not superseded) item on the step."""
-    have = {e.kind for e in step.evidence.filter(invalidated_at__isnull=True, superseded_by__isnull=True)}
+    prefetched = "evidence" in getattr(step, "_prefetched_objects_cache", {})
+    items = step.evidence.all() if prefetched else step.evidence.select_related("superseded_by")
+    have = {e.kind for e in items if e.is_valid}
     return [kind for kind in step.required_evidence if kind not in have]
 
 
