@@ -5,9 +5,11 @@ state, a piece of evidence or a verdict."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from iwms.admin import ReadOnlyAdmin
+from workflows.choices import StepStatus
 from workflows.models import Evidence, Review, Step, TemplateStep, WorkflowRun, WorkflowTemplate
 
 
@@ -33,10 +35,20 @@ class WorkflowTemplateAdmin(ReadOnlyAdmin):
 
 @admin.register(TemplateStep)
 class TemplateStepAdmin(ReadOnlyAdmin):
-    list_display = ["template", "position", "name", "mandatory", "responsible_role", "organisation"]
+    """Analysts sort by "times skipped" to see which steps people justify as not applicable."""
+
+    list_display = ["template", "position", "name", "mandatory", "times_skipped", "responsible_role", "organisation"]
     list_filter = ["organisation", "mandatory", "responsible_role"]
     list_select_related = ["template", "organisation"]
     search_fields = ["key", "name", "template__code"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TemplateStep]:
+        skipped = Count("run_steps", filter=Q(run_steps__status=StepStatus.NOT_APPLICABLE))
+        return super().get_queryset(request).annotate(skipped=skipped)
+
+    @admin.display(description="times skipped", ordering="skipped")
+    def times_skipped(self, obj: TemplateStep) -> int:
+        return obj.skipped
 
 
 @admin.register(WorkflowRun)

@@ -240,3 +240,20 @@ def test_account_correction_page_keeps_what_was_typed_and_saves(client, started,
     assert started.narrative.startswith("At 09:40") and started.pole_entities.filter(name="Lerato Mabuza").exists()
     client.force_login(people["reporter"])
     assert client.post(url, {"narrative": "x" * 40, "location": "y", "reason": "not my incident"}).status_code == 403
+
+
+def test_admin_lists_how_often_each_template_step_is_skipped(client, started, people):
+    from incidents.demo.builder import build_platform_admin
+
+    step = next(s for s in own_steps(started, people["responsible"]) if s.mandatory)
+    work.mark_step_not_applicable(
+        incident=started,
+        step=step,
+        actor=people["responsible"],
+        justification="Nobody was in the area at the time, so there was no one to account for.",
+    )
+    client.force_login(build_platform_admin(password="pw-platform-123"))
+    page = client.get(reverse("admin:workflows_templatestep_changelist") + "?o=-5").content.decode()
+    assert "Times skipped" in page
+    row = next(r for r in page.split("<tr") if step.name in r and str(step.template_step.template) in r)
+    assert '<td class="field-times_skipped">1</td>' in row
