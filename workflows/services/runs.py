@@ -56,7 +56,8 @@ def start_workflow(
         template_steps = list(template.steps.all())
         run.due_at = max((started_at + s.due_offset for s in template_steps), default=None)
         run.save()
-        holders = holders_by_position([s.responsible_position_id for s in template_steps if s.responsible_position_id])
+        position_ids = [s.responsible_position_id for s in template_steps if s.responsible_position_id]
+        holders = holders_by_position(position_ids) if position_ids else {}
         bulk_create_with_history(
             [
                 Step(
