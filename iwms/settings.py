@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "iwms.views.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "iwms.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "iwms.request_context.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -218,6 +219,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "iwms.tasks.record_heartbeat", "schedule": 60.0},
 }
+
+# --- Sessions, login throttling and two-factor ---------------------------------------------
+# Content-Security-Policy of every response: scripts and styles from this origin only, no inline
+# script or style, nothing framed. Views may set a stricter one (evidence downloads do).
+IWMS_CONTENT_SECURITY_POLICY = env_str(
+    "IWMS_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 
 # --- IWMS -----------------------------------------------------------------------------
 IWMS_DEMO_PASSWORD = env_str("IWMS_DEMO_PASSWORD", "iwms-demo-2026")
