@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
 
@@ -8,7 +9,9 @@ class IwmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from iwms import db_guards
+        from iwms import db_guards, sessions
 
         # Database guards follow the schema: reinstalled (idempotently) after every migrate.
         post_migrate.connect(db_guards.install_after_migrate, sender=self, dispatch_uid="iwms_db_guards")
+        # Every sign-in, whatever path made it, stamps the session the session limits count from.
+        user_logged_in.connect(sessions.stamp_signed_in_session, dispatch_uid="iwms_session_stamp")

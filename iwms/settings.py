@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "iwms.htmx.VaryOnHtmxMiddleware",
+    "iwms.sessions.SessionLimitsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "iwms.refusals.PolicyErrorMiddleware",
 ]
@@ -228,6 +229,11 @@ IWMS_CONTENT_SECURITY_POLICY = env_str(
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 )
+# A session ends after this long without a request, and at the latest this long after sign-in
+# (the login page then says why). The cookie lives no longer than the absolute limit.
+IWMS_SESSION_IDLE_MINUTES = env_int("IWMS_SESSION_IDLE_MINUTES", 30)
+IWMS_SESSION_MAX_HOURS = env_int("IWMS_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = IWMS_SESSION_MAX_HOURS * 3600
 
 # --- IWMS -----------------------------------------------------------------------------
 IWMS_DEMO_PASSWORD = env_str("IWMS_DEMO_PASSWORD", "iwms-demo-2026")

@@ -25,6 +25,11 @@ class User(AbstractUser):
     )
     employee_number = models.CharField(max_length=40, blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    session_generation = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised by 'sign out everywhere': sessions begun under an earlier value are ended.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
