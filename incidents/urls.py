@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from incidents.views import account, delegation, home, incident, report, work
+from incidents.views import account, delegation, escalations, home, inbox, incident, report, work
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -40,4 +40,15 @@ urlpatterns = [
     path("incidents/<str:reference>/account/", account.incident_account, name="incident_account"),
     path("incidents/<str:reference>/delegate/", delegation.incident_delegate, name="incident_delegate"),
     path("delegations/<int:delegation_id>/decide/", delegation.delegation_decide, name="delegation_decide"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/badge/", inbox.inbox_badge, name="inbox_badge"),
+    path("inbox/read/", inbox.inbox_read, name="inbox_read"),
+    path("inbox/<int:notification_id>/open/", inbox.inbox_open, name="inbox_open"),
+    path("escalations/", escalations.escalation_list, name="escalation_list"),
+    path(
+        "escalations/<int:escalation_id>/acknowledge/",
+        escalations.escalation_acknowledge,
+        name="escalation_acknowledge",
+    ),
+    path("warnings/<int:warning_id>/mitigation/", escalations.mitigation_note, name="mitigation_note"),
 ]

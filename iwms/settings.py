@@ -250,6 +250,26 @@ IWMS_REVIEW_LLM_MODEL = env_str("IWMS_REVIEW_LLM_MODEL", "")
 IWMS_REVIEW_LLM_KEY = env_secret("IWMS_REVIEW_LLM_KEY", default="")
 IWMS_REVIEW_LLM_TIMEOUT = env_int("IWMS_REVIEW_LLM_TIMEOUT", 20)
 
+# --- SLA clocks, the sweep and notifications ------------------------------------------
+# A breach-risk warning fires at this share of the time from a clock's start to its deadline.
+IWMS_SLA_WARNING_SHARE = float(env_str("IWMS_SLA_WARNING_SHARE", "0.75"))
+if not 0 < IWMS_SLA_WARNING_SHARE < 1:
+    raise ValueError(f"IWMS_SLA_WARNING_SHARE must be between 0 and 1, got {IWMS_SLA_WARNING_SHARE}")
+# Beat sends the sweep this often; one run handles due incidents in batches of this size, each
+# batch one transaction. A run that waited longer than the interval in the queue is dropped:
+# the next one does the same work.
+IWMS_SWEEP_INTERVAL_SECONDS = env_int("IWMS_SWEEP_INTERVAL_SECONDS", 60)
+IWMS_SWEEP_BATCH_SIZE = env_int("IWMS_SWEEP_BATCH_SIZE", 500)
+# Tests only: hold each sweep batch open this long, so a test can kill a worker mid-batch.
+IWMS_SWEEP_TEST_DELAY_MS = env_int("IWMS_SWEEP_TEST_DELAY_MS", 0)
+CELERY_BEAT_SCHEDULE["sla-sweep"] = {
+    "task": "incidents.tasks.sweep_sla_clocks",
+    "schedule": float(IWMS_SWEEP_INTERVAL_SECONDS),
+    "options": {"expires": IWMS_SWEEP_INTERVAL_SECONDS * 0.9},
+}
+# Links in notification e-mails start with this address.
+IWMS_BASE_URL = env_str("IWMS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -16,3 +16,18 @@ def record_heartbeat() -> str:
     now = timezone.now()
     Heartbeat.objects.update_or_create(component="worker", defaults={"seen_at": now, "detail": socket.gethostname()})
     return now.isoformat()
+
+
+@shared_task(
+    name="iwms.tasks.send_notification_emails",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    max_retries=8,
+)
+def send_notification_emails(notification_ids: list[int]) -> int:
+    """E-mail these notifications (each at most once; see `iwms.notifications.send_emails`)."""
+    from iwms.notifications import send_emails
+
+    return send_emails(notification_ids)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
 from incidents.models import Category, Incident, ReferenceCounter
+from incidents.services.clocks import first_clock, refresh_next_clock
 from incidents.sla import deadlines_for, policy_for
 from iwms.audit import record_event
 from iwms.choices import AuditAction
@@ -81,6 +82,7 @@ def create_incident(
         raise PolicyError(
             "validation.invalid", "The event cannot have occurred in the future.", tenant=tenant, field="occurred_at"
         )
+    deadlines = deadlines_for(severity, now, policy_for(category))
     with transaction.atomic(savepoint=False):  # a failure aborts the caller's transaction anyway
         incident = Incident(
             organisation=tenant,
@@ -104,7 +106,8 @@ def create_incident(
             occurred_at=occurred_at,
             reported_at=now,
             parent=parent,
-            **asdict(deadlines_for(severity, now, policy_for(category))),
+            **asdict(deadlines),
+            next_clock_at=first_clock(deadlines, now),
         )
         incident.save()
         record_event(
@@ -126,9 +129,11 @@ def create_incident(
 
 
 def acknowledge(*, incident: Incident, actor: Any) -> Incident:
-    return run_transition(
+    acknowledged = run_transition(
         incident, "acknowledge", actor=actor, message="Acknowledged by the responsible person.", at=timezone.now()
     )
+    refresh_next_clock(acknowledged)
+    return acknowledged
 
 
 def submit_for_review(*, incident: Incident, actor: Any) -> Incident:
@@ -152,7 +157,7 @@ def accept_review(*, incident: Incident, actor: Any) -> Incident:
 
 
 def approve_closure(*, incident: Incident, actor: Any) -> Incident:
-    return run_transition(
+    closed = run_transition(
         incident,
         "approve_closure",
         actor=actor,
@@ -160,6 +165,8 @@ def approve_closure(*, incident: Incident, actor: Any) -> Incident:
         message="Closure approved.",
         at=timezone.now(),
     )
+    refresh_next_clock(closed)  # a closed incident has no running clock
+    return closed
 
 
 def reject_closure(*, incident: Incident, actor: Any, message: str) -> Incident:
@@ -176,4 +183,6 @@ def reopen(*, incident: Incident, actor: Any, reason: str) -> Incident:
             object_type="incidents.incident",
             object_id=str(incident.pk),
         )
-    return run_transition(incident, "reopen", actor=actor, message=reason.strip())
+    reopened = run_transition(incident, "reopen", actor=actor, message=reason.strip())
+    refresh_next_clock(reopened)
+    return reopened

@@ -22,6 +22,7 @@ from arc.services import accept_delegation, decline_delegation, delegate_respons
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import Incident, PoleEntity
 from incidents.services import lifecycle
+from incidents.services.clocks import refresh_next_clock
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
@@ -72,7 +73,7 @@ def start_incident_workflow(*, incident: Incident, actor: Any = None) -> Workflo
     template = template_for_category_code(
         tenant=incident.organisation, template_code=incident.category.workflow_template_code
     )
-    return run_services.start_workflow(
+    run = run_services.start_workflow(
         tenant=incident.organisation,
         template=template,
         subject_type=SUBJECT,
@@ -82,6 +83,8 @@ def start_incident_workflow(*, incident: Incident, actor: Any = None) -> Workflo
         started_at=incident.reported_at,
         actor=actor,
     )
+    refresh_next_clock(incident)  # step due dates are clocks too
+    return run
 
 
 # --- working steps -------------------------------------------------------------------------
@@ -129,10 +132,12 @@ def pause_step(
     *, incident: Incident, step: Step, actor: User, responsible: User, request: str, due_at: datetime
 ) -> WorkflowRun:
     with transaction.atomic():
-        _locked_in_progress(incident, step)
-        return run_services.request_information(
+        locked = _locked_in_progress(incident, step)
+        request_run = run_services.request_information(
             step=step, actor=actor, responsible=responsible, request=request, due_at=due_at
         )
+        refresh_next_clock(locked)  # the request's due date is a clock
+    return request_run
 
 
 @audited

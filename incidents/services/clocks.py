@@ -1,0 +1,320 @@
+"""SLA clocks of an incident and the column that makes them sweepable.
+
+An incident's clocks: acknowledge (until acknowledged), contain and resolve (until closed),
+the due dates of its open mandatory steps and open information requests, and the
+acknowledgement deadline of each unacknowledged escalation. Each clock warns at a share of
+its time (`IWMS_SLA_WARNING_SHARE`, default 75 %) and breaches at its deadline; a warning or a
+breach is recorded once (unique per clock). `Incident.next_clock_at` holds the earliest
+warning or deadline still to act on, so the sweep reads due rows through one partial index.
+
+Wherever a clock starts or moves earlier, `refresh_next_clock` is called; where one stops,
+the column may stay early: the sweep then finds nothing due and moves it on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.choices import ClockKind, IncidentStatus, Severity
+from incidents.models import Breach, BreachWarning, Escalation, Incident
+from incidents.sla import Deadlines, deadlines_for, policy_for
+from iwms.audit import record_event
+from iwms.choices import AuditAction
+from iwms.errors import PolicyError
+from iwms.models import User
+from iwms.refusals import audited_refusals
+from workflows.choices import RunKind, RunStatus, StepStatus
+from workflows.models import Step, WorkflowRun
+
+SUBJECT = "incidents.incident"
+DEADLINE_LABELS = {ClockKind.ACKNOWLEDGE: "acknowledge", ClockKind.CONTAIN: "contain", ClockKind.RESOLVE: "resolve"}
+MITIGATION_SEVERITIES = {Severity.SEV1, Severity.SEV2}
+MIN_REASON = 10
+MIN_MITIGATION_NOTE = 20
+
+ClockKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One running deadline of an incident. `subject_key` names the step, information
+    request or escalation for those clocks and is blank for the incident's own three."""
+
+    kind: str
+    subject_key: str
+    start: datetime
+    due: datetime
+    label: str
+    person_id: int | None = None  # who acts on it besides the responsible person, if anyone
+
+    @property
+    def key(self) -> ClockKey:
+        return (self.kind, self.subject_key)
+
+    @property
+    def warns(self) -> bool:
+        """An escalation is itself the alarm: its acknowledgement deadline breaches without a warning."""
+        return self.kind != ClockKind.ESCALATION
+
+    def warn_at(self, share: float | None = None) -> datetime:
+        share = settings.IWMS_SLA_WARNING_SHARE if share is None else share
+        return self.start + (self.due - self.start) * share
+
+
+@dataclass
+class ClockState:
+    """An incident's running clocks and which of them have already warned or breached."""
+
+    clocks: list[Clock] = field(default_factory=list)
+    warned: set[ClockKey] = field(default_factory=set)
+    breached: set[ClockKey] = field(default_factory=set)
+
+    def due_warnings(self, now: datetime) -> list[Clock]:
+        """Clocks past their warning time, still before their deadline, not yet warned."""
+        return [
+            c
+            for c in self.clocks
+            if c.warns and c.key not in self.warned and c.key not in self.breached and c.warn_at() <= now < c.due
+        ]
+
+    def due_breaches(self, now: datetime) -> list[Clock]:
+        return [c for c in self.clocks if c.key not in self.breached and c.due <= now]
+
+    def next_clock_at(self) -> datetime | None:
+        """The earliest warning or deadline not yet acted on (None when no clock is left)."""
+        moments = []
+        for clock in self.clocks:
+            if clock.key in self.breached:
+                continue
+            moments.append(clock.due)
+            if clock.warns and clock.key not in self.warned and clock.warn_at() < clock.due:
+                moments.append(clock.warn_at())
+        return min(moments, default=None)
+
+
+def own_clocks(incident: Incident) -> list[Clock]:
+    """The incident's acknowledge, contain and resolve clocks that still run."""
+    if incident.status == IncidentStatus.CLOSED:
+        return []
+    clocks = []
+    for kind, due in (
+        (ClockKind.ACKNOWLEDGE, incident.ack_due_at if incident.acknowledged_at is None else None),
+        (ClockKind.CONTAIN, incident.contain_due_at),
+        (ClockKind.RESOLVE, incident.resolve_due_at),
+    ):
+        if due is not None:
+            clocks.append(Clock(kind, "", incident.reported_at, due, f"{DEADLINE_LABELS[kind]} deadline"))
+    return clocks
+
+
+def load_states(incidents: Iterable[Incident]) -> dict[int, ClockState]:
+    """The clock state of each incident, in five queries whatever their number."""
+    incidents = list(incidents)
+    states = {incident.pk: ClockState(clocks=own_clocks(incident)) for incident in incidents}
+    open_ids = [i.pk for i in incidents if i.status != IncidentStatus.CLOSED]
+    if not open_ids:
+        return states
+    runs = {
+        run.pk: run
+        for run in WorkflowRun.objects.filter(
+            organisation_id__in={i.organisation_id for i in incidents},
+            subject_type=SUBJECT,
+            subject_id__in=[str(pk) for pk in open_ids],
+        ).only("pk", "kind", "subject_id", "started_at", "due_at", "status", "title", "responsible_id")
+    }
+    for run in runs.values():
+        if run.kind == RunKind.INFORMATION_REQUEST and run.status == RunStatus.OPEN and run.due_at is not None:
+            states[int(run.subject_id)].clocks.append(
+                Clock(
+                    ClockKind.SUBWORKFLOW,
+                    str(run.pk),
+                    run.started_at,
+                    run.due_at,
+                    f"information request '{run.title}'",
+                    run.responsible_id,
+                )
+            )
+    steps = Step.objects.filter(run_id__in=list(runs), mandatory=True, due_at__isnull=False).exclude(
+        status__in=[StepStatus.COMPLETED, StepStatus.NOT_APPLICABLE]
+    )
+    for step in steps.only("pk", "run_id", "position", "name", "due_at", "assignee_id"):
+        run = runs[step.run_id]
+        states[int(run.subject_id)].clocks.append(
+            Clock(
+                ClockKind.STEP,
+                str(step.pk),
+                run.started_at,
+                step.due_at,
+                f"step {step.position} '{step.name}'",
+                step.assignee_id,
+            )
+        )
+    escalations = Escalation.objects.filter(
+        incident_id__in=open_ids, acknowledged_at__isnull=True, ack_due_at__isnull=False
+    ).select_related("to_person")
+    for escalation in escalations:
+        states[escalation.incident_id].clocks.append(
+            Clock(
+                ClockKind.ESCALATION,
+                str(escalation.pk),
+                escalation.escalated_at,
+                escalation.ack_due_at,
+                f"acknowledgement of the level {escalation.level} escalation to {escalation.to_person}",
+                escalation.to_person_id,
+            )
+        )
+    for model, attribute in ((BreachWarning, "warned"), (Breach, "breached")):
+        for incident_id, kind, subject_key in model.objects.filter(incident_id__in=open_ids).values_list(
+            "incident_id", "clock", "subject_key"
+        ):
+            getattr(states[incident_id], attribute).add((kind, subject_key))
+    return states
+
+
+def compute_next_clock(incident: Incident) -> datetime | None:
+    """The earliest warning or deadline of `incident` not yet acted on."""
+    return load_states([incident])[incident.pk].next_clock_at()
+
+
+def refresh_next_clock(incident: Incident) -> datetime | None:
+    """Recompute and store `incident.next_clock_at` (bookkeeping for the sweep: no history row)."""
+    moment = compute_next_clock(incident)
+    Incident.objects.filter(pk=incident.pk).update(next_clock_at=moment)
+    incident.next_clock_at = moment
+    return moment
+
+
+def first_clock(deadlines: Deadlines, start: datetime) -> datetime:
+    """The next clock of a new incident (no workflow, warning or breach yet): its earliest warning."""
+    clocks = [
+        Clock(ClockKind.ACKNOWLEDGE, "", start, deadlines.ack_due_at, ""),
+        Clock(ClockKind.CONTAIN, "", start, deadlines.contain_due_at, ""),
+        Clock(ClockKind.RESOLVE, "", start, deadlines.resolve_due_at, ""),
+    ]
+    return ClockState(clocks=clocks).next_clock_at()
+
+
+# --- severity change -------------------------------------------------------------------------
+
+
+def _refuse(code: str, message: str, incident: Incident, **context: object) -> PolicyError:
+    return PolicyError(
+        code, message, tenant=incident.organisation, object_type=SUBJECT, object_id=str(incident.pk), **context
+    )
+
+
+def change_severity(*, incident: Incident, actor: User, severity: str, reason: str) -> Incident:
+    """Change the severity and recompute the open clocks from the incident's original start
+    under the new severity's targets. Breaches and warnings already recorded stay recorded,
+    even when the new deadline is later (seed 002 §6: breach records are facts)."""
+    from incidents.policy import may_change_severity
+
+    with audited_refusals(actor=actor):
+        reason = " ".join(reason.split())
+        if severity not in Severity.values:
+            raise _refuse("validation.invalid", "Choose a severity from SEV-1 to SEV-4.", incident, field="severity")
+        if len(reason) < MIN_REASON:
+            raise _refuse(
+                "validation.invalid", "Say why the severity changes (at least 10 characters).", incident, field="reason"
+            )
+        with transaction.atomic():
+            locked = Incident.objects.select_for_update().select_related("category").get(pk=incident.pk)
+            if locked.status == IncidentStatus.CLOSED:
+                raise _refuse(
+                    "transition.not_allowed", "A closed incident keeps its severity.", locked, state=locked.status
+                )
+            decision = may_change_severity(actor, locked)
+            if not decision:
+                raise _refuse("access_denied", decision.reason, locked)
+            if severity == locked.severity:
+                raise _refuse("validation.invalid", f"The severity already is {locked.get_severity_display()}.", locked)
+            targets = deadlines_for(severity, locked.reported_at, policy_for(locked.category))
+            before = {
+                name: getattr(locked, name) for name in ("severity", "ack_due_at", "contain_due_at", "resolve_due_at")
+            }
+            locked.severity = severity
+            if locked.acknowledged_at is None:
+                locked.ack_due_at = targets.ack_due_at
+            locked.contain_due_at = targets.contain_due_at
+            locked.resolve_due_at = targets.resolve_due_at
+            locked.save(update_fields=[*before, "updated_at"])
+            changes = {
+                name: [value, getattr(locked, name)] for name, value in before.items() if value != getattr(locked, name)
+            }
+            record_event(
+                tenant=locked.organisation_id,
+                action=AuditAction.UPDATE,
+                actor=actor,
+                obj=locked,
+                message=f"Severity {Severity(before['severity']).label} → {locked.get_severity_display()}: {reason}; "
+                "open clocks recomputed from the original start.",
+                changes=changes,
+            )
+            refresh_next_clock(locked)
+    return locked
+
+
+# --- the mitigation note asked for by a SEV-1/SEV-2 warning ----------------------------------------
+
+
+def record_mitigation_note(*, warning: BreachWarning, actor: User, note: str) -> BreachWarning:
+    """The responsible person says how the deadline will still be met (or why it cannot be).
+    A later note replaces the earlier one; the ledger keeps both."""
+    from incidents.policy import may_write_mitigation_note
+
+    with audited_refusals(actor=actor):
+        note = note.strip()
+        incident = warning.incident
+        decision = may_write_mitigation_note(actor, warning)
+        if not decision:
+            raise _refuse("access_denied", decision.reason, incident, warning=warning.pk)
+        if len(note) < MIN_MITIGATION_NOTE:
+            raise _refuse(
+                "validation.invalid",
+                f"Say what you are doing to meet the deadline (at least {MIN_MITIGATION_NOTE} characters).",
+                incident,
+                field="note",
+            )
+        with transaction.atomic():
+            Incident.objects.select_for_update().get(pk=incident.pk)
+            locked = BreachWarning.objects.select_for_update().get(pk=warning.pk)
+            previous = locked.mitigation_note
+            locked.mitigation_note = note
+            locked.save(update_fields=["mitigation_note", "updated_at"])
+            record_event(
+                tenant=incident.organisation_id,
+                action=AuditAction.UPDATE,
+                actor=actor,
+                obj=incident,
+                message=f"Mitigation note for the {locked.get_clock_display()} deadline: {note}",
+                changes={"breach_warning": locked.pk, "mitigation_note": [previous, note]},
+            )
+    return locked
+
+
+def time_to(moment: datetime | None, now: datetime | None = None) -> str:
+    """'in 1 h 05 min' or 'overdue by 12 min', for messages and pages."""
+    if moment is None:
+        return "—"
+    seconds = int((moment - (now or timezone.now())).total_seconds())
+    overdue, seconds = seconds < 0, abs(seconds)
+    hours, minutes = divmod(seconds // 60, 60)
+    text = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    return f"overdue by {text}" if overdue else f"in {text}"
+
+
+def local_time(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%d %b %Y %H:%M")
+
+
+def duration_text(duration: timedelta) -> str:
+    """'7 min' or '2 h 05 min'."""
+    minutes = int(duration.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"

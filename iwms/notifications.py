@@ -1,0 +1,206 @@
+"""The in-app inbox and its e-mails: writing notifications (once per recipient, event and
+object), e-mailing each at most once after the writing transaction commits, and the reads
+and read-marks of a person's inbox.
+
+E-mails go out from a Celery task that receives notification ids (`iwms.tasks`), through
+Django's e-mail backend (console in the embedded default, SMTP when EMAIL_HOST is set), each
+rendered from `templates/notifications/<event>.txt`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import models, transaction
+from django.db.models import Q, QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from iwms.models import Notification, User
+
+logger = logging.getLogger(__name__)
+
+# Ids per e-mail task: small enough for a quick task and a modest broker message.
+EMAIL_CHUNK = 200
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A notification to write: who gets it, about which event on which object, and what it says."""
+
+    recipient_id: int
+    event: str
+    object_type: str
+    object_id: str
+    subject: str
+    body: str
+    url: str
+    tenant_id: int
+
+
+def draft(*, recipient: User | int, event: str, obj: models.Model, subject: str, body: str, url: str) -> Draft:
+    recipient_id = recipient if isinstance(recipient, int) else recipient.pk
+    return Draft(
+        recipient_id=recipient_id,
+        event=event,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        subject=subject[:200],
+        body=body,
+        url=url[:300],
+        tenant_id=obj.organisation_id,
+    )
+
+
+def notify(*, recipient: User, event: str, obj: models.Model, subject: str, body: str, url: str) -> Notification:
+    """Put one notification in `recipient`'s inbox (the existing one if this event on this
+    object already reached them) and e-mail it once the transaction commits."""
+    item = draft(recipient=recipient, event=event, obj=obj, subject=subject, body=body, url=url)
+    notification, created = Notification.objects.get_or_create(
+        recipient_id=item.recipient_id,
+        event=item.event,
+        object_type=item.object_type,
+        object_id=item.object_id,
+        defaults={"organisation_id": item.tenant_id, "subject": item.subject, "body": item.body, "url": item.url},
+    )
+    if created:
+        schedule_emails([notification.pk])
+    return notification
+
+
+def notify_many(drafts: Iterable[Draft]) -> list[int]:
+    """Write many notifications in two statements (insert, then read back the ids); one that
+    already exists is left as it is. Returns the ids of those still to be e-mailed, which are
+    e-mailed after commit."""
+    unique = {(d.recipient_id, d.event, d.object_type, d.object_id): d for d in drafts}
+    if not unique:
+        return []
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                organisation_id=d.tenant_id,
+                recipient_id=d.recipient_id,
+                event=d.event,
+                object_type=d.object_type,
+                object_id=d.object_id,
+                subject=d.subject,
+                body=d.body,
+                url=d.url,
+            )
+            for d in unique.values()
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    keys = Q()
+    by_object: dict[tuple[str, str], set[str]] = {}
+    for _recipient, event, object_type, object_id in unique:
+        by_object.setdefault((event, object_type), set()).add(object_id)
+    for (event, object_type), object_ids in by_object.items():
+        keys |= Q(event=event, object_type=object_type, object_id__in=sorted(object_ids))
+    rows = Notification.objects.filter(keys, emailed_at__isnull=True).values_list(
+        "pk", "recipient_id", "event", "object_type", "object_id"
+    )
+    ids = [pk for pk, *key in rows if tuple(key) in unique]
+    schedule_emails(ids)
+    return ids
+
+
+def schedule_emails(notification_ids: Sequence[int]) -> None:
+    """Queue the e-mails of these notifications for after the current transaction commits."""
+    if not notification_ids:
+        return
+    from iwms.tasks import send_notification_emails
+
+    chunks = [list(notification_ids[i : i + EMAIL_CHUNK]) for i in range(0, len(notification_ids), EMAIL_CHUNK)]
+
+    def enqueue() -> None:
+        for chunk in chunks:
+            send_notification_emails.delay(chunk)
+
+    transaction.on_commit(enqueue)
+
+
+def send_emails(notification_ids: Sequence[int]) -> int:
+    """E-mail the notifications not yet e-mailed whose recipient has an address. Each is
+    claimed (emailed_at set) before it is sent, so two workers never both send it; one that
+    fails to send is released for the task's retry. Returns how many were sent."""
+    pending = list(
+        Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
+        .exclude(recipient__email="")
+        .select_related("recipient")
+        .order_by("pk")
+    )
+    sent = 0
+    failed: Exception | None = None
+    with get_connection() as connection:
+        for notification in pending:
+            claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+                emailed_at=timezone.now()
+            )
+            if not claimed:
+                continue
+            try:
+                message(notification, connection=connection).send()
+                sent += 1
+            except Exception as exc:  # noqa: BLE001 - released for a retry, re-raised below
+                logger.warning("e-mail of notification %s failed: %s", notification.pk, exc)
+                Notification.objects.filter(pk=notification.pk).update(emailed_at=None)
+                failed = exc
+    if failed is not None:
+        raise failed
+    return sent
+
+
+def absolute_url(url: str) -> str:
+    return url if url.startswith(("http://", "https://")) else f"{settings.IWMS_BASE_URL}{url}"
+
+
+def message(notification: Notification, *, connection: object = None) -> EmailMessage:
+    """The e-mail of a notification, from the template of its event."""
+    body = render_to_string(
+        f"notifications/{notification.event}.txt",
+        {"notification": notification, "recipient": notification.recipient, "link": absolute_url(notification.url)},
+    )
+    return EmailMessage(
+        subject=f"[IWMS] {notification.subject}",
+        body=body,
+        to=[notification.recipient.email],
+        connection=connection,
+    )
+
+
+# --- the inbox -----------------------------------------------------------------------------
+
+
+def notifications_for(user: User) -> QuerySet[Notification]:
+    """The user's own notifications, newest first."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return Notification.objects.none()
+    return Notification.objects.for_tenant(user.organisation_id).filter(recipient=user).order_by("-created_at", "-id")
+
+
+def unread_count(user: User) -> int:
+    return notifications_for(user).filter(read_at__isnull=True).count()
+
+
+def mark_read(*, user: User, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark the user's notifications read (all of them when no ids are given); reading is not
+    a governed action, so it is not audited. Returns how many changed."""
+    unread = notifications_for(user).filter(read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=list(notification_ids))
+    return unread.update(read_at=timezone.now(), updated_at=timezone.now())
+
+
+def mark_read_for_object(*, user: User, obj: models.Model) -> int:
+    """Mark read the user's notifications about `obj` (they have acted on it)."""
+    return (
+        notifications_for(user)
+        .filter(object_type=obj._meta.label_lower, object_id=str(obj.pk), read_at__isnull=True)
+        .update(read_at=timezone.now(), updated_at=timezone.now())
+    )
