@@ -55,6 +55,10 @@ _CODES = [
     ErrorCode("closure.subworkflows_open", 409, "A sub-workflow is still open."),
     ErrorCode("reopen.approver_not_elevated", 403, "A reopen needs an approver above the original decider."),
     ErrorCode("escalation.already_acknowledged", 409, "The escalation has already been acknowledged."),
+    ErrorCode("auth.locked_out", 429, "Too many failed sign-ins; the account or address is locked out for a while."),
+    ErrorCode("auth.second_factor_required", 403, "The account must sign in with a second factor first."),
+    ErrorCode("auth.second_factor_invalid", 422, "The one-time or recovery code is not valid."),
+    ErrorCode("token.invalid", 401, "The API token is unknown, revoked or expired, or its account may not use it."),
 ]
 
 CATALOGUE: dict[str, ErrorCode] = {entry.code: entry for entry in _CODES}

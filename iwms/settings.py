@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "template_partials",
     "simple_history",
     "guardian",
+    "axes",
     "django_celery_beat",
     "iwms",
     "organogram",
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     "iwms.sessions.SessionLimitsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "iwms.refusals.PolicyErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "iwms.urls"
@@ -122,6 +124,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "iwms.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out accounts and addresses first
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -234,6 +237,31 @@ IWMS_CONTENT_SECURITY_POLICY = env_str(
 IWMS_SESSION_IDLE_MINUTES = env_int("IWMS_SESSION_IDLE_MINUTES", 30)
 IWMS_SESSION_MAX_HOURS = env_int("IWMS_SESSION_MAX_HOURS", 12)
 SESSION_COOKIE_AGE = IWMS_SESSION_MAX_HOURS * 3600
+# Login throttling (django-axes): an account is locked out after IWMS_LOGIN_FAILURE_LIMIT failed
+# sign-ins within the cool-off, an address after IWMS_LOGIN_ADDRESS_FAILURE_LIMIT across all
+# accounts; the lockout lasts the cool-off. Behind reverse proxies set IWMS_PROXY_COUNT to how
+# many append to X-Forwarded-For, so the client's address (not the proxy's) is counted.
+IWMS_LOGIN_FAILURE_LIMIT = env_int("IWMS_LOGIN_FAILURE_LIMIT", 5)
+IWMS_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("IWMS_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+IWMS_LOGIN_COOLOFF_MINUTES = env_int("IWMS_LOGIN_COOLOFF_MINUTES", 15)
+IWMS_PROXY_COUNT = env_int("IWMS_PROXY_COUNT", 0)
+AXES_FAILURE_LIMIT = IWMS_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = "iwms.login.cool_off"
+AXES_LOCKOUT_PARAMETERS = "iwms.login.lockout_parameters"
+AXES_LOCKOUT_CALLABLE = "iwms.login.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "iwms.login.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the tenant's audit ledger
+AXES_VERBOSE = False  # no start-up banner on stderr (commands' stderr is machine-read)
+
+# --- Sessions, login throttling and two-factor ---------------------------------------------
+# Content-Security-Policy of every response: scripts and styles from this origin only, no inline
+# script or style, nothing framed. Views may set a stricter one (evidence downloads do).
+IWMS_CONTENT_SECURITY_POLICY = env_str(
+    "IWMS_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 
 # --- IWMS -----------------------------------------------------------------------------
 IWMS_DEMO_PASSWORD = env_str("IWMS_DEMO_PASSWORD", "iwms-demo-2026")
