@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from incidents.choices import IncidentStatus
-from incidents.models import BreachWarning, Escalation, Incident
+from dataclasses import dataclass
+
+from incidents.choices import DecisionKind, IncidentStatus, SystemReason
+from incidents.models import BreachWarning, ClosureDecision, Escalation, Incident
+from incidents.routing import decider_of
 from iwms.decisions import Decision
 from iwms.models import User
-from organogram.hierarchy import supervisor_of
+from organogram.hierarchy import ancestor_ids, positions_of, supervisor_of
+from organogram.models import Position
 
 
 def may_report(user: User) -> Decision:
@@ -21,6 +25,148 @@ def may_acknowledge(user: User, incident: Incident) -> Decision:
     if user.pk != incident.responsible_id:
         return Decision(False, f"Only the responsible person, {incident.responsible}, acknowledges.")
     return Decision(True)
+
+
+# --- closure decisions, reopening and re-routing -------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionRight(Decision):
+    """A `Decision` on a closure question, with the refusal code a service raises and, when
+    allowed, the position the person decides from (recorded with the decision)."""
+
+    code: str = ""
+    position: Position | None = None
+    vacant_skipped: tuple[Position, ...] = ()
+
+
+def _refused(code: str, reason: str) -> DecisionRight:
+    return DecisionRight(False, reason, code=code)
+
+
+def _segregation(user: User, incident: Incident) -> DecisionRight | None:
+    if user.pk == incident.responsible_id:
+        return _refused(
+            "closure.segregation_of_duties", "You are responsible for this incident; nobody decides on their own work."
+        )
+    if incident.reporter_id is not None and user.pk == incident.reporter_id:
+        return _refused("closure.segregation_of_duties", "You reported this incident; someone else decides on it.")
+    return None
+
+
+def may_decide_closure(user: User, incident: Incident) -> DecisionRight:
+    """Approve, override, reject, ask for more evidence or report an organogram mismatch: the
+    holder one level up from the responsible person now (vacant levels skipped), or a person
+    the incident has escalated to; never its responsible person or reporter."""
+    if not user.is_authenticated or user.organisation_id != incident.organisation_id:
+        return _refused("access_denied", "This incident belongs to another organisation.")
+    if incident.status != IncidentStatus.PENDING_CLOSURE:
+        return _refused(
+            "transition.not_allowed",
+            f"Decisions are taken on incidents pending closure; this one is {incident.get_status_display()}.",
+        )
+    refusal = _segregation(user, incident)
+    if refusal is not None:
+        return refusal
+    route = decider_of(incident)
+    if route is not None and route.level.holder.pk == user.pk:
+        return DecisionRight(True, code="", position=route.level.position, vacant_skipped=route.level.skipped_vacant)
+    escalation = (
+        Escalation.objects.filter(incident=incident, to_person=user)
+        .select_related("to_position")
+        .order_by("-level")
+        .first()
+    )
+    if escalation is not None:
+        return DecisionRight(True, position=escalation.to_position)
+    if route is None:
+        return _refused(
+            "closure.not_supervisor",
+            f"Nobody holds a position above {incident.responsible}; the incident must escalate.",
+        )
+    return _refused(
+        "closure.not_supervisor",
+        f"Only {route.level.holder} ({route.level.position}), one level up from {incident.responsible}, "
+        "decides on closure.",
+    )
+
+
+def original_decider_position(incident: Incident) -> Position | None:
+    """The position of whoever approved the closure last; for an incident closed without a
+    recorded decision, the position that decides on it now."""
+    decision = (
+        ClosureDecision.objects.filter(incident=incident, kind__in=[DecisionKind.APPROVE, DecisionKind.OVERRIDE])
+        .select_related("decider_position")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if decision is not None and decision.decider_position is not None:
+        return decision.decider_position
+    route = decider_of(incident)
+    return route.level.position if route else None
+
+
+def may_reopen(user: User, incident: Incident) -> DecisionRight:
+    """Reopen a closed incident: a person holding a position above the original decider's."""
+    if not user.is_authenticated or user.organisation_id != incident.organisation_id:
+        return _refused("access_denied", "This incident belongs to another organisation.")
+    if incident.status != IncidentStatus.CLOSED:
+        return _refused(
+            "transition.not_allowed",
+            f"Only a closed incident is reopened; this one is {incident.get_status_display()}.",
+        )
+    refusal = _segregation(user, incident)
+    if refusal is not None:
+        return refusal
+    decider_position = original_decider_position(incident)
+    if decider_position is None:
+        return _refused(
+            "reopen.approver_not_elevated", "Nobody decided on this incident from a position in the organogram."
+        )
+    above = ancestor_ids(Position, decider_position.pk)
+    held = {position.pk: position for position in positions_of(user)}
+    mine = next((held[pk] for pk in above if pk in held), None)
+    if mine is None:
+        return _refused(
+            "reopen.approver_not_elevated",
+            f"A reopen needs an approver above {decider_position}, the position that approved the closure.",
+        )
+    return DecisionRight(True, position=mine)
+
+
+def may_reroute(user: User, incident: Incident) -> DecisionRight:
+    """Re-route an incident after its organogram mismatch was corrected: the responsible
+    person of the open organogram-mismatch incident raised for it."""
+    if not user.is_authenticated or user.organisation_id != incident.organisation_id:
+        return _refused("access_denied", "This incident belongs to another organisation.")
+    mismatch = (
+        Incident.objects.filter(parent=incident, system_reason=SystemReason.ORGANOGRAM_MISMATCH)
+        .exclude(status=IncidentStatus.CLOSED)
+        .first()
+    )
+    if mismatch is None:
+        return _refused("transition.not_allowed", "No organogram mismatch is open for this incident.")
+    if user.pk != mismatch.responsible_id:
+        return _refused(
+            "access_denied", f"Only {mismatch.responsible}, responsible for {mismatch.reference}, re-routes it."
+        )
+    return DecisionRight(True)
+
+
+def may_see_as_decider(user: User, incident: Incident) -> bool:
+    """Whether `user` sees `incident` because they stand above its responsible person in the
+    organogram, it escalated to them, or they decided on it."""
+    if not user.is_authenticated or user.organisation_id != incident.organisation_id:
+        return False
+    if Escalation.objects.filter(incident=incident, to_person=user).exists():
+        return True
+    if ClosureDecision.objects.filter(incident=incident, decider=user).exists():
+        return True
+    route = decider_of(incident)
+    if route is None:
+        return False
+    held = {position.pk for position in positions_of(user)}
+    return route.level.position.pk in held or bool(held & set(ancestor_ids(Position, route.level.position.pk)))
 
 
 # --- SLA clocks and escalation ---------------------------------------------------------------

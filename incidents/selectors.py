@@ -8,11 +8,18 @@ from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
 
-from incidents.choices import IncidentStatus, SystemReason
-from incidents.models import BreachWarning, Escalation, Incident
+from incidents.choices import DecisionKind, IncidentStatus, SystemReason
+from incidents.models import BreachWarning, Category, ClosureDecision, Escalation, Incident
+from incidents.policy import may_see_as_decider
+from incidents.routing import decider_of, supervised_by
 from iwms.models import AuditEvent, User
-from organogram.hierarchy import supervisor_of
-from workflows.models import Evidence, Step, WorkflowRun
+from organogram.hierarchy import assignments_at
+from organogram.models import OrgUnit
+from workflows.choices import RunKind
+from workflows.models import Evidence, Review, Step, WorkflowRun
+from workflows.selectors import steps_with_evidence
+
+SUBJECT = "incidents.incident"
 
 LIST_RELATED = ("category", "owner", "responsible", "reporter")
 
@@ -34,8 +41,20 @@ def incidents_for_user(user: User) -> QuerySet[Incident]:
 
 
 def get_incident_for_user(user: User, reference: str) -> Incident:
-    """404 — never 403 — for what the user may not see, so references do not leak."""
+    """404 — never 403 — for what the user may not see, so references do not leak. Besides
+    `incidents_for_user`, people above the responsible person in the organogram (the
+    supervisor who decides on closure, and those above), people it escalated to and those who
+    decided on it see it too."""
     incident = incidents_for_user(user).select_related("owner_position", "parent").filter(reference=reference).first()
+    if incident is None and user.is_authenticated and user.organisation_id is not None:
+        candidate = (
+            Incident.objects.for_tenant(user.organisation_id)
+            .select_related(*LIST_RELATED, "owner_position", "parent")
+            .filter(reference=reference)
+            .first()
+        )
+        if candidate is not None and may_see_as_decider(user, candidate):
+            incident = candidate
     if incident is None:
         raise Http404("No such incident.")
     return incident
@@ -80,8 +99,8 @@ def next_actions(incident: Incident) -> list[str]:
     if status == IncidentStatus.HALF_CLOSED:
         return ["The automated review checks the steps and evidence."]
     if status == IncidentStatus.PENDING_CLOSURE:
-        supervisor = supervisor_of(incident.responsible)
-        who = supervisor.holder if supervisor else "the supervisor one level up"
+        route = decider_of(incident)
+        who = f"{route.level.holder} ({route.level.position})" if route else "the supervisor one level up"
         return [f"{who} decides on closure (approve with the closure checklist, reject or ask for more evidence)."]
     return []
 
@@ -139,3 +158,88 @@ def get_mitigation_warning_for_user(user: User, warning_id: int) -> BreachWarnin
     if warning is None:
         raise Http404("No such warning.")
     return warning
+
+
+# --- the closure queue ------------------------------------------------------------------------
+
+QUEUE_RELATED = ("category", "responsible")
+
+
+def closure_queue_for(
+    user: User, *, severity: str = "", category: Category | None = None, unit: OrgUnit | None = None
+) -> QuerySet[Incident]:
+    """Incidents pending closure that `user` decides on: those whose responsible person
+    reports to them (one level up, vacant levels skipped, at the time of asking) and those
+    escalated to them; never what they reported. Most urgent first: time to breach of the
+    resolve deadline, then severity. Filtering by unit keeps the people whose position is in
+    that unit."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return Incident.objects.none()
+    supervised = supervised_by(user)
+    people = supervised.person_ids
+    escalated = Escalation.objects.filter(organisation_id=user.organisation_id, to_person=user).values("incident_id")
+    if unit is not None:
+        people = [pk for pk, unit_id in supervised.units_by_person.items() if unit_id == unit.pk]
+        escalated = escalated.filter(
+            Exists(
+                assignments_at().filter(
+                    person_id=OuterRef("incident__responsible_id"), position__unit=unit, position__is_active=True
+                )
+            )
+        )
+    queue = (
+        Incident.objects.for_tenant(user.organisation_id)
+        .filter(status=IncidentStatus.PENDING_CLOSURE)
+        .filter(Q(responsible_id__in=people) | Q(pk__in=escalated))
+        .exclude(reporter=user)
+    )
+    if severity:
+        queue = queue.filter(severity=severity)
+    if category is not None:
+        queue = queue.filter(category=category)
+    return (
+        queue.select_related(*QUEUE_RELATED)
+        .annotate(escalated_to_me=Exists(Escalation.objects.filter(incident=OuterRef("pk"), to_person=user)))
+        .order_by(F("resolve_due_at").asc(nulls_last=True), "severity", "pk")
+    )
+
+
+def latest_reviews_for(incidents: list[Incident]) -> dict[int, Review]:
+    """The last review of each incident's workflow, in one query (without the stored pack)."""
+    ids = [str(incident.pk) for incident in incidents]
+    reviews: dict[int, Review] = {}
+    rows = (
+        Review.objects.filter(run__subject_type=SUBJECT, run__subject_id__in=ids, run__kind=RunKind.MAIN)
+        .select_related("run")
+        .only("sequence", "verdict", "findings", "created_at", "run__subject_id")
+        .order_by("run_id", "-sequence")
+    )
+    for review in rows:
+        reviews.setdefault(int(review.run.subject_id), review)
+    return reviews
+
+
+def work_steps(incident: Incident, run: WorkflowRun | None) -> list[Step]:
+    """The steps of the work page: the workflow's, then those of the corrective workflows a
+    supervisor sent back with a rejected closure."""
+    steps = steps_with_evidence(run) if run else []
+    corrective = WorkflowRun.objects.filter(
+        organisation_id=incident.organisation_id,
+        subject_type=SUBJECT,
+        subject_id=str(incident.pk),
+        kind=RunKind.CORRECTIVE,
+    ).order_by("started_at", "pk")
+    for extra in corrective:
+        steps += steps_with_evidence(extra)
+    return steps
+
+
+def requested_evidence(incident: Incident) -> list[dict[str, str]]:
+    """The items of evidence the last decision asked for, while the incident is back in
+    progress because of it ([{"step": key, "item": text}, …]); empty otherwise."""
+    if incident.status != IncidentStatus.IN_PROGRESS:
+        return []
+    last = ClosureDecision.objects.filter(incident=incident).order_by("-created_at", "-id").first()
+    if last is None or last.kind != DecisionKind.MORE_EVIDENCE:
+        return []
+    return list(last.requested_items)

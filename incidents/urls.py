@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from incidents.views import account, delegation, escalations, home, inbox, incident, report, work
+from incidents.views import account, closure, delegation, escalations, home, inbox, incident, queue, report, work
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -51,4 +51,13 @@ urlpatterns = [
         name="escalation_acknowledge",
     ),
     path("warnings/<int:warning_id>/mitigation/", escalations.mitigation_note, name="mitigation_note"),
+    path("queue/closure/", queue.closure_queue, name="closure_queue"),
+    path("queue/closure/<str:reference>/", queue.closure_decision, name="closure_decision"),
+    path("queue/closure/<str:reference>/approve/", queue.closure_approve, name="closure_approve"),
+    path("queue/closure/<str:reference>/override/", queue.closure_override, name="closure_override"),
+    path("queue/closure/<str:reference>/reject/", queue.closure_reject, name="closure_reject"),
+    path("queue/closure/<str:reference>/more-evidence/", queue.closure_more_evidence, name="closure_more_evidence"),
+    path("queue/closure/<str:reference>/mismatch/", queue.closure_mismatch, name="closure_mismatch"),
+    path("incidents/<str:reference>/reopen/", closure.incident_reopen, name="incident_reopen"),
+    path("incidents/<str:reference>/reroute/", closure.incident_reroute, name="incident_reroute"),
 ]

@@ -28,7 +28,7 @@ from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import User
 from iwms.refusals import audited_refusals
-from workflows.choices import RunStatus, Verdict
+from workflows.choices import RunKind, RunStatus, StepStatus, Verdict
 from workflows.models import Evidence, Review, Step, WorkflowRun
 from workflows.review import review as run_rules
 from workflows.review.llm import LLMReviewer
@@ -253,9 +253,32 @@ def completion_blockers(incident: Incident, run: WorkflowRun | None) -> list[str
         reasons.append(
             "Mandatory steps not yet completed or justified: " + ", ".join(f"{s.position}. {s.name}" for s in undone)
         )
+    corrective = open_corrective_steps(incident)
+    if corrective:
+        reasons.append(
+            "The supervisor's instructions are not yet carried out: "
+            + ", ".join(f"{s.position}. {s.name}" for s in corrective)
+        )
     if WorkflowRun.objects.filter(parent_step__run=run, status=RunStatus.OPEN).exists():
         reasons.append("An information request is still open.")
     return reasons
+
+
+def open_corrective_steps(incident: Incident) -> list[Step]:
+    """Mandatory steps of the incident's open corrective workflows (a rejected closure's
+    instructions) not yet done: they block Complete as the workflow's own steps do."""
+    return list(
+        Step.objects.filter(
+            run__organisation_id=incident.organisation_id,
+            run__subject_type=SUBJECT,
+            run__subject_id=str(incident.pk),
+            run__kind=RunKind.CORRECTIVE,
+            run__status=RunStatus.OPEN,
+            mandatory=True,
+        )
+        .exclude(status__in=[StepStatus.COMPLETED, StepStatus.NOT_APPLICABLE])
+        .order_by("position")
+    )
 
 
 @audited

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
-from incidents.selectors import get_incident_for_user
+from incidents.selectors import get_incident_for_user, requested_evidence, work_steps
 from incidents.services import work
 from incidents.work_forms import (
     DelegateForm,
@@ -31,7 +31,7 @@ from workflows import evidence_files
 from workflows.choices import EvidenceKind, RunKind
 from workflows.models import Evidence, Step, WorkflowRun
 from workflows.policy import may_complete_step, may_resolve_request, may_work_step
-from workflows.selectors import latest_review, steps_with_evidence
+from workflows.selectors import latest_review
 from workflows.services.steps import missing_evidence_kinds
 
 
@@ -73,7 +73,7 @@ def _step_context(
 
 def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     run = work.workflow_of(incident)
-    steps = steps_with_evidence(run) if run else []
+    steps = work_steps(incident, run)
     review = latest_review(run) if run else None
     blockers = work.completion_blockers(incident, run)
     anchors = {step.key: (step.pk, step.position) for step in steps}
@@ -82,12 +82,14 @@ def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         {**finding, "anchor": anchors.get(finding.get("step"), (None, None))}
         for finding in (review.findings if review else [])
     ]
+    requested = [{**item, "anchor": anchors.get(item["step"], (None, None))} for item in requested_evidence(incident)]
     return {
         "incident": incident,
         "run": run,
         "steps": [_step_context(request, incident, step, people) for step in steps],
         "review": review,
         "findings": findings,
+        "requested_evidence": requested,
         "reviews": list(run.reviews.order_by("-sequence")) if run else [],
         "blockers": blockers,
         "may_complete_work": incident.status == IncidentStatus.IN_PROGRESS
@@ -108,7 +110,10 @@ def work_page(request: HttpRequest, reference: str) -> HttpResponse:
 def _step_of(incident: Incident, step_id: int) -> Step:
     step = (
         Step.objects.filter(
-            pk=step_id, run__subject_type=work.SUBJECT, run__subject_id=str(incident.pk), run__kind=RunKind.MAIN
+            pk=step_id,
+            run__subject_type=work.SUBJECT,
+            run__subject_id=str(incident.pk),
+            run__kind__in=[RunKind.MAIN, RunKind.CORRECTIVE],
         )
         .select_related("run__responsible", "assignee")
         .first()
@@ -122,7 +127,7 @@ def _step_response(
     request: HttpRequest, incident: Incident, step_id: int, status: int = 200, **forms: Any
 ) -> HttpResponse:
     incident = Incident.objects.select_related("category", "responsible").get(pk=incident.pk)
-    step = next(s for s in steps_with_evidence(work.workflow_of(incident)) if s.pk == step_id)
+    step = next(s for s in work_steps(incident, work.workflow_of(incident)) if s.pk == step_id)
     context = _step_context(request, incident, step, **forms)
     context["completion"] = _work_context(request, incident)
     return render(request, "incidents/partials/step.html", context, status=status)

@@ -1,0 +1,159 @@
+"""Forms of the closure queue, the decision page and reopening. The services check what
+matters; these forms turn browser input into typed values and carry the services' refusals
+back next to the field that caused them, with the typed text kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from incidents.choices import Severity
+from incidents.models import Category
+from incidents.services.closure import (
+    CHECKLIST_LABELS,
+    MIN_CHECKLIST,
+    MIN_INSTRUCTIONS,
+    MIN_ITEM,
+    MIN_MISMATCH_NOTE,
+    MIN_OVERRIDE,
+    MIN_REOPEN,
+    Checklist,
+)
+from iwms.errors import PolicyError
+from organogram.models import OrgUnit
+from workflows.models import Step
+
+
+def _text(
+    label: str, *, rows: int = 2, minimum: int = 0, required: bool = True, help_text: str = ""
+) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        min_length=minimum or None,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        help_text=help_text,
+    )
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Category) -> str:
+        return f"{obj.name} ({obj.code})"
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters, sent as GET parameters so a filtered queue can be bookmarked."""
+
+    severity = forms.ChoiceField(required=False, choices=[("", "Any severity"), *Severity.choices])
+    category = CategoryChoiceField(queryset=Category.objects.none(), required=False, empty_label="Any category")
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), required=False, empty_label="Any unit")
+
+    def __init__(self, *args: Any, tenant_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = (
+            Category.objects.for_tenant(tenant_id).filter(is_active=True).only("code", "name").order_by("name")
+        )
+        self.fields["unit"].queryset = OrgUnit.objects.for_tenant(tenant_id).only("name").order_by("name")
+
+    def filters(self) -> dict[str, Any]:
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {"severity": data["severity"], "category": data["category"], "unit": data["unit"]}
+
+
+class ChecklistForm(forms.Form):
+    """The closure checklist; with a justification it overrides the review's findings."""
+
+    impact = _text("Impact", minimum=MIN_CHECKLIST, help_text="What the incident did: people, plant, product, output.")
+    root_cause = _text("Root cause", minimum=MIN_CHECKLIST, help_text="Why it happened, as the investigation found.")
+    actions_taken = _text("Actions taken", minimum=MIN_CHECKLIST, help_text="What was done, and the evidence for it.")
+    residual_risk = _text("Residual risk", minimum=MIN_CHECKLIST, help_text="What risk remains after the actions.")
+    preventive_tasks = _text(
+        "Preventive tasks", minimum=MIN_CHECKLIST, help_text="What will stop it happening again, and who owns it."
+    )
+    justification = _text(
+        "Why the review's findings do not stand",
+        rows=3,
+        required=False,
+        help_text=f"Only to override the review (at least {MIN_OVERRIDE} characters); counted as a maturity signal.",
+    )
+
+    def checklist(self) -> Checklist:
+        return Checklist(**{name: self.cleaned_data[name] for name in CHECKLIST_LABELS})
+
+
+class RejectForm(forms.Form):
+    instructions = _text(
+        "Instructions for the responsible person",
+        rows=4,
+        minimum=MIN_INSTRUCTIONS,
+        help_text="What must be done before the incident can close. It becomes a corrective workflow step.",
+    )
+
+
+class EvidenceRequestForm(forms.Form):
+    """One box per step of the workflow: each line names an item of evidence for that step."""
+
+    def __init__(self, *args: Any, steps: list[Step], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.steps = steps
+        for step in steps:
+            self.fields[f"items_{step.key}"] = _text(
+                f"{step.position}. {step.name}",
+                required=False,
+                help_text=f"One item per line, at least {MIN_ITEM} characters each.",
+            )
+
+    def items(self) -> list[dict[str, str]]:
+        return [
+            {"step": step.key, "item": line.strip()}
+            for step in self.steps
+            for line in self.cleaned_data.get(f"items_{step.key}", "").splitlines()
+            if line.strip()
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors and not self.items():
+            raise forms.ValidationError("Name at least one item of evidence, on the line of the step it belongs to.")
+        return data
+
+
+class MismatchForm(forms.Form):
+    note = _text(
+        "What in the routing is wrong",
+        rows=3,
+        minimum=MIN_MISMATCH_NOTE,
+        help_text="For example: the position one level up was abolished, or the person left the section. "
+        "The department head reviews the structure; nobody is blamed.",
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = _text(
+        "Why it is reopened",
+        rows=3,
+        minimum=MIN_REOPEN,
+        help_text="Kept with the incident's lineage; the acknowledge, contain and resolve clocks start again.",
+    )
+
+
+def add_refusal(form: forms.Form, exc: PolicyError) -> bool:
+    """Put a refusal next to its field (every field for an incomplete checklist). False when
+    the refusal concerns no field of the form: the caller lets it propagate."""
+    errors = exc.context.get("errors")
+    if isinstance(errors, dict) and any(name in form.fields for name in errors):
+        for name, message in errors.items():
+            form.add_error(name if name in form.fields else None, f"{message} ({exc.code})")
+        return True
+    field = exc.context.get("field")
+    if field == "items" and isinstance(form, EvidenceRequestForm):
+        step = exc.context.get("step")
+        form.add_error(f"items_{step}" if f"items_{step}" in form.fields else None, f"{exc.message} ({exc.code})")
+        return True
+    if field in form.fields:
+        form.add_error(field, f"{exc.message} ({exc.code})")
+        return True
+    return False

@@ -1,0 +1,183 @@
+"""Closure routing from the organogram at decision time: who decides on an incident pending
+closure, and whose incidents a person decides on. Both cost a fixed number of queries,
+whatever the size of the organogram.
+
+The decider is the holder of the position one level up from the responsible person. A vacant
+or abolished level is skipped (and flagged, so a maturity signal can be raised), and so is a
+level held by the incident's reporter: nobody decides on what they reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.utils import timezone
+
+from incidents.models import Incident
+from iwms.models import User
+from organogram.choices import AssignmentKind
+from organogram.hierarchy import Level, escalation_chain, primary_position, supervisor_of
+from organogram.models import Position, PositionAssignment
+
+
+@dataclass(frozen=True)
+class Route:
+    """Who decides on an incident: the level that answers, and whether a level held by the
+    reporter was passed over to reach it."""
+
+    level: Level
+    passed_reporter: bool = False
+
+
+def decider_of(incident: Incident, at: datetime | None = None, *, responsible: User | None = None) -> Route | None:
+    """The level that decides on `incident` now (None when nobody holds a position above the
+    responsible person, or above `responsible` when given)."""
+    passed_reporter = False
+    for level in escalation_chain(responsible or incident.responsible, at):
+        if incident.reporter_id is not None and level.holder.pk == incident.reporter_id:
+            passed_reporter = True
+            continue
+        return Route(level, passed_reporter)
+    return None
+
+
+@dataclass(frozen=True)
+class Supervised:
+    """The people whose incidents a person decides on, with the unit of the position through
+    which each reports to them."""
+
+    units_by_person: dict[int, int]
+
+    @property
+    def person_ids(self) -> list[int]:
+        return sorted(self.units_by_person)
+
+
+def _table(model: type) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+# Walk down from the positions the person holds. A child position that is filled is a
+# position they decide for; a vacant or abolished one is passed through, because its
+# subordinates' supervisor is then the next filled level up (organogram.hierarchy).
+_SUPERVISED_SQL = """
+WITH RECURSIVE below(id, unit_id, passthrough, depth) AS (
+    SELECT p.id, p.unit_id, {vacant}, 1
+    FROM {position} p
+    WHERE p.parent_id IN (
+        SELECT a.position_id FROM {assignment} a JOIN {position} own ON own.id = a.position_id
+        WHERE a.person_id = %s AND own.is_active = %s AND {open_a}
+    )
+    UNION ALL
+    SELECT p.id, p.unit_id, {vacant}, below.depth + 1
+    FROM {position} p JOIN below ON p.parent_id = below.id
+    WHERE below.passthrough = 1 AND below.depth < 100
+)
+SELECT a.person_id, a.position_id, a.kind, a.starts_at, below.unit_id
+FROM {assignment} a
+JOIN {user} u ON u.id = a.person_id AND u.is_active = %s
+JOIN {position} held ON held.id = a.position_id AND held.is_active = %s
+LEFT JOIN below ON below.id = a.position_id AND below.passthrough = 0
+WHERE {open_a} AND a.person_id IN (
+    SELECT h.person_id FROM {assignment} h JOIN below b ON b.id = h.position_id
+    WHERE b.passthrough = 0 AND {open_h}
+)
+"""
+
+
+_VACANT_SQL = """CASE WHEN p.is_active = %s AND EXISTS (
+    SELECT 1 FROM {assignment} v JOIN {user} vu ON vu.id = v.person_id AND vu.is_active = %s
+    WHERE v.position_id = p.id AND {open_v}
+) THEN 0 ELSE 1 END"""
+
+
+def _open(alias: str) -> str:
+    return f"{alias}.starts_at <= %s AND ({alias}.ends_at IS NULL OR {alias}.ends_at > %s)"
+
+
+def supervised_by(user: User, at: datetime | None = None) -> Supervised:
+    """The people whose supervisor (one level up, vacant levels skipped) is `user`, in one
+    query: the walk down the organogram and every open assignment of the people found, so a
+    person counts only through their primary position, as `supervisor_of` decides."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return Supervised({})
+    at = at or timezone.now()
+    tables = {"position": _table(Position), "assignment": _table(PositionAssignment), "user": _table(User)}
+    sql = _SUPERVISED_SQL.format(
+        vacant=_VACANT_SQL.format(open_v=_open("v"), **tables), open_a=_open("a"), open_h=_open("h"), **tables
+    )
+    vacant_params = [True, True, at, at]
+    params = [
+        *vacant_params,
+        user.pk,
+        True,
+        at,
+        at,
+        *vacant_params,
+        True,
+        True,
+        at,
+        at,
+        at,
+        at,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # The primary position: substantive before acting, then the earliest (organogram.hierarchy.positions_of).
+    primary: dict[int, tuple[tuple[bool, str, datetime], int | None]] = {}
+    for person_id, _position_id, kind, starts_at, unit_id in rows:
+        rank = (kind != AssignmentKind.SUBSTANTIVE, kind, starts_at)
+        if person_id not in primary or rank < primary[person_id][0]:
+            primary[person_id] = (rank, unit_id)
+    return Supervised(
+        {
+            person_id: unit_id
+            for person_id, (_, unit_id) in primary.items()
+            if unit_id is not None and person_id != user.pk
+        }
+    )
+
+
+@dataclass(frozen=True)
+class RoutingCheck:
+    """The automated check behind re-routing: the responsible person the organogram names
+    now, their position, who would decide, and what still stops the incident from reaching an
+    active, correct person (empty when nothing does)."""
+
+    responsible: User
+    responsible_position: Position | None
+    route: Route | None
+    problems: list[str]
+
+
+def routing_check(incident: Incident, at: datetime | None = None) -> RoutingCheck:
+    """Recompute the routing as intake does: the responsible person is the reporter's
+    supervisor when the reporter holds a position, otherwise the current responsible person;
+    the decider is the level above them."""
+    problems: list[str] = []
+    responsible = incident.responsible
+    reporter_position = primary_position(incident.reporter, at) if incident.reporter_id else None
+    if reporter_position is not None:
+        level = supervisor_of(incident.reporter, at, position=reporter_position)
+        if level is None:
+            problems.append(f"Nobody holds a position above {incident.reporter}, who reported it.")
+        else:
+            responsible = level.holder
+            if level.flagged:
+                vacant = ", ".join(str(p) for p in level.skipped_vacant)
+                problems.append(f"{vacant} above {incident.reporter} is still vacant.")
+    position = primary_position(responsible, at)
+    if not responsible.is_active:
+        problems.append(f"{responsible} is no longer active.")
+    elif position is None:
+        problems.append(f"{responsible} holds no position in the organogram.")
+    route = decider_of(incident, at, responsible=responsible) if position is not None else None
+    if position is not None and route is None:
+        problems.append(f"Nobody holds a position above {position} to decide on closure.")
+    elif route is not None and route.level.flagged:
+        vacant = ", ".join(str(p) for p in route.level.skipped_vacant)
+        problems.append(f"{vacant}, one level up from {position}, is still vacant.")
+    return RoutingCheck(responsible, position, route, problems)

@@ -1,0 +1,708 @@
+"""The supervisor's decisions on an incident pending closure — approve with the closure
+checklist, override the review, reject with a corrective workflow, ask for more evidence,
+report an organogram mismatch — and reopening a closed incident, and re-routing one once its
+mismatch is corrected.
+
+Each is one transaction: the incident is locked first, `incidents.policy` says who may act
+(the same answer greys out the buttons), the decision is stored with the decider's position
+and audited with it, and the responsible person is notified. Refusals are audited too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from arc.choices import DelegationReason, DelegationScope
+from arc.services import delegate_responsibility
+from incidents.choices import (
+    DecisionKind,
+    IncidentKind,
+    IncidentStatus,
+    RiskLevel,
+    Severity,
+    SignalKind,
+    Source,
+    SystemReason,
+    TimeSensitivity,
+)
+from incidents.models import ClosureDecision, Incident, MaturitySignal
+from incidents.policy import DecisionRight, may_decide_closure, may_reopen, may_reroute
+from incidents.routing import routing_check
+from incidents.services import lifecycle, work
+from incidents.services.work import audited
+from incidents.sla import deadlines_for, policy_for
+from iwms.audit import record_event
+from iwms.choices import AuditAction
+from iwms.errors import PolicyError
+from iwms.models import Notification, User
+from iwms.transitions import run_transition
+from organogram.hierarchy import department_head_of, primary_position, top_of_hierarchy
+from organogram.models import Position
+from workflows.choices import EvidenceKind, EvidenceSource, RunKind, RunStatus, Verdict
+from workflows.models import Review, Step, WorkflowRun
+from workflows.selectors import latest_review, open_subworkflows
+from workflows.services import runs as run_services
+from workflows.services import steps as step_services
+from workflows.services.corrective import start_corrective_workflow
+from workflows.services.templates import current_template, install_template, read_library_template
+
+SUBJECT = work.SUBJECT
+MIN_CHECKLIST = 10
+MIN_INSTRUCTIONS = 15
+MIN_ITEM = 10
+MIN_OVERRIDE = 30
+MIN_MISMATCH_NOTE = 15
+MIN_REOPEN = 15
+MISMATCH_TEMPLATE = "organogram_mismatch"
+MISMATCH_CHECK_STEP = "routing_check"
+MISMATCH_REROUTE_STEP = "reroute_original"
+
+CHECKLIST_LABELS = {
+    "impact": "Impact",
+    "root_cause": "Root cause",
+    "actions_taken": "Actions taken",
+    "residual_risk": "Residual risk",
+    "preventive_tasks": "Preventive tasks",
+}
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """The closure checklist the decider signs off: every item is required."""
+
+    impact: str
+    root_cause: str
+    actions_taken: str
+    residual_risk: str
+    preventive_tasks: str
+
+    def cleaned(self) -> Checklist:
+        return Checklist(**{name: value.strip() for name, value in asdict(self).items()})
+
+    def problems(self) -> dict[str, str]:
+        """Field name → what is wrong with it; empty when the checklist is complete."""
+        return {
+            name: f"{CHECKLIST_LABELS[name]}: say it in at least {MIN_CHECKLIST} characters."
+            for name, value in asdict(self.cleaned()).items()
+            if len(value) < MIN_CHECKLIST
+        }
+
+
+def _refuse(code: str, message: str, incident: Incident, **context: Any) -> PolicyError:
+    return PolicyError(
+        code, message, tenant=incident.organisation, object_type=SUBJECT, object_id=str(incident.pk), **context
+    )
+
+
+def _lock(incident: Incident) -> Incident:
+    return (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("organisation", "category", "responsible", "reporter", "owner_position")
+        .get(pk=incident.pk)
+    )
+
+
+def _lock_for_decision(incident: Incident, actor: User) -> tuple[Incident, DecisionRight]:
+    locked = _lock(incident)
+    right = may_decide_closure(actor, locked)
+    if not right:
+        raise _refuse(right.code, right.reason, locked)
+    return locked, right
+
+
+def _require_text(incident: Incident, text: str, *, field: str, minimum: int, message: str) -> str:
+    text = text.strip()
+    if len(text) < minimum:
+        raise _refuse("validation.invalid", f"{message} (at least {minimum} characters).", incident, field=field)
+    return text
+
+
+def _position_changes(position: Position | None) -> dict[str, Any]:
+    return {"decider_position": {"id": position.pk, "title": position.title} if position else None}
+
+
+def _decider_label(actor: User, position: Position | None) -> str:
+    return f"{actor.get_full_name() or actor.username} ({position})" if position else str(actor)
+
+
+def _unit_id_of(incident: Incident) -> int:
+    position = primary_position(incident.responsible)
+    return position.unit_id if position else incident.owner_position.unit_id
+
+
+def _signal(*, kind: SignalKind, incident: Incident, unit_id: int, detail: str) -> bool:
+    """Record a maturity signal once per incident and kind; True when it is new."""
+    _, created = MaturitySignal.objects.get_or_create(
+        kind=kind,
+        incident=incident,
+        defaults={"organisation_id": incident.organisation_id, "unit_id": unit_id, "detail": detail[:300]},
+    )
+    return created
+
+
+def _vacancy_signals(incident: Incident, right: DecisionRight) -> list[str]:
+    if not right.vacant_skipped:
+        return []
+    vacant = right.vacant_skipped[0]
+    created = _signal(
+        kind=SignalKind.VACANT_SUPERVISOR,
+        incident=incident,
+        unit_id=vacant.unit_id,
+        detail=f"{vacant} is vacant; {right.position} decided on {incident.reference} instead.",
+    )
+    return [SignalKind.VACANT_SUPERVISOR] if created else []
+
+
+def _notify(*, recipient: User, decision: ClosureDecision, subject: str, body: str, url: str) -> Notification:
+    """One notification per decision and recipient (a repeated call finds the first)."""
+    notification, _ = Notification.objects.get_or_create(
+        recipient=recipient,
+        event=f"closure.{decision.kind}",
+        object_type="incidents.closuredecision",
+        object_id=str(decision.pk),
+        defaults={
+            "organisation_id": decision.organisation_id,
+            "subject": subject[:200],
+            "body": body,
+            "url": url,
+        },
+    )
+    return notification
+
+
+def _work_url(incident: Incident) -> str:
+    return reverse("incident_work", args=[incident.reference])
+
+
+def _new_decision(
+    incident: Incident, actor: User, right: DecisionRight, kind: DecisionKind, **fields: Any
+) -> ClosureDecision:
+    decision = ClosureDecision(
+        organisation_id=incident.organisation_id,
+        incident=incident,
+        kind=kind,
+        decider=actor,
+        decider_position=right.position,
+        **fields,
+    )
+    decision.save()
+    return decision
+
+
+def _resolve_corrective_runs(incident: Incident, actor: User) -> None:
+    """Corrective workflows end with the closure that their work made possible."""
+    runs = WorkflowRun.objects.filter(
+        organisation_id=incident.organisation_id,
+        subject_type=SUBJECT,
+        subject_id=str(incident.pk),
+        kind=RunKind.CORRECTIVE,
+        status=RunStatus.OPEN,
+    ).order_by("pk")
+    for run in runs:
+        run_transition(
+            run,
+            "resolve",
+            actor=actor,
+            action=AuditAction.RESOLVE,
+            message="Instructions carried out; closure approved.",
+            by=actor,
+            at=timezone.now(),
+            resolution="Instructions carried out; closure approved.",
+        )
+
+
+def _close(
+    *,
+    incident: Incident,
+    actor: User,
+    right: DecisionRight,
+    kind: DecisionKind,
+    checklist: Checklist,
+    review: Review | None,
+    justification: str = "",
+) -> ClosureDecision:
+    run = work.workflow_of(incident)
+    if run is not None and (open_subworkflows(run).exists() or work.open_corrective_steps(incident)):
+        raise _refuse(
+            "closure.subworkflows_open",
+            "An information request or the supervisor's instructions are still open.",
+            incident,
+        )
+    problems = checklist.problems()
+    if problems:
+        first = next(iter(problems))
+        raise _refuse(
+            "closure.checklist_incomplete",
+            "The closure checklist is incomplete: " + " ".join(problems.values()),
+            incident,
+            field=first,
+            errors=problems,
+        )
+    decision = _new_decision(
+        incident, actor, right, kind, review=review, justification=justification, **asdict(checklist.cleaned())
+    )
+    signals = _vacancy_signals(incident, right)
+    if kind == DecisionKind.OVERRIDE and _signal(
+        kind=SignalKind.REVIEW_OVERRIDDEN,
+        incident=incident,
+        unit_id=_unit_id_of(incident),
+        detail=f"Review {review.sequence if review else '-'} overridden at closure: {justification}",
+    ):
+        signals.append(SignalKind.REVIEW_OVERRIDDEN)
+    who = _decider_label(actor, right.position)
+    message = f"Closure approved by {who}." + (
+        f" Review findings overridden: {justification}" if kind == DecisionKind.OVERRIDE else ""
+    )
+    closed = run_transition(
+        incident,
+        "approve_closure",
+        actor=actor,
+        action=AuditAction.CLOSE,
+        message=message,
+        extra_changes={
+            "decision": decision.pk,
+            "kind": kind,
+            **_position_changes(right.position),
+            "review": review.pk if review else None,
+            "signals": signals,
+        },
+        at=timezone.now(),
+    )
+    _resolve_corrective_runs(closed, actor)
+    _notify(
+        recipient=closed.responsible,
+        decision=decision,
+        subject=f"{closed.reference} closed",
+        body=f"{who} approved the closure of {closed.reference} '{closed.title}'."
+        + (f" The review's findings were overridden: {justification}" if justification else ""),
+        url=reverse("incident_detail", args=[closed.reference]),
+    )
+    decision.incident = closed
+    return decision
+
+
+@audited
+def approve_closure(*, incident: Incident, actor: User, checklist: Checklist) -> ClosureDecision:
+    """Sign off the closure with the checklist; the incident becomes closed. Refused while the
+    last review has open findings: that is what `override_review` is for."""
+    with transaction.atomic():
+        locked, right = _lock_for_decision(incident, actor)
+        run = work.workflow_of(locked)
+        review = latest_review(run) if run else None
+        if review is None or review.verdict != Verdict.SATISFIED:
+            raise _refuse(
+                "closure.findings_open",
+                "The last review has open findings; approve only by overriding it with a justification.",
+                locked,
+                review=review.pk if review else None,
+            )
+        return _close(
+            incident=locked, actor=actor, right=right, kind=DecisionKind.APPROVE, checklist=checklist, review=review
+        )
+
+
+@audited
+def override_review(*, incident: Incident, actor: User, checklist: Checklist, justification: str) -> ClosureDecision:
+    """Approve the closure although the last review has open findings, with a justification.
+    Counted as a maturity signal: the review and the work disagreed."""
+    with transaction.atomic():
+        locked, right = _lock_for_decision(incident, actor)
+        run = work.workflow_of(locked)
+        review = latest_review(run) if run else None
+        if review is not None and review.verdict == Verdict.SATISFIED:
+            raise _refuse(
+                "transition.not_allowed",
+                "The last review has no open findings; approve the closure instead of overriding it.",
+                locked,
+                review=review.pk,
+            )
+        text = _require_text(
+            locked,
+            justification,
+            field="justification",
+            minimum=MIN_OVERRIDE,
+            message="Say why the review's findings do not stand",
+        )
+        return _close(
+            incident=locked,
+            actor=actor,
+            right=right,
+            kind=DecisionKind.OVERRIDE,
+            checklist=checklist,
+            review=review,
+            justification=text,
+        )
+
+
+@audited
+def reject_closure(*, incident: Incident, actor: User, instructions: str) -> ClosureDecision:
+    """Send the incident back with instructions: a corrective workflow (one step, the
+    instructions, a narrative of what was done) goes to the responsible person, due within the
+    severity's resolve target, and the incident is in progress until it is done."""
+    with transaction.atomic():
+        locked, right = _lock_for_decision(incident, actor)
+        text = _require_text(
+            locked,
+            instructions,
+            field="instructions",
+            minimum=MIN_INSTRUCTIONS,
+            message="Say what has to be done before the incident can close",
+        )
+        now = timezone.now()
+        run = work.workflow_of(locked)
+        corrective = start_corrective_workflow(
+            tenant=locked.organisation,
+            subject_type=SUBJECT,
+            subject_id=str(locked.pk),
+            title=f"{locked.reference}: corrective workflow from {actor.get_full_name() or actor.username}",
+            responsible=locked.responsible,
+            requested_by=actor,
+            instructions=text,
+            started_at=now,
+            due_at=deadlines_for(locked.severity, now, policy_for(locked.category)).resolve_due_at,
+            actor=actor,
+        )
+        decision = _new_decision(
+            locked, actor, right, DecisionKind.REJECT, instructions=text, review=latest_review(run) if run else None
+        )
+        who = _decider_label(actor, right.position)
+        signals = _vacancy_signals(locked, right)
+        moved = run_transition(
+            locked,
+            "reject_closure",
+            actor=actor,
+            message=f"Closure rejected by {who}: {text}",
+            extra_changes={
+                "decision": decision.pk,
+                "kind": DecisionKind.REJECT,
+                **_position_changes(right.position),
+                "corrective_run": corrective.pk,
+                "signals": signals,
+            },
+        )
+        _notify(
+            recipient=moved.responsible,
+            decision=decision,
+            subject=f"{moved.reference}: closure rejected — corrective work",
+            body=f"{who} rejected the closure of {moved.reference} '{moved.title}'. Instructions: {text}",
+            url=_work_url(moved),
+        )
+    decision.incident = moved
+    return decision
+
+
+@audited
+def request_more_evidence(*, incident: Incident, actor: User, items: list[dict[str, str]]) -> ClosureDecision:
+    """Ask for named items of evidence on named steps ([{"step": key, "item": text}, …]): those
+    steps reopen, the items show on the work page, and the incident is in progress again."""
+    with transaction.atomic():
+        locked, right = _lock_for_decision(incident, actor)
+        run = work.workflow_of(locked)
+        steps = {step.key: step for step in run.steps.all()} if run else {}
+        requested = []
+        for entry in items:
+            key = str(entry.get("step", "")).strip()
+            text = " ".join(str(entry.get("item", "")).split())
+            if key not in steps:
+                raise _refuse("validation.invalid", f"The workflow has no step '{key}'.", locked, field="items")
+            if len(text) < MIN_ITEM:
+                raise _refuse(
+                    "validation.invalid",
+                    f"Name each item of evidence for step {steps[key].position} in at least {MIN_ITEM} characters.",
+                    locked,
+                    field="items",
+                    step=key,
+                )
+            requested.append({"step": key, "item": text})
+        if not requested:
+            raise _refuse(
+                "validation.invalid",
+                "Name at least one item of evidence and the step it belongs to.",
+                locked,
+                field="items",
+            )
+        summary = "; ".join(f"step {steps[r['step']].position}: {r['item']}" for r in requested)
+        decision = _new_decision(
+            locked,
+            actor,
+            right,
+            DecisionKind.MORE_EVIDENCE,
+            requested_items=requested,
+            instructions=summary,
+            review=latest_review(run) if run else None,
+        )
+        for step in sorted({steps[r["step"]] for r in requested}, key=lambda s: s.pk):
+            if step.is_done:
+                step_services.reopen_step(step=step, actor=actor, reason="the supervisor asked for more evidence")
+        who = _decider_label(actor, right.position)
+        signals = _vacancy_signals(locked, right)
+        moved = run_transition(
+            locked,
+            "reject_closure",
+            actor=actor,
+            message=f"More evidence requested by {who}: {summary}",
+            extra_changes={
+                "decision": decision.pk,
+                "kind": DecisionKind.MORE_EVIDENCE,
+                **_position_changes(right.position),
+                "requested_items": requested,
+                "signals": signals,
+            },
+        )
+        _notify(
+            recipient=moved.responsible,
+            decision=decision,
+            subject=f"{moved.reference}: more evidence requested",
+            body=f"{who} asks for more evidence on {moved.reference} '{moved.title}': {summary}",
+            url=_work_url(moved),
+        )
+    decision.incident = moved
+    return decision
+
+
+def _mismatch_template(incident: Incident, actor: User) -> Any:
+    template = current_template(tenant=incident.organisation, code=MISMATCH_TEMPLATE)
+    if template is None:
+        template, _ = install_template(
+            tenant=incident.organisation, spec=read_library_template(MISMATCH_TEMPLATE), actor=actor
+        )
+    return template
+
+
+def open_mismatch_of(incident: Incident) -> Incident | None:
+    return (
+        Incident.objects.filter(parent=incident, system_reason=SystemReason.ORGANOGRAM_MISMATCH)
+        .exclude(status=IncidentStatus.CLOSED)
+        .first()
+    )
+
+
+@audited
+def report_organogram_mismatch(*, incident: Incident, actor: User, note: str) -> ClosureDecision:
+    """The incident reached the wrong person, or a role that no longer exists. An
+    organogram-mismatch incident (system-generated) goes to the head of the responsible
+    person's department to correct the structure; the original waits, pending closure, to be
+    re-routed. The wording is about the structure, never about the people."""
+    with transaction.atomic():
+        locked, right = _lock_for_decision(incident, actor)
+        text = _require_text(
+            locked, note, field="note", minimum=MIN_MISMATCH_NOTE, message="Say what in the routing is wrong"
+        )
+        existing = open_mismatch_of(locked)
+        if existing is not None:
+            raise _refuse(
+                "transition.not_allowed",
+                f"An organogram mismatch is already being handled in {existing.reference}.",
+                locked,
+                spawned_incident=existing.pk,
+            )
+        head = department_head_of(locked.responsible) or top_of_hierarchy(locked.organisation)
+        if head is None:
+            raise _refuse("arc.no_accountability_rule", "Nobody heads the department to correct its structure.", locked)
+        template = _mismatch_template(locked, actor)
+        spawned = lifecycle.create_incident(
+            tenant=locked.organisation,
+            kind=IncidentKind.OTHER_GOVERNED_EVENT,
+            source=Source.SYSTEM,
+            system_reason=SystemReason.ORGANOGRAM_MISMATCH,
+            category=locked.category,
+            title=f"Organogram check: routing of {locked.reference}",
+            narrative=(
+                f"When deciding on the closure of {locked.reference} '{locked.title}', "
+                f"{_decider_label(actor, right.position)} found that its routing does not match the "
+                f"organisation as it is: {text}\n\nThis is a governance review of the organogram — positions, "
+                "reporting lines and who holds them — so that incidents reach an active, correct person. "
+                "It is not a finding against anyone."
+            ),
+            location=locked.location,
+            severity=Severity.SEV3,
+            risk_level=RiskLevel.MEDIUM,
+            time_sensitivity=TimeSensitivity.PROMPT,
+            occurred_at=timezone.now(),
+            owner=head.holder,
+            owner_position=head.position,
+            responsible=head.holder,
+            reporter=None,
+            parent=locked,
+            actor=actor,
+        )
+        run_services.start_workflow(
+            tenant=locked.organisation,
+            template=template,
+            subject_type=SUBJECT,
+            subject_id=str(spawned.pk),
+            title=f"{spawned.reference}: {template.name}",
+            responsible=head.holder,
+            started_at=spawned.reported_at,
+            actor=actor,
+        )
+        decision = _new_decision(
+            locked, actor, right, DecisionKind.ORGANOGRAM_MISMATCH, instructions=text, spawned_incident=spawned
+        )
+        signals = _vacancy_signals(locked, right)
+        if _signal(
+            kind=SignalKind.ORGANOGRAM_MISMATCH,
+            incident=locked,
+            unit_id=_unit_id_of(locked),
+            detail=f"Routing of {locked.reference} does not match the organogram: {text}",
+        ):
+            signals.append(SignalKind.ORGANOGRAM_MISMATCH)
+        record_event(
+            tenant=locked.organisation_id,
+            action=AuditAction.LINK,
+            actor=actor,
+            obj=locked,
+            message=f"Organogram mismatch reported by {_decider_label(actor, right.position)}: {text} "
+            f"{spawned.reference} goes to {head.holder} ({head.position}) to correct the structure; "
+            "the incident stays pending closure until it is re-routed.",
+            changes={
+                "decision": decision.pk,
+                "kind": DecisionKind.ORGANOGRAM_MISMATCH,
+                **_position_changes(right.position),
+                "spawned_incident": spawned.pk,
+                "spawned_reference": spawned.reference,
+                "signals": signals,
+            },
+        )
+        _notify(
+            recipient=head.holder,
+            decision=decision,
+            subject=f"{spawned.reference}: organogram check for {locked.reference}",
+            body=f"The routing of {locked.reference} does not match the organogram: {text} "
+            "Please correct the structure and re-route the incident.",
+            url=reverse("incident_detail", args=[spawned.reference]),
+        )
+    decision.incident = locked
+    return decision
+
+
+@audited
+def reopen_incident(*, incident: Incident, actor: User, reason: str) -> ClosureDecision:
+    """Reopen a closed incident: a reason and an approver above the original decider. The
+    decision keeps the lineage; the acknowledge, contain and resolve clocks start again now."""
+    with transaction.atomic():
+        locked = _lock(incident)
+        right = may_reopen(actor, locked)
+        if not right:
+            raise _refuse(right.code, right.reason, locked)
+        text = _require_text(
+            locked, reason, field="reason", minimum=MIN_REOPEN, message="Say why the incident is reopened"
+        )
+        now = timezone.now()
+        deadlines = deadlines_for(locked.severity, now, policy_for(locked.category))
+        decision = _new_decision(locked, actor, right, DecisionKind.REOPEN, justification=text)
+        who = _decider_label(actor, right.position)
+        reopened = run_transition(
+            locked,
+            "reopen",
+            actor=actor,
+            message=f"Reopened by {who}: {text}",
+            extra_changes={
+                "decision": decision.pk,
+                "kind": DecisionKind.REOPEN,
+                **_position_changes(right.position),
+                "reopened_count": locked.reopened_count + 1,
+                "deadlines": {name: value.isoformat() for name, value in asdict(deadlines).items()},
+            },
+        )
+        for name, value in asdict(deadlines).items():
+            setattr(reopened, name, value)
+        reopened.next_clock_at = min(asdict(deadlines).values())
+        reopened.save(update_fields=[*asdict(deadlines), "next_clock_at", "updated_at"])
+        _notify(
+            recipient=reopened.responsible,
+            decision=decision,
+            subject=f"{reopened.reference} reopened",
+            body=f"{who} reopened {reopened.reference} '{reopened.title}': {text}",
+            url=_work_url(reopened),
+        )
+    decision.incident = reopened
+    return decision
+
+
+def _record_routing_check(mismatch: Incident, actor: User, report: str) -> None:
+    """Put the check's result on the mismatch workflow's check and re-route steps, when its
+    responsible person is working them."""
+    if mismatch.status != IncidentStatus.IN_PROGRESS:
+        return
+    run = work.workflow_of(mismatch)
+    if run is None:
+        return
+    for key in (MISMATCH_CHECK_STEP, MISMATCH_REROUTE_STEP):
+        step = Step.objects.select_related("run__responsible", "assignee").filter(run=run, key=key).first()
+        if step is None or step.is_done or step.executor_id != actor.pk:
+            continue
+        work.add_step_evidence(
+            incident=mismatch,
+            step=step,
+            actor=actor,
+            kind=EvidenceKind.NARRATIVE,
+            source=EvidenceSource.SYSTEM,
+            collected_at=timezone.now(),
+            relevance="Automated routing check and re-route of the original incident",
+            text=report,
+            location=mismatch.location,
+        )
+        work.complete_step(incident=mismatch, step=Step.objects.get(pk=step.pk), actor=actor)
+
+
+@audited
+def reroute_incident(*, incident: Incident, actor: User) -> Incident:
+    """Re-route `incident` after its organogram mismatch was corrected: recompute the
+    responsible person and the decider from the organogram as it is now, refuse while the
+    automated check still finds a problem, hand responsibility on (ARC trace) when it moves,
+    and record the check on the mismatch workflow."""
+    with transaction.atomic():
+        locked = _lock(incident)
+        right = may_reroute(actor, locked)
+        if not right:
+            raise _refuse(right.code, right.reason, locked)
+        mismatch = open_mismatch_of(locked)
+        check = routing_check(locked)
+        if check.problems:
+            raise _refuse(
+                "transition.not_allowed",
+                "The organogram still routes the incident wrongly: " + " ".join(check.problems),
+                locked,
+                reasons=check.problems,
+            )
+        before = locked.responsible
+        if check.responsible.pk != before.pk:
+            delegate_responsibility(
+                tenant=locked.organisation,
+                subject_type=SUBJECT,
+                subject_id=str(locked.pk),
+                scope=DelegationScope.RESPONSIBILITY,
+                from_person=before,
+                to_person=check.responsible,
+                reason_code=DelegationReason.OTHER,
+                handoff_note=f"Re-routed after the organogram correction in {mismatch.reference}.",
+                requires_acceptance=False,
+                actor=actor,
+            )
+            work._move_responsibility(incident_id=locked.pk, to_person=check.responsible, actor=actor)
+        decider = check.route.level
+        report = (
+            f"Routing check passed for {locked.reference}: responsible {check.responsible} "
+            f"({check.responsible_position}), decided on by {decider.holder} ({decider.position})."
+        )
+        record_event(
+            tenant=locked.organisation_id,
+            action=AuditAction.ASSIGN,
+            actor=actor,
+            obj=locked,
+            message=f"Re-routed after the organogram correction in {mismatch.reference}. {report}",
+            changes={
+                "responsible": [before.pk, check.responsible.pk],
+                "decider": decider.holder.pk,
+                **_position_changes(decider.position),
+                "mismatch": mismatch.pk,
+            },
+        )
+        _record_routing_check(mismatch, actor, report)
+    return Incident.objects.select_related("responsible").get(pk=locked.pk)

@@ -1,0 +1,220 @@
+"""The supervisor's closure queue and the decision page of one incident pending closure.
+
+The queue answers an HTMX request (filters, pages) with its list fragment. Decisions are
+plain form posts: a refusal naming a field comes back next to it with the typed text kept
+(422); a decision taken redirects to the queue with a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents.closure_forms import (
+    ChecklistForm,
+    EvidenceRequestForm,
+    MismatchForm,
+    QueueFilterForm,
+    RejectForm,
+    add_refusal,
+)
+from incidents.models import ClosureDecision, Incident
+from incidents.policy import may_decide_closure
+from incidents.selectors import closure_queue_for, get_incident_for_user, latest_reviews_for
+from incidents.services import closure, work
+from incidents.services.intake import time_left
+from iwms.errors import PolicyError
+from workflows.choices import Verdict
+from workflows.selectors import latest_review, steps_with_evidence
+
+PAGE_SIZE = 25
+DECISION_TEMPLATE = "incidents/queue/closure_detail.html"
+
+
+@login_required
+@require_GET
+def closure_queue(request: HttpRequest) -> HttpResponse:
+    if request.user.organisation_id is None:
+        raise Http404("The closure queue belongs to an organisation.")
+    form = QueueFilterForm(request.GET or None, tenant_id=request.user.organisation_id)
+    queue = closure_queue_for(request.user, **form.filters())
+    page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
+    incidents = list(page.object_list)
+    reviews = latest_reviews_for(incidents)
+    rows = [
+        {"incident": incident, "review": reviews.get(incident.pk), "time_left": time_left(incident.resolve_due_at)}
+        for incident in incidents
+    ]
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    context = {"form": form, "page": page, "rows": rows, "filters": filters.urlencode()}
+    template = "incidents/queue/partials/closure_rows.html" if request.htmx else "incidents/queue/closure_list.html"
+    return render(request, template, context)
+
+
+def _decision_context(request: HttpRequest, incident: Incident, **forms: Any) -> dict[str, Any]:
+    right = may_decide_closure(request.user, incident)
+    run = work.workflow_of(incident)
+    steps = steps_with_evidence(run) if run else []
+    review = latest_review(run) if run else None
+    findings_open = review is None or review.verdict != Verdict.SATISFIED
+    decisions = (
+        ClosureDecision.objects.filter(incident=incident)
+        .select_related("decider", "decider_position", "spawned_incident")
+        .order_by("-created_at", "-id")
+    )
+    return {
+        "incident": incident,
+        "right": right,
+        "steps": [
+            {"step": step, "valid_evidence": sum(1 for item in step.evidence.all() if item.is_valid)} for step in steps
+        ],
+        "review": review,
+        "findings_open": findings_open,
+        "decisions": decisions,
+        "mismatch": closure.open_mismatch_of(incident),
+        "time_left": time_left(incident.resolve_due_at),
+        "checklist_form": forms.get("checklist_form") or ChecklistForm(),
+        "reject_form": forms.get("reject_form") or RejectForm(),
+        "evidence_form": forms.get("evidence_form") or EvidenceRequestForm(steps=steps),
+        "mismatch_form": forms.get("mismatch_form") or MismatchForm(),
+        "open_form": forms.get("open_form", ""),
+    }
+
+
+@login_required
+@require_GET
+def closure_decision(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    return render(request, DECISION_TEMPLATE, _decision_context(request, incident))
+
+
+def _decide(
+    request: HttpRequest,
+    reference: str,
+    *,
+    form_name: str,
+    build_form: Callable[[Incident], Any],
+    call: Callable[[Incident, Any], ClosureDecision],
+    done: Callable[[ClosureDecision], str],
+) -> HttpResponse:
+    """Check the right to decide, validate the form, call the service, answer."""
+    incident = get_incident_for_user(request.user, reference)
+    right = may_decide_closure(request.user, incident)
+    if not right:
+        raise PolicyError(
+            right.code,
+            right.reason,
+            tenant=incident.organisation,
+            object_type=closure.SUBJECT,
+            object_id=str(incident.pk),
+        )
+    form = build_form(incident)
+    if form.is_valid():
+        try:
+            decision = call(incident, form)
+        except PolicyError as exc:
+            if not add_refusal(form, exc):
+                raise
+        else:
+            messages.success(request, done(decision))
+            return redirect("closure_queue")
+    context = _decision_context(request, incident, **{form_name: form, "open_form": form_name})
+    return render(request, DECISION_TEMPLATE, context, status=422)
+
+
+@login_required
+@require_POST
+def closure_approve(request: HttpRequest, reference: str) -> HttpResponse:
+    return _decide(
+        request,
+        reference,
+        form_name="checklist_form",
+        build_form=lambda incident: ChecklistForm(request.POST),
+        call=lambda incident, form: closure.approve_closure(
+            incident=incident, actor=request.user, checklist=form.checklist()
+        ),
+        done=lambda decision: f"{decision.incident.reference} closed: closure approved with the checklist.",
+    )
+
+
+@login_required
+@require_POST
+def closure_override(request: HttpRequest, reference: str) -> HttpResponse:
+    return _decide(
+        request,
+        reference,
+        form_name="checklist_form",
+        build_form=lambda incident: ChecklistForm(request.POST),
+        call=lambda incident, form: closure.override_review(
+            incident=incident,
+            actor=request.user,
+            checklist=form.checklist(),
+            justification=form.cleaned_data["justification"],
+        ),
+        done=lambda decision: f"{decision.incident.reference} closed: the review's findings were overridden.",
+    )
+
+
+@login_required
+@require_POST
+def closure_reject(request: HttpRequest, reference: str) -> HttpResponse:
+    return _decide(
+        request,
+        reference,
+        form_name="reject_form",
+        build_form=lambda incident: RejectForm(request.POST),
+        call=lambda incident, form: closure.reject_closure(
+            incident=incident, actor=request.user, instructions=form.cleaned_data["instructions"]
+        ),
+        done=lambda decision: (
+            f"{decision.incident.reference} rejected: a corrective workflow went to {decision.incident.responsible}."
+        ),
+    )
+
+
+def _main_steps(incident: Incident) -> list[Any]:
+    run = work.workflow_of(incident)
+    return list(run.steps.order_by("position")) if run else []
+
+
+@login_required
+@require_POST
+def closure_more_evidence(request: HttpRequest, reference: str) -> HttpResponse:
+    return _decide(
+        request,
+        reference,
+        form_name="evidence_form",
+        build_form=lambda incident: EvidenceRequestForm(request.POST, steps=_main_steps(incident)),
+        call=lambda incident, form: closure.request_more_evidence(
+            incident=incident, actor=request.user, items=form.items()
+        ),
+        done=lambda decision: (
+            f"{decision.incident.reference}: more evidence requested from {decision.incident.responsible}."
+        ),
+    )
+
+
+@login_required
+@require_POST
+def closure_mismatch(request: HttpRequest, reference: str) -> HttpResponse:
+    return _decide(
+        request,
+        reference,
+        form_name="mismatch_form",
+        build_form=lambda incident: MismatchForm(request.POST),
+        call=lambda incident, form: closure.report_organogram_mismatch(
+            incident=incident, actor=request.user, note=form.cleaned_data["note"]
+        ),
+        done=lambda decision: (
+            f"{decision.incident.reference}: organogram mismatch reported; "
+            f"{decision.spawned_incident.reference} goes to {decision.spawned_incident.responsible}."
+        ),
+    )
