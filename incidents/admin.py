@@ -3,16 +3,23 @@ status moves only through the lifecycle services, never by editing the row."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from incidents.models import (
+    AccessGrant,
+    AuditPack,
     Breach,
     BreachWarning,
     Category,
     ClosureDecision,
     Escalation,
+    EvidenceGroupObjectPermission,
+    EvidenceUserObjectPermission,
+    GrantedIncident,
     Incident,
+    IncidentGroupObjectPermission,
+    IncidentUserObjectPermission,
     MaturitySignal,
     PoleEntity,
     ReferenceCounter,
@@ -20,7 +27,9 @@ from incidents.models import (
     SlaPolicy,
 )
 from incidents.models.incident import ANCHOR_FIELDS
+from incidents.services import grants
 from iwms.admin import GovernedAdmin, ReadOnlyAdmin
+from iwms.errors import PolicyError
 
 
 @admin.register(Category)
@@ -145,3 +154,83 @@ class MaturitySignalAdmin(ReadOnlyAdmin):
     list_filter = ["organisation", "kind"]
     list_select_related = ["unit", "incident", "organisation"]
     search_fields = ["detail", "incident__reference"]
+
+
+# --- grants and the portal ------------------------------------------------------------------
+
+
+class GrantedIncidentInline(admin.TabularInline):
+    model = GrantedIncident
+    extra = 0
+    raw_id_fields = ["incident"]
+    fields = ["incident"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(AccessGrant)
+class AccessGrantAdmin(ReadOnlyAdmin):
+    """Grants are requested by owners and issued or revoked through the services; the admin
+    lists them and offers those two actions."""
+
+    list_display = ["id", "grantee", "purpose", "category", "requested_by", "issued_by", "expires_at", "revoked_at"]
+    list_filter = ["organisation", "issued_at", "revoked_at"]
+    list_select_related = ["grantee", "category", "requested_by", "issued_by"]
+    search_fields = ["purpose", "grantee__username"]
+    inlines = [GrantedIncidentInline]
+    actions = ["issue_selected", "revoke_selected"]
+
+    @admin.action(description="Issue the selected grants (tenant admin)")
+    def issue_selected(self, request: HttpRequest, queryset: object) -> None:
+        for grant in queryset:
+            try:
+                grants.issue_grant(grant=grant, actor=request.user)
+            except PolicyError as exc:
+                self.message_user(request, f"Grant #{grant.pk}: {exc.message}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"Grant #{grant.pk} issued.")
+
+    @admin.action(description="Revoke the selected grants")
+    def revoke_selected(self, request: HttpRequest, queryset: object) -> None:
+        for grant in queryset:
+            try:
+                grants.revoke_grant(grant=grant, actor=request.user, reason="Revoked from the admin.")
+            except PolicyError as exc:
+                self.message_user(request, f"Grant #{grant.pk}: {exc.message}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"Grant #{grant.pk} revoked.")
+
+
+@admin.register(GrantedIncident)
+class GrantedIncidentAdmin(ReadOnlyAdmin):
+    list_display = ["grant", "incident", "created_at"]
+    list_select_related = ["grant__grantee", "incident"]
+    raw_id_fields = ["grant", "incident"]
+
+
+@admin.register(IncidentUserObjectPermission, IncidentGroupObjectPermission)
+class IncidentObjectPermissionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "content_object", "permission"]
+    list_select_related = ["content_object", "permission__content_type"]
+    raw_id_fields = ["content_object"]
+
+
+@admin.register(EvidenceUserObjectPermission, EvidenceGroupObjectPermission)
+class EvidenceObjectPermissionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "content_object", "permission"]
+    list_select_related = ["content_object", "permission__content_type"]
+    raw_id_fields = ["content_object"]
+
+
+@admin.register(AuditPack)
+class AuditPackAdmin(ReadOnlyAdmin):
+    list_display = ["id", "grant", "requested_by", "status", "percent", "sha256", "created_at"]
+    list_filter = ["organisation", "status"]
+    list_select_related = ["grant__grantee", "requested_by"]

@@ -126,3 +126,12 @@ class SignalKind(models.TextChoices):
     REVIEW_OVERRIDDEN = "review_overridden", "review findings overridden at closure"
     VACANT_SUPERVISOR = "vacant_supervisor", "vacant supervisor position skipped"
     ORGANOGRAM_MISMATCH = "organogram_mismatch", "incident routed to the wrong person or role"
+
+
+class AuditPackStatus(models.TextChoices):
+    """Where an audit pack's background export stands."""
+
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "being generated"
+    READY = "ready", "ready"
+    FAILED = "failed", "failed"

@@ -7,7 +7,10 @@ from collections.abc import Iterable
 from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.utils import timezone
 
+from arc.choices import Role
+from arc.models import RoleGrant
 from incidents.choices import DecisionKind, IncidentStatus, SystemReason
 from incidents.models import BreachWarning, Category, ClosureDecision, Escalation, Incident
 from incidents.policy import may_see_as_decider
@@ -22,6 +25,7 @@ from workflows.selectors import steps_with_evidence
 SUBJECT = "incidents.incident"
 
 LIST_RELATED = ("category", "owner", "responsible", "reporter")
+EXTERNAL_ROLES = (Role.AUDITOR, Role.REGULATOR, Role.EXTERNAL_PROVIDER)
 
 
 def incidents_for_user(user: User) -> QuerySet[Incident]:
@@ -33,9 +37,14 @@ def incidents_for_user(user: User) -> QuerySet[Incident]:
     executes_a_step = Step.objects.filter(
         assignee=user, run__subject_type="incidents.incident", run__subject_id=Cast(OuterRef("pk"), CharField())
     )
+    # An external provider executing a step sees the step in the portal, not the incident.
+    now = timezone.now()
+    external = RoleGrant.objects.filter(
+        user=user, role__in=EXTERNAL_ROLES, revoked_at__isnull=True, starts_at__lte=now
+    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
     return (
         Incident.objects.for_tenant(user.organisation_id)
-        .filter(Q(reporter=user) | Q(owner=user) | Q(responsible=user) | Exists(executes_a_step))
+        .filter(Q(reporter=user) | Q(owner=user) | Q(responsible=user) | (Exists(executes_a_step) & ~Exists(external)))
         .select_related(*LIST_RELATED)
     )
 

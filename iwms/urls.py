@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
     path("", include("arc.urls")),
+    path("", include("incidents.urls_portal")),
     path("", include("incidents.urls")),
 ]
 
