@@ -114,61 +114,6 @@ def next_actions(incident: Incident) -> list[str]:
     return []
 
 
-# --- escalations and breach warnings addressed to a person ------------------------------------
-
-
-def escalations_for_user(user: User) -> QuerySet[Escalation]:
-    """Escalations to the user: those waiting for acknowledgement first (the most pressing
-    first), then the acknowledged ones, latest first."""
-    if not user.is_authenticated or user.organisation_id is None:
-        return Escalation.objects.none()
-    return (
-        Escalation.objects.for_tenant(user.organisation_id)
-        .filter(to_person=user)
-        .select_related("incident__responsible", "to_position", "acknowledged_by")
-        .order_by(F("acknowledged_at").desc(nulls_first=True), "ack_due_at", "-escalated_at", "-id")
-    )
-
-
-def with_failure_to_complete(escalations: Iterable[Escalation]) -> list[Escalation]:
-    """Attach to each escalation (as `.failure`) the failure-to-complete incident it created, in one query."""
-    escalations = list(escalations)
-    if not escalations:
-        return escalations
-    failures = Incident.objects.filter(
-        organisation_id=escalations[0].organisation_id,
-        parent_id__in={e.incident_id for e in escalations},
-        system_reason=SystemReason.OVERDUE,
-    ).only("pk", "reference", "title", "status", "parent_id", "source_reference")
-    by_source = {f.source_reference: f for f in failures}
-    for item in escalations:
-        item.failure = by_source.get(f"escalation:{item.pk}")
-    return escalations
-
-
-def get_escalation_for_user(user: User, escalation_id: int) -> Escalation:
-    """404 for an escalation addressed to someone else."""
-    escalation = escalations_for_user(user).filter(pk=escalation_id).first()
-    if escalation is None:
-        raise Http404("No such escalation for you.")
-    return escalation
-
-
-def get_mitigation_warning_for_user(user: User, warning_id: int) -> BreachWarning:
-    """A warning that asked the user, as responsible person, for a mitigation note; else 404."""
-    if not user.is_authenticated or user.organisation_id is None:
-        raise Http404("No such warning.")
-    warning = (
-        BreachWarning.objects.for_tenant(user.organisation_id)
-        .filter(pk=warning_id, mitigation_requested=True, incident__responsible=user)
-        .select_related("incident__responsible", "incident__owner")
-        .first()
-    )
-    if warning is None:
-        raise Http404("No such warning.")
-    return warning
-
-
 # --- the closure queue ------------------------------------------------------------------------
 
 QUEUE_RELATED = ("category", "responsible")
@@ -252,3 +197,58 @@ def requested_evidence(incident: Incident) -> list[dict[str, str]]:
     if last is None or last.kind != DecisionKind.MORE_EVIDENCE:
         return []
     return list(last.requested_items)
+
+
+# --- escalations and breach warnings addressed to a person ------------------------------------
+
+
+def escalations_for_user(user: User) -> QuerySet[Escalation]:
+    """Escalations to the user: those waiting for acknowledgement first (the most pressing
+    first), then the acknowledged ones, latest first."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return Escalation.objects.none()
+    return (
+        Escalation.objects.for_tenant(user.organisation_id)
+        .filter(to_person=user)
+        .select_related("incident__responsible", "to_position", "acknowledged_by")
+        .order_by(F("acknowledged_at").desc(nulls_first=True), "ack_due_at", "-escalated_at", "-id")
+    )
+
+
+def with_failure_to_complete(escalations: Iterable[Escalation]) -> list[Escalation]:
+    """Attach to each escalation (as `.failure`) the failure-to-complete incident it created, in one query."""
+    escalations = list(escalations)
+    if not escalations:
+        return escalations
+    failures = Incident.objects.filter(
+        organisation_id=escalations[0].organisation_id,
+        parent_id__in={e.incident_id for e in escalations},
+        system_reason=SystemReason.OVERDUE,
+    ).only("pk", "reference", "title", "status", "parent_id", "source_reference")
+    by_source = {f.source_reference: f for f in failures}
+    for item in escalations:
+        item.failure = by_source.get(f"escalation:{item.pk}")
+    return escalations
+
+
+def get_escalation_for_user(user: User, escalation_id: int) -> Escalation:
+    """404 for an escalation addressed to someone else."""
+    escalation = escalations_for_user(user).filter(pk=escalation_id).first()
+    if escalation is None:
+        raise Http404("No such escalation for you.")
+    return escalation
+
+
+def get_mitigation_warning_for_user(user: User, warning_id: int) -> BreachWarning:
+    """A warning that asked the user, as responsible person, for a mitigation note; else 404."""
+    if not user.is_authenticated or user.organisation_id is None:
+        raise Http404("No such warning.")
+    warning = (
+        BreachWarning.objects.for_tenant(user.organisation_id)
+        .filter(pk=warning_id, mitigation_requested=True, incident__responsible=user)
+        .select_related("incident__responsible", "incident__owner")
+        .first()
+    )
+    if warning is None:
+        raise Http404("No such warning.")
+    return warning
