@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.cache import patch_vary_headers
 
 
@@ -19,3 +20,22 @@ class VaryOnHtmxMiddleware:
         response = self.get_response(request)
         patch_vary_headers(response, ["HX-Request"])
         return response
+
+
+def page_path(request: HttpRequest) -> str:
+    """The path (and query) of the page the person is on: for an HTMX request the page that
+    sent it (HX-Current-URL), not the fragment's URL."""
+    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Current-URL"):
+        current = urlsplit(request.headers["HX-Current-URL"])
+        return (current.path or "/") + (f"?{current.query}" if current.query else "")
+    return request.get_full_path()
+
+
+def redirect_whole_page(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect the browser, not a fragment: HTMX requests get HX-Redirect (a plain redirect
+    would swap the target page into the fragment's slot)."""
+    if request.headers.get("HX-Request") == "true":
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from iwms.audit import record_event
 from iwms.choices import AuditAction
+from iwms.htmx import page_path, redirect_whole_page
 from iwms.models import User
 
 logger = logging.getLogger("iwms.sessions")
@@ -77,14 +78,8 @@ def _touch(request: HttpRequest) -> None:
 
 
 def sign_in_again(request: HttpRequest) -> HttpResponse:
-    """Send the person to the sign-in page, coming back where they were; HTMX requests get a
-    full-page redirect instead of a login form swapped into a fragment."""
-    if request.headers.get("HX-Request") == "true":
-        back = request.headers.get("HX-Current-URL") or request.get_full_path()
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = redirect_to_login(back).url
-        return response
-    return redirect_to_login(request.get_full_path())
+    """To the sign-in page, coming back to the page the person was on."""
+    return redirect_whole_page(request, redirect_to_login(page_path(request)).url)
 
 
 class SessionLimitsMiddleware:

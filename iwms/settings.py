@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "simple_history",
     "guardian",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_celery_beat",
     "iwms",
     "organogram",
@@ -57,12 +60,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "iwms.request_context.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "iwms.htmx.VaryOnHtmxMiddleware",
     "iwms.sessions.SessionLimitsMiddleware",
+    "arc.two_factor.TwoFactorMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "iwms.refusals.PolicyErrorMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -253,6 +258,12 @@ AXES_CLIENT_IP_CALLABLE = "iwms.login.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the tenant's audit ledger
 AXES_VERBOSE = False  # no start-up banner on stderr (commands' stderr is machine-read)
+# Two-factor sign-in (TOTP + recovery codes): compulsory for tenant admins, supervisors and above,
+# auditors, regulators, external providers and platform admins. On by default in production;
+# off by default in the embedded/demo mode, so the demo logins work with a password alone.
+IWMS_REQUIRE_2FA = env_bool("IWMS_REQUIRE_2FA", not EMBEDDED)
+OTP_TOTP_ISSUER = env_str("IWMS_TOTP_ISSUER", "IWMS")  # the account's name in authenticator apps
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows secrets or recovery codes
 
 # --- Sessions, login throttling and two-factor ---------------------------------------------
 # Content-Security-Policy of every response: scripts and styles from this origin only, no inline

@@ -53,11 +53,11 @@ def test_deploy_check_fails_when_hsts_is_switched_off(tmp_path):
     assert "security.W004" in result.stderr + result.stdout
 
 
-def test_production_settings_turn_on_secure_cookies_and_ssl_redirect(tmp_path):
+def test_production_settings_turn_on_secure_cookies_ssl_redirect_and_two_factor(tmp_path):
     script = (
         "from django.conf import settings as s; "
         "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
-        "s.SECURE_HSTS_SECONDS, s.SECURE_CONTENT_TYPE_NOSNIFF, s.SECURE_REFERRER_POLICY)"
+        "s.SECURE_HSTS_SECONDS, s.SECURE_CONTENT_TYPE_NOSNIFF, s.SECURE_REFERRER_POLICY, s.IWMS_REQUIRE_2FA)"
     )
     env = production_env(tmp_path, DJANGO_SETTINGS_MODULE="iwms.settings")
     result = subprocess.run(
@@ -69,4 +69,4 @@ def test_production_settings_turn_on_secure_cookies_and_ssl_redirect(tmp_path):
         timeout=120,
         check=True,
     )
-    assert result.stdout.split() == ["True", "True", "True", "31536000", "True", "same-origin"]
+    assert result.stdout.split() == ["True", "True", "True", "31536000", "True", "same-origin", "True"]

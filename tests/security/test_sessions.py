@@ -90,7 +90,7 @@ def test_htmx_request_of_an_ended_session_redirects_the_whole_page(client, perso
         )
 
     assert response.status_code == 204
-    assert response["HX-Redirect"] == "/accounts/login/?next=http%3A//testserver/incidents/mine/"
+    assert response["HX-Redirect"] == "/accounts/login/?next=/incidents/mine/"
 
 
 def test_sign_out_everywhere_ends_every_session_of_the_account_and_is_audited(person, tenant):
