@@ -35,3 +35,12 @@ class Role(models.TextChoices):
     REGULATOR = "regulator", "regulator"
     EXTERNAL_PROVIDER = "external_provider", "external provider"
     INTEGRATION = "integration", "integration account"
+
+
+class TokenScope(models.TextChoices):
+    """What an integration account's API token may do. The JSON API checks these per endpoint."""
+
+    INCIDENTS_READ = "incidents:read", "read incidents"
+    INCIDENTS_WRITE = "incidents:write", "report incidents (detection sources)"
+    EVIDENCE_WRITE = "evidence:write", "submit evidence"
+    ORGANOGRAM_WRITE = "organogram:write", "send organogram changes (HR system)"

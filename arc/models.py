@@ -1,4 +1,4 @@
-"""ARC models: accountability rules, the delegation trace, and role grants."""
+"""ARC models: accountability rules, the delegation trace, role grants and API tokens."""
 
 from __future__ import annotations
 
@@ -143,3 +143,32 @@ class RoleGrant(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.get_role_display()}"
+
+
+class ApiToken(TenantScopedModel):
+    """An integration account's credential for the JSON API. Only the SHA-256 of the token is
+    stored (the token itself is shown once, when issued), with a short public prefix to find
+    the row; a token carries scopes, may expire and is revoked rather than deleted."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'RADAM detections'.")
+    scopes = models.JSONField(default=list, help_text="What the token may do (see arc.choices.TokenScope).")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["last_used_at"])
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+        indexes = [models.Index(fields=["organisation", "user"], name="apitoken_tenant_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) for {self.user}"
