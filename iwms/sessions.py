@@ -31,6 +31,9 @@ logger = logging.getLogger("iwms.sessions")
 SIGNED_IN_AT = "iwms_signed_in_at"
 LAST_SEEN = "iwms_last_seen"
 GENERATION = "iwms_session_generation"
+# Requests a page makes on its own (a badge polling for news) carry this header: they are held
+# to the limits but are not activity, or an open tab would never go idle.
+BACKGROUND_HEADER = "X-IWMS-Background"
 # Last use is rewritten at most this often, so a busy page costs one session write a minute,
 # not one per request (the idle limit is therefore exact to within this many seconds).
 TOUCH_EVERY_SECONDS = 60
@@ -96,7 +99,8 @@ class SessionLimitsMiddleware:
                 logout(request)
                 messages.info(request, reason)
                 return sign_in_again(request)
-            _touch(request)
+            if not request.headers.get(BACKGROUND_HEADER):
+                _touch(request)
         return self.get_response(request)
 
 

@@ -160,3 +160,31 @@ def test_a_session_begun_before_the_limits_existed_must_sign_in_again(client, pe
 
     assert response.status_code == 302
     assert session_user_id(client) is None
+
+
+def test_a_polling_badge_does_not_keep_an_idle_session_alive(client, person):
+    poll = {"HX-Request": "true", "HX-Current-URL": "http://testserver/", "X-IWMS-Background": "poll"}
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        sign_in(client, "thabo")
+        assert "X-IWMS-Background" in client.get("/").content.decode()  # the badge sends it
+        for minute in range(1, 31):
+            clock.move_to(start + timedelta(minutes=minute))
+            assert client.get("/inbox/badge/", headers=poll).status_code == 200, f"minute {minute}"
+
+        clock.move_to(start + timedelta(minutes=31))
+        response = client.get("/inbox/badge/", headers=poll)
+
+        assert response.status_code == 204
+        assert response["HX-Redirect"] == "/accounts/login/?next=/"
+        assert session_user_id(client) is None
+
+
+def test_what_the_person_does_is_activity(client, person):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        sign_in(client, "thabo")
+        clock.move_to(start + timedelta(minutes=20))
+        client.get("/inbox/badge/", headers={"HX-Request": "true"})  # an HTMX request the person made
+        clock.move_to(start + timedelta(minutes=45))
+        assert client.get("/account/").status_code == 200
