@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from arc.roles import DerivedRole, roles_of
 from incidents.choices import DecisionKind, IncidentStatus, SystemReason
 from incidents.models import BreachWarning, ClosureDecision, Escalation, Incident
 from incidents.routing import decider_of
@@ -14,8 +15,12 @@ from organogram.models import Position
 
 
 def may_report(user: User) -> Decision:
+    """Reporting is for the organisation's own people: auditors, regulators and external
+    providers read through their grants and work on their steps, never report."""
     if not user.is_authenticated or user.organisation_id is None:
         return Decision(False, "Only people of an organisation can report.")
+    if DerivedRole.REPORTER not in roles_of(user):
+        return Decision(False, "Auditors, regulators and external providers do not report incidents here.")
     return Decision(True)
 
 

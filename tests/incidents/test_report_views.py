@@ -58,6 +58,14 @@ def test_anonymous_visitor_is_sent_to_login(client):
     assert client.get(reverse("my_items"))["Location"].startswith(reverse("login"))
 
 
+@pytest.mark.parametrize("outsider", ["auditor", "regulator", "provider"])
+def test_auditors_regulators_and_providers_cannot_report(client, people, outsider):
+    client.force_login(people[outsider])
+    assert client.get(reverse("report_start")).status_code == 403
+    assert client.post(reverse("report_new")).status_code == 403
+    assert not ReportDraft.objects.filter(reporter=people[outsider]).exists()
+
+
 def test_full_report_creates_one_incident_even_when_confirmed_twice(reporter_client):
     draft = fill_all_steps(reporter_client)
     confirm = reverse("report_step", args=[draft.token, "confirm"])
