@@ -9,7 +9,7 @@ from incidents.services.sweep import sweep_due
 
 
 @shared_task(name="incidents.tasks.sweep_sla_clocks", acks_late=True, reject_on_worker_lost=True)
-def sweep_sla_clocks() -> dict[str, int]:
+def sweep_sla_clocks() -> dict[str, float]:
     """Act on every due SLA clock once. Idempotent: a run killed mid-batch loses only its
     uncommitted batch, which the redelivered (or the next) run does again; two runs at once
     share the due rows. Bounded to one beat interval so runs never pile up."""

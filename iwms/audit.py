@@ -317,19 +317,22 @@ class Entry:
     actor: Any = None
 
 
-def record_events(*, tenant: Organisation | int, entries: Sequence[Entry]) -> list[AuditEvent]:
+def record_events(*, tenant: Organisation | int, entries: Sequence[Entry]) -> int:
     """Append several events to one tenant's chain, in order, under one lock of its chain
     head: three statements whatever their number (for sweeps that record many facts at once).
-    The hashes are those `record_event` computes, so `verify_chain` cannot tell them apart."""
+    The hashes are those `record_event` computes, so `verify_chain` cannot tell them apart.
+    Returns how many were appended."""
     if not entries:
-        return []
+        return 0
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    request_id = current_request_id()
+    actions = set(AuditAction.values)
     with transaction.atomic():
         head = _lock_head(tenant_id)
         seq, prev = head.last_seq, head.last_hash
-        events = []
+        rows = []
         for entry in entries:
-            if entry.action not in AuditAction.values:
+            if entry.action not in actions:
                 raise ValueError(f"unknown audit action {entry.action!r}")
             object_type, object_id = (
                 object_label(entry.obj) if entry.obj is not None else (entry.object_type, entry.object_id)
@@ -344,15 +347,51 @@ def record_events(*, tenant: Organisation | int, entries: Sequence[Entry]) -> li
                 "object_id": object_id,
                 "message": entry.message,
                 "changes": _normalise(entry.changes or {}),
-                "request_id": current_request_id(),
+                "request_id": request_id,
                 "created_at": timezone.now(),
             }
             seq += 1
             digest = chain_hash(prev, seq, canonical_payload(tenant_id=tenant_id, **fields))
-            events.append(AuditEvent(organisation_id=tenant_id, seq=seq, prev_hash=prev, hash=digest, **fields))
+            rows.append({"seq": seq, "prev_hash": prev, "hash": digest, **fields})
             prev = digest
-        AuditEvent.objects.bulk_create(events, batch_size=BULK_ROWS)
+        if connection.vendor == "postgresql":
+            _insert_events_postgresql(tenant_id, rows)
+        else:
+            AuditEvent.objects.bulk_create(
+                [AuditEvent(organisation_id=tenant_id, **row) for row in rows], batch_size=BULK_ROWS
+            )
         AuditChainHead.objects.filter(organisation_id=tenant_id).update(
-            last_seq=seq, prev_hash=events[-1].prev_hash, last_hash=prev, updated_at=events[-1].created_at
+            last_seq=seq, prev_hash=rows[-1]["prev_hash"], last_hash=prev, updated_at=rows[-1]["created_at"]
         )
-    return events
+    return len(rows)
+
+
+_EVENT_COLUMNS = (
+    "seq",
+    "actor_kind",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "message",
+    "changes",
+    "request_id",
+    "created_at",
+    "prev_hash",
+    "hash",
+)
+# One statement for any number of events: a column array each, unnested into rows.
+_INSERT_EVENTS_SQL = """
+INSERT INTO iwms_auditevent (organisation_id, seq, actor_kind, actor_id, actor_label, action, object_type, object_id,
+                             message, changes, request_id, created_at, prev_hash, hash)
+SELECT %s, t.* FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
+                           %s::text[], %s::jsonb[], %s::text[], %s::timestamptz[], %s::text[], %s::text[]) AS t
+"""
+
+
+def _insert_events_postgresql(tenant_id: int, rows: list[dict[str, Any]]) -> None:
+    """One INSERT for all the rows; `changes` goes as the JSON text the hash was computed over."""
+    columns = [[json.dumps(row[name]) if name == "changes" else row[name] for row in rows] for name in _EVENT_COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_EVENTS_SQL, [tenant_id, *columns])

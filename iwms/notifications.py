@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -73,12 +73,51 @@ def notify(*, recipient: User, event: str, obj: models.Model, subject: str, body
 
 
 def notify_many(drafts: Iterable[Draft]) -> list[int]:
-    """Write many notifications in two statements (insert, then read back the ids); one that
-    already exists is left as it is. Returns the ids of those still to be e-mailed, which are
-    e-mailed after commit."""
+    """Write many notifications at once; one that already exists (same recipient, event and
+    object) is left as it is. Returns the ids of the new ones, which are e-mailed after commit."""
     unique = {(d.recipient_id, d.event, d.object_type, d.object_id): d for d in drafts}
     if not unique:
         return []
+    if connection.vendor == "postgresql":
+        ids = _insert_new_postgresql(list(unique.values()))
+    else:
+        ids = _insert_new_orm(unique)
+    schedule_emails(ids)
+    return ids
+
+
+# One statement for any number of rows; the constraint decides what is new and RETURNING says so.
+_INSERT_NEW_SQL = """
+INSERT INTO iwms_notification (organisation_id, recipient_id, event, object_type, object_id, subject, body, url,
+                               created_at, updated_at)
+SELECT t.organisation_id, t.recipient_id, t.event, t.object_type, t.object_id, t.subject, t.body, t.url, %s, %s
+  FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+       AS t(organisation_id, recipient_id, event, object_type, object_id, subject, body, url)
+ON CONFLICT (recipient_id, event, object_type, object_id) DO NOTHING
+RETURNING id
+"""
+
+
+def _insert_new_postgresql(drafts: list[Draft]) -> list[int]:
+    now = timezone.now()
+    columns = [
+        [d.tenant_id for d in drafts],
+        [d.recipient_id for d in drafts],
+        [d.event for d in drafts],
+        [d.object_type for d in drafts],
+        [d.object_id for d in drafts],
+        [d.subject for d in drafts],
+        [d.body for d in drafts],
+        [d.url for d in drafts],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_NEW_SQL, [now, now, *columns])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _insert_new_orm(unique: dict[tuple[int, str, str, str], Draft]) -> list[int]:
+    """Insert, then read back through the unique (recipient, event, object) index the rows
+    not yet e-mailed (SQLite's bulk insert does not say which rows were new)."""
     Notification.objects.bulk_create(
         [
             Notification(
@@ -94,20 +133,22 @@ def notify_many(drafts: Iterable[Draft]) -> list[int]:
             for d in unique.values()
         ],
         ignore_conflicts=True,
-        batch_size=1000,
+        batch_size=500,
     )
     keys = Q()
-    by_object: dict[tuple[str, str], set[str]] = {}
-    for _recipient, event, object_type, object_id in unique:
-        by_object.setdefault((event, object_type), set()).add(object_id)
-    for (event, object_type), object_ids in by_object.items():
-        keys |= Q(event=event, object_type=object_type, object_id__in=sorted(object_ids))
+    by_kind: dict[tuple[str, str], tuple[set[int], set[str]]] = {}
+    for recipient_id, event, object_type, object_id in unique:
+        recipients, object_ids = by_kind.setdefault((event, object_type), (set(), set()))
+        recipients.add(recipient_id)
+        object_ids.add(object_id)
+    for (event, object_type), (recipients, object_ids) in by_kind.items():
+        keys |= Q(
+            recipient_id__in=sorted(recipients), event=event, object_type=object_type, object_id__in=sorted(object_ids)
+        )
     rows = Notification.objects.filter(keys, emailed_at__isnull=True).values_list(
         "pk", "recipient_id", "event", "object_type", "object_id"
     )
-    ids = [pk for pk, *key in rows if tuple(key) in unique]
-    schedule_emails(ids)
-    return ids
+    return [pk for pk, *key in rows if tuple(key) in unique]
 
 
 def schedule_emails(notification_ids: Sequence[int]) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -162,9 +162,11 @@ def append_events(*, tenant: Organisation, count: int, seed: int = 7) -> int:
     return written
 
 
-def create_incidents(*, tenant: Organisation, count: int, seed: int = 3) -> int:
-    """`count` incidents spread over the last 90 days across every lifecycle state, reported by,
-    owned by and assigned to the tenant's people (bulk: no per-row audit or history rows)."""
+def create_incidents(*, tenant: Organisation, count: int, seed: int = 3, open_only: bool = False) -> int:
+    """`count` incidents spread over the last 90 days across every lifecycle state (only the
+    states before closed with `open_only`), reported by, owned by and assigned to the tenant's
+    people (bulk: no per-row audit or history rows). An open one's next SLA clock falls one to four
+    days ahead, so none is due for the sweep until `make_due` says so."""
     from incidents.choices import IncidentKind, IncidentStatus, RiskLevel, Severity, Source, TimeSensitivity
     from incidents.models import Category, Incident
     from incidents.services.categories import load_industry_template
@@ -189,7 +191,7 @@ def create_incidents(*, tenant: Organisation, count: int, seed: int = 3) -> int:
         IncidentStatus.PENDING_CLOSURE,
         IncidentStatus.CLOSED,
     ]
-    weights = [10, 25, 5, 10, 50]
+    weights = [10, 25, 5, 10, 0 if open_only else 50]
     severities = list(Severity)
     now = timezone.now()
     start = Incident.objects.for_tenant(tenant).filter(reference__startswith="VOL-").count()
@@ -229,9 +231,88 @@ def create_incidents(*, tenant: Organisation, count: int, seed: int = 3) -> int:
                     contain_due_at=deadlines.contain_due_at,
                     resolve_due_at=deadlines.resolve_due_at,
                     closed_at=reported + timedelta(hours=2) if status == IncidentStatus.CLOSED else None,
+                    next_clock_at=None
+                    if status == IncidentStatus.CLOSED
+                    else now + timedelta(days=1, minutes=rng.randint(0, 3 * 24 * 60)),
                 )
             )
         with transaction.atomic():
             Incident.objects.bulk_create(rows, batch_size=BATCH)
         written += len(rows)
     return written
+
+
+# Which clock `make_due` makes due, as a share of the due incidents (the last kind takes the
+# rounding). Each due incident has one due clock, except a missed resolve deadline, which comes
+# with a missed contain deadline and escalates (a failure-to-complete incident and its workflow).
+DUE_MIX = [
+    ("acknowledge_warning", 40),
+    ("acknowledge_breach", 30),
+    ("contain_warning", 20),
+    ("contain_breach", 9),
+    ("resolve_breach", 1),
+]
+
+
+def make_due(*, tenant: Organisation, count: int, at: datetime, seed: int = 11) -> dict[str, int]:
+    """Give `count` open volume incidents, not due yet, deadlines that make their next SLA clock
+    due at `at`, in the shares of DUE_MIX (warnings at the default 75 % of the time). Returns
+    how many of each kind."""
+    from incidents.choices import IncidentStatus
+    from incidents.models import Incident
+
+    rng = random.Random(seed)
+    candidates = list(
+        Incident.objects.for_tenant(tenant)
+        .filter(reference__startswith="VOL-", next_clock_at__gt=at)
+        .exclude(status=IncidentStatus.CLOSED)
+        .values_list("pk", flat=True)
+    )
+    if len(candidates) < count:
+        raise ValueError(f"only {len(candidates)} open volume incidents are not due yet; {count} asked")
+    chosen = rng.sample(candidates, count)
+    minute = timedelta(minutes=1)
+    started = at - 60 * minute
+    acknowledged = at - 50 * minute
+    later = {"resolve_due_at": at + 240 * minute}
+    deadlines = {
+        # warning at 75 % of 70 min after the start: 7.5 min before `at`
+        "acknowledge_warning": {
+            "acknowledged_at": None,
+            "ack_due_at": at + 10 * minute,
+            "contain_due_at": at + 120 * minute,
+        },
+        "acknowledge_breach": {"acknowledged_at": None, "ack_due_at": at - minute, "contain_due_at": at + 120 * minute},
+        "contain_warning": {
+            "acknowledged_at": acknowledged,
+            "ack_due_at": at - 55 * minute,
+            "contain_due_at": at + 10 * minute,
+        },
+        "contain_breach": {
+            "acknowledged_at": acknowledged,
+            "ack_due_at": at - 55 * minute,
+            "contain_due_at": at - minute,
+        },
+        "resolve_breach": {
+            "acknowledged_at": acknowledged,
+            "ack_due_at": at - 55 * minute,
+            "contain_due_at": at - 30 * minute,
+            "resolve_due_at": at - minute,
+        },
+    }
+    counts: dict[str, int] = {}
+    offset = 0
+    for n, (kind, share) in enumerate(DUE_MIX):
+        size = count - offset if n == len(DUE_MIX) - 1 else count * share // 100
+        ids = chosen[offset : offset + size]
+        offset += size
+        for first in range(0, len(ids), BATCH):
+            Incident.objects.filter(pk__in=ids[first : first + BATCH]).update(
+                status=IncidentStatus.OPEN if kind.startswith("acknowledge") else IncidentStatus.IN_PROGRESS,
+                reported_at=started,
+                occurred_at=started - 10 * minute,
+                next_clock_at=at - minute,
+                **{**later, **deadlines[kind]},
+            )
+        counts[kind] = len(ids)
+    return counts

@@ -159,22 +159,25 @@ def load_states(incidents: Iterable[Incident]) -> dict[int, ClockState]:
         incident_id__in=open_ids, acknowledged_at__isnull=True, ack_due_at__isnull=False
     ).select_related("to_person")
     for escalation in escalations:
-        states[escalation.incident_id].clocks.append(
-            Clock(
-                ClockKind.ESCALATION,
-                str(escalation.pk),
-                escalation.escalated_at,
-                escalation.ack_due_at,
-                f"acknowledgement of the level {escalation.level} escalation to {escalation.to_person}",
-                escalation.to_person_id,
-            )
-        )
+        states[escalation.incident_id].clocks.append(escalation_clock(escalation))
     for model, attribute in ((BreachWarning, "warned"), (Breach, "breached")):
         for incident_id, kind, subject_key in model.objects.filter(incident_id__in=open_ids).values_list(
             "incident_id", "clock", "subject_key"
         ):
             getattr(states[incident_id], attribute).add((kind, subject_key))
     return states
+
+
+def escalation_clock(escalation: Escalation) -> Clock:
+    """The clock of an unacknowledged escalation: its acknowledgement deadline."""
+    return Clock(
+        ClockKind.ESCALATION,
+        str(escalation.pk),
+        escalation.escalated_at,
+        escalation.ack_due_at,
+        f"acknowledgement of the level {escalation.level} escalation to {escalation.to_person}",
+        escalation.to_person_id,
+    )
 
 
 def compute_next_clock(incident: Incident) -> datetime | None:
@@ -305,12 +308,15 @@ def time_to(moment: datetime | None, now: datetime | None = None) -> str:
     seconds = int((moment - (now or timezone.now())).total_seconds())
     overdue, seconds = seconds < 0, abs(seconds)
     hours, minutes = divmod(seconds // 60, 60)
-    text = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    text = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min" if minutes else "under a minute"
     return f"overdue by {text}" if overdue else f"in {text}"
 
 
+LOCAL_FORMAT = "%d %b %Y %H:%M"
+
+
 def local_time(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%d %b %Y %H:%M")
+    return timezone.localtime(moment).strftime(LOCAL_FORMAT)
 
 
 def duration_text(duration: timedelta) -> str:

@@ -38,15 +38,25 @@ SUBJECT = "incidents.incident"
 LEVEL_NAMES = {1: "supervisor", 2: "department head", 3: "top of the hierarchy"}
 
 
-def escalation_targets(person: User, tenant: Organisation | int, at: datetime | None = None) -> list[Level]:
+def escalation_targets(
+    person: User, tenant: Organisation | int, at: datetime | None = None, *, up_to: int | None = None
+) -> list[Level]:
     """The levels a late item of `person` escalates to, in order: supervisor, department head,
     top of the hierarchy; a level held by the same position or person as one below it, or by
-    `person` themself, is left out."""
-    candidates = [supervisor_of(person, at), department_head_of(person, at), top_of_hierarchy(tenant, at)]
+    `person` themself, is left out. With `up_to`, only that many are looked up (each costs a
+    few queries)."""
+    lookups = (
+        lambda: supervisor_of(person, at),
+        lambda: department_head_of(person, at),
+        lambda: top_of_hierarchy(tenant, at),
+    )
     targets: list[Level] = []
     positions: set[int] = set()
     holders = {person.pk}
-    for level in candidates:
+    for lookup in lookups:
+        if up_to is not None and len(targets) >= up_to:
+            break
+        level = lookup()
         if level is None or level.position.pk in positions or level.holder.pk in holders:
             continue
         targets.append(level)
@@ -82,7 +92,7 @@ def escalate_overdue(*, incident: Incident, missed_at: datetime, now: datetime) 
     escalation, or None when there was nothing (left) to escalate to."""
     level = incident.escalation_level + 1
     origin = origin_of(incident)
-    targets = escalation_targets(origin.responsible, origin.organisation_id, now)
+    targets = escalation_targets(origin.responsible, origin.organisation_id, now, up_to=level)
     if level > len(targets):
         _stop_at_top(incident=incident, origin=origin, missed_at=missed_at)
         return None
@@ -173,10 +183,9 @@ def _failure_to_complete(
         owner_position=target.position,
         responsible=target.holder,
         parent=incident,
+        escalation_level=level,
         actor=SWEEP_ACTOR,
     )
-    failure.escalation_level = level
-    failure.save(update_fields=["escalation_level", "updated_at"])
     work.start_incident_workflow(incident=failure, actor=SWEEP_ACTOR)
     return failure
 

@@ -67,6 +67,7 @@ def create_incident(
     system_reason: SystemReason | str = "",
     source_reference: str = "",
     parent: Incident | None = None,
+    escalation_level: int = 0,
     actor: Any = None,
 ) -> Incident:
     """Create an incident with its anchors in one transaction, audited."""
@@ -106,6 +107,7 @@ def create_incident(
             occurred_at=occurred_at,
             reported_at=now,
             parent=parent,
+            escalation_level=escalation_level,
             **asdict(deadlines),
             next_clock_at=first_clock(deadlines, now),
         )

@@ -25,18 +25,36 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.choices import ClockKind
-from incidents.models import Breach, BreachWarning, Incident
+from incidents.models import Breach, BreachWarning, Escalation, Incident
 from incidents.services import clocks, escalation
 from incidents.services.clocks import Clock
 from iwms import notifications
 from iwms.audit import Entry, record_events
 from iwms.choices import AuditAction
 from organogram.choices import AssignmentKind
-from organogram.hierarchy import assignments_at, holders_by_position, supervisor_of
+from organogram.hierarchy import assignments_at, holders_by_position
+from organogram.models import Position
 
 logger = logging.getLogger(__name__)
 
 SWEEP_ACTOR = escalation.SWEEP_ACTOR
+# What the sweep reads of a due incident (an escalation reads the whole row again).
+SWEPT_FIELDS = (
+    "organisation_id",
+    "reference",
+    "title",
+    "status",
+    "severity",
+    "reported_at",
+    "ack_due_at",
+    "contain_due_at",
+    "resolve_due_at",
+    "acknowledged_at",
+    "owner_id",
+    "responsible_id",
+    "next_clock_at",
+    "escalation_level",
+)
 # An incident whose escalation failed (logged) is tried again after this long, not in a loop.
 RETRY_AFTER = timedelta(minutes=5)
 
@@ -51,12 +69,13 @@ class SweepReport:
     breaches: int = 0
     escalations: int = 0
     failures: int = 0
+    escalation_seconds: float = 0.0  # spent on missed resolve deadlines (failure-to-complete incidents)
 
     def add(self, other: SweepReport) -> None:
         for name, value in asdict(other).items():
             setattr(self, name, getattr(self, name) + value)
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
 
@@ -79,11 +98,7 @@ def sweep_due(
 
 
 def _lock_due(now: datetime, batch_size: int) -> list[Incident]:
-    due = (
-        Incident.objects.filter(next_clock_at__lte=now)
-        .select_related("owner", "responsible")
-        .order_by("next_clock_at", "pk")
-    )
+    due = Incident.objects.filter(next_clock_at__lte=now).order_by("next_clock_at", "pk").only(*SWEPT_FIELDS)
     if connection.features.has_select_for_update_skip_locked:
         due = due.select_for_update(skip_locked=True, of=("self",))
     return list(due[:batch_size])
@@ -107,36 +122,48 @@ def sweep_batch(*, now: datetime, batch_size: int) -> SweepReport:
                 (missed_resolve if clock.kind == ClockKind.RESOLVE else breached).append((incident, clock))
             warned += [(incident, clock) for clock in state.due_warnings(now)]
 
+        messages = _Messages([i for i, _ in warned + breached + missed_resolve])
         warnings = _record(BreachWarning, [_warning_row(i, c, now) for i, c in warned])
         breaches = _record(Breach, [_breach_row(i, c, now) for i, c in breached])
-        for incident, clock in warned:
+        drafts: list[notifications.Draft] = []
+        ledger: dict[int, list[Entry]] = defaultdict(list)
+        for (incident, clock), warning in zip(warned, warnings, strict=True):
             states[incident.pk].warned.add(clock.key)
-        for incident, clock in breached:
+            if warning is not None:
+                drafts += messages.warning(incident, clock, warning, ledger)
+                report.warnings += 1
+        for (incident, clock), breach in zip(breached, breaches, strict=True):
             states[incident.pk].breached.add(clock.key)
-        _notify_and_audit(warned, warnings, breached, breaches)
-        report.warnings, report.breaches = len(warnings), len(breaches)
+            if breach is not None:
+                drafts += messages.breach(incident, clock, breach, ledger)
+                report.breaches += 1
+        for tenant_id, entries in ledger.items():
+            record_events(tenant=tenant_id, entries=entries)
 
         retry: set[int] = set()
-        escalated: set[int] = set()
+        escalating = time.perf_counter()
         for incident, clock in missed_resolve:
-            outcome = _escalate(incident, clock, now)
+            outcome = _escalate(incident, clock, now, messages)
             if outcome is None:
                 retry.add(incident.pk)
                 report.failures += 1
                 continue
-            report.breaches += 1
-            report.escalations += outcome
+            recorded, raised, breach_drafts = outcome
+            drafts += breach_drafts
+            report.breaches += recorded
+            report.escalations += raised is not None
             states[incident.pk].breached.add(clock.key)
-            escalated.add(incident.pk)
+            if raised is not None and raised.ack_due_at is not None:
+                states[incident.pk].clocks.append(clocks.escalation_clock(raised))
+        report.escalation_seconds = time.perf_counter() - escalating if missed_resolve else 0.0
+        notifications.notify_many(drafts)
 
         for incident in incidents:
-            moment = (
-                clocks.compute_next_clock(incident) if incident.pk in escalated else states[incident.pk].next_clock_at()
-            )
+            moment = states[incident.pk].next_clock_at()
             if incident.pk in retry:
                 moment = max(moment or now, now + RETRY_AFTER)
             incident.next_clock_at = moment
-        Incident.objects.bulk_update(incidents, ["next_clock_at"])
+        _store_next_clocks(incidents)
         if settings.IWMS_SWEEP_TEST_DELAY_MS:
             time.sleep(settings.IWMS_SWEEP_TEST_DELAY_MS / 1000)
     return report
@@ -166,33 +193,73 @@ def _breach_row(incident: Incident, clock: Clock, now: datetime) -> Breach:
     )
 
 
-def _record(model: type[models.Model], rows: list[models.Model]) -> list[models.Model]:
-    """Insert `rows` (decided under the incidents' row locks) and return them with their ids,
-    in the same order. The unique (incident, clock, subject) constraint is the backstop: a row
-    someone else already wrote is kept as it is, never written twice."""
+def _record(model: type[models.Model], rows: list[models.Model]) -> list[models.Model | None]:
+    """Insert `rows` (breaches or warnings, decided under the incidents' row locks) and give
+    them their ids. The unique (incident, clock, subject) constraint has the last word: where
+    the row already existed, nothing is written and None stands in its place, so nobody is
+    notified or audited twice."""
     if not rows:
         return []
-    model.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    stored = {
-        (row.incident_id, row.clock, row.subject_key): row
-        for row in model.objects.filter(incident_id__in={r.incident_id for r in rows})
-    }
-    return [stored[(r.incident_id, r.clock, r.subject_key)] for r in rows]
+    if connection.vendor == "postgresql":
+        new = _insert_new_postgresql(model, rows)
+    else:
+        incident_ids = {r.incident_id for r in rows}
+        before = set(_stored_keys(model, incident_ids))
+        model.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        new = {key: pk for key, pk in _stored_keys(model, incident_ids).items() if key not in before}
+    recorded: list[models.Model | None] = []
+    for row in rows:
+        row.pk = new.get((row.incident_id, row.clock, row.subject_key))
+        recorded.append(row if row.pk is not None else None)
+    return recorded
 
 
-def _escalate(incident: Incident, clock: Clock, now: datetime) -> int | None:
+def _stored_keys(model: type[models.Model], incident_ids: set[int]) -> dict[tuple[int, str, str], int]:
+    stored = model.objects.filter(incident_id__in=incident_ids).values_list("incident_id", "clock", "subject_key", "pk")
+    return {(incident_id, kind, subject): pk for incident_id, kind, subject, pk in stored}
+
+
+def _insert_new_postgresql(model: type[models.Model], rows: list[models.Model]) -> dict[tuple[int, str, str], int]:
+    """One INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING: the ids of the rows
+    that were new, by (incident, clock, subject)."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = [[f.get_db_prep_save(f.pre_save(row, True), connection) for row in rows] for f in fields]
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) "  # noqa: S608 - model metadata
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT (incident_id, clock, subject_key) DO NOTHING "
+        "RETURNING incident_id, clock, subject_key, id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, columns)
+        return {(incident_id, kind, subject): pk for incident_id, kind, subject, pk in cursor.fetchall()}
+
+
+def _escalate(
+    incident: Incident, clock: Clock, now: datetime, messages: _Messages
+) -> tuple[bool, Escalation | None, list[notifications.Draft]] | None:
     """Record the missed resolve deadline and escalate, in a savepoint of its own: a failure
     (logged) leaves this incident for a later sweep and the rest of the batch goes on.
-    Returns how many escalations were raised (0 at the top), or None on failure."""
+    Returns whether the breach was new here, the escalation raised (None at the top or when
+    someone else recorded the breach) and the breach's notifications; None on failure."""
     try:
         with transaction.atomic():
+            # Locked already; now every field, and what the escalation names.
+            incident = Incident.objects.select_related("organisation", "category", "owner", "responsible").get(
+                pk=incident.pk
+            )
             [breach] = _record(Breach, [_breach_row(incident, clock, now)])
-            _notify_and_audit([], [], [(incident, clock)], [breach])
+            if breach is None:  # recorded (and escalated) by someone else
+                return False, None, []
+            ledger: dict[int, list[Entry]] = defaultdict(list)
+            drafts = messages.breach(incident, clock, breach, ledger)
+            record_events(tenant=incident.organisation_id, entries=ledger[incident.organisation_id])
             raised = escalation.escalate_overdue(incident=incident, missed_at=clock.due, now=now)
     except Exception:
         logger.exception("escalating %s failed; the sweep tries again in %s", incident.reference, RETRY_AFTER)
         return None
-    return 1 if raised is not None else 0
+    return True, raised, drafts
 
 
 # --- who hears about it, and the ledger ----------------------------------------------------
@@ -200,55 +267,91 @@ def _escalate(incident: Incident, clock: Clock, now: datetime) -> int | None:
 
 def supervisors_of(person_ids: Iterable[int], at: datetime) -> dict[int, int | None]:
     """The supervisor (user id) of each person, as `organogram.hierarchy.supervisor_of`
-    answers, in two queries when the position one level up is filled; the rest (vacant
-    levels, people without a position) take the full walk."""
+    answers it (vacant, abolished and self-held levels skipped), for many people at once: one
+    query for their positions, then two per level walked up, whatever their number."""
     person_ids = set(person_ids)
-    primary: dict[int, object] = {}
     rows = assignments_at(at).filter(person_id__in=person_ids, position__is_active=True).select_related("position")
+    climbing: dict[int, int | None] = {}
     for assignment in sorted(rows, key=lambda a: (a.kind != AssignmentKind.SUBSTANTIVE, a.kind, a.starts_at)):
-        primary.setdefault(assignment.person_id, assignment.position)
-    holders = holders_by_position({p.parent_id for p in primary.values() if p.parent_id}, at)
-    answers: dict[int, int | None] = {}
-    for person_id in person_ids:
-        position = primary.get(person_id)
-        holder = holders.get(position.parent_id) if position is not None and position.parent_id else None
-        if holder is not None and holder.pk != person_id:
-            answers[person_id] = holder.pk
-    rest = person_ids - set(answers)
-    if rest:
-        from iwms.models import User
-
-        for person in User.objects.filter(pk__in=rest):
-            level = supervisor_of(person, at)
-            answers[person.pk] = level.holder.pk if level else None
+        climbing.setdefault(assignment.person_id, assignment.position.parent_id)
+    answers: dict[int, int | None] = dict.fromkeys(person_ids)
+    for _depth in range(100):  # bounded, like the organogram's own upward walk
+        climbing = {person: parent for person, parent in climbing.items() if parent is not None}
+        if not climbing:
+            break
+        levels = Position.objects.filter(pk__in=set(climbing.values())).only("pk", "parent_id", "is_active")
+        positions = {position.pk: position for position in levels}
+        holders = holders_by_position(positions, at)
+        for person, parent in list(climbing.items()):
+            holder = holders.get(parent)
+            if holder is not None and positions[parent].is_active and holder.pk != person:
+                answers[person] = holder.pk
+                del climbing[person]
+            else:
+                climbing[person] = positions[parent].parent_id
     return answers
 
 
-def _notify_and_audit(
-    warned: list[tuple[Incident, Clock]],
-    warnings: list[BreachWarning],
-    breached: list[tuple[Incident, Clock]],
-    breaches: list[Breach],
-) -> None:
-    incidents = [i for i, _ in warned] + [i for i, _ in breached]
-    if not incidents:
-        return
-    supervisors = supervisors_of({i.responsible_id for i in incidents}, timezone.now())
-    drafts = []
-    ledger: dict[int, list[Entry]] = defaultdict(list)
-    for (incident, clock), warning in zip(warned, warnings, strict=True):
-        when = f"due {clocks.local_time(clock.due)} ({clocks.time_to(clock.due, warning.warned_at)})"
-        drafts += [
-            notifications.draft(
-                recipient=person,
-                event="breach.warning",
-                obj=warning,
-                subject=f"At risk: {incident.reference} {clock.label} {when}",
-                body=f"{incident.reference} '{incident.title}': the {clock.label} is {when}. "
-                f"{incident.responsible} is responsible; {incident.owner} is accountable.",
-                url=reverse("incident_detail", args=[incident.reference]),
+def _store_next_clocks(incidents: list[Incident]) -> None:
+    """Write each incident's `next_clock_at` in one statement."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE incidents_incident AS i SET next_clock_at = v.at "
+                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) WHERE i.id = v.id",
+                [[i.pk for i in incidents], [i.next_clock_at for i in incidents]],
             )
-            for person in _recipients(incident, clock, supervisors)
+    else:
+        Incident.objects.bulk_update(incidents, ["next_clock_at"])
+
+
+class _Messages:
+    """The notifications and ledger entries of a batch's warnings and breaches. What every
+    message needs — names, supervisors, links — is read once for the whole batch."""
+
+    def __init__(self, incidents: list[Incident]) -> None:
+        from iwms.models import User
+
+        people = {i.owner_id for i in incidents} | {i.responsible_id for i in incidents}
+        self.supervisors = supervisors_of({i.responsible_id for i in incidents}, timezone.now()) if incidents else {}
+        rows = User.objects.filter(pk__in=people).values_list("pk", "first_name", "last_name", "username")
+        self.names = {pk: f"{first} {last}".strip() or username for pk, first, last, username in rows}
+        self.links: dict[str, str] = {}
+        self.zone = timezone.get_current_timezone()
+
+    def local(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).strftime(clocks.LOCAL_FORMAT)
+
+    def link(self, incident: Incident) -> str:
+        if incident.reference not in self.links:
+            self.links[incident.reference] = reverse("incident_detail", args=[incident.reference])
+        return self.links[incident.reference]
+
+    def recipients(self, incident: Incident, clock: Clock) -> list[int]:
+        """Owner, responsible person and their supervisor, and whoever acts on the clock."""
+        people = [
+            incident.owner_id,
+            incident.responsible_id,
+            self.supervisors.get(incident.responsible_id),
+            clock.person_id,
+        ]
+        return list(dict.fromkeys(p for p in people if p is not None))
+
+    def who(self, incident: Incident) -> str:
+        return f"{self.names[incident.responsible_id]} is responsible; {self.names[incident.owner_id]} is accountable."
+
+    def warning(
+        self, incident: Incident, clock: Clock, warning: BreachWarning, ledger: dict[int, list[Entry]]
+    ) -> list[notifications.Draft]:
+        when = f"due {self.local(clock.due)} ({clocks.time_to(clock.due, warning.warned_at)})"
+        subject = f"At risk: {incident.reference} {clock.label} {when}"
+        body = f"{incident.reference} '{incident.title}': the {clock.label} is {when}. {self.who(incident)}"
+        link = self.link(incident)
+        drafts = [
+            notifications.draft(
+                recipient=person, event="breach.warning", obj=warning, subject=subject, body=body, url=link
+            )
+            for person in self.recipients(incident, clock)
         ]
         if warning.mitigation_requested:
             drafts.append(
@@ -277,35 +380,30 @@ def _notify_and_audit(
                 },
             )
         )
-    for (incident, clock), breach in zip(breached, breaches, strict=True):
-        drafts += [
-            notifications.draft(
-                recipient=person,
-                event="breach.recorded",
-                obj=breach,
-                subject=f"Breached: {incident.reference} {clock.label} of {clocks.local_time(clock.due)}",
-                body=f"{incident.reference} '{incident.title}' missed its {clock.label} of "
-                f"{clocks.local_time(clock.due)} ({incident.get_severity_display()}). The breach stays recorded. "
-                f"{incident.responsible} is responsible; {incident.owner} is accountable.",
-                url=reverse("incident_detail", args=[incident.reference]),
-            )
-            for person in _recipients(incident, clock, supervisors)
-        ]
+        return drafts
+
+    def breach(
+        self, incident: Incident, clock: Clock, breach: Breach, ledger: dict[int, list[Entry]]
+    ) -> list[notifications.Draft]:
+        due = self.local(clock.due)
+        subject = f"Breached: {incident.reference} {clock.label} of {due}"
+        body = (
+            f"{incident.reference} '{incident.title}' missed its {clock.label} of {due} "
+            f"({incident.get_severity_display()}). The breach stays recorded. {self.who(incident)}"
+        )
+        link = self.link(incident)
         ledger[incident.organisation_id].append(
             Entry(
                 action=AuditAction.UPDATE,
                 actor=SWEEP_ACTOR,
                 obj=incident,
-                message=f"Breach: the {clock.label} of {clocks.local_time(clock.due)} was missed.",
+                message=f"Breach: the {clock.label} of {due} was missed.",
                 changes={"breach": breach.pk, "clock": clock.kind, "subject": clock.subject_key, "due_at": clock.due},
             )
         )
-    notifications.notify_many(drafts)
-    for tenant_id, entries in ledger.items():
-        record_events(tenant=tenant_id, entries=entries)
-
-
-def _recipients(incident: Incident, clock: Clock, supervisors: dict[int, int | None]) -> list[int]:
-    """Owner, responsible person and their supervisor, and whoever acts on the clock."""
-    people = [incident.owner_id, incident.responsible_id, supervisors.get(incident.responsible_id), clock.person_id]
-    return list(dict.fromkeys(p for p in people if p is not None))
+        return [
+            notifications.draft(
+                recipient=person, event="breach.recorded", obj=breach, subject=subject, body=body, url=link
+            )
+            for person in self.recipients(incident, clock)
+        ]

@@ -162,4 +162,5 @@ def test_time_to_and_duration_read_naturally():
     now = timezone.now()
     assert clocks.time_to(now + timedelta(minutes=65, seconds=10), now) == "in 1 h 05 min"
     assert clocks.time_to(now - timedelta(minutes=12), now) == "overdue by 12 min"
+    assert clocks.time_to(now + timedelta(seconds=40), now) == "in under a minute"
     assert clocks.duration_text(timedelta(hours=2, minutes=3)) == "2 h 03 min"

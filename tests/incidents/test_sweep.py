@@ -142,6 +142,24 @@ def test_a_failed_email_is_released_for_the_retry(make_incident, settings, monke
     assert notifications.send_emails(ids) == 3
 
 
+def test_a_clock_someone_else_recorded_is_neither_notified_nor_audited_again(make_incident):
+    incident = make_incident(severity=Severity.SEV3)
+    Breach(
+        organisation=incident.organisation,
+        incident=incident,
+        clock=ClockKind.ACKNOWLEDGE,
+        due_at=incident.ack_due_at,
+        breached_at=incident.ack_due_at,
+        severity=incident.severity,
+    ).save()
+    report = sweep_at(incident.ack_due_at + timedelta(seconds=1))
+    assert (report.incidents, report.breaches) == (1, 0)
+    assert Breach.objects.filter(incident=incident).count() == 1
+    assert not Notification.objects.exists()
+    assert not AuditEvent.objects.filter(actor_label=sweep.SWEEP_ACTOR).exists()
+    assert Incident.objects.get(pk=incident.pk).next_clock_at > incident.ack_due_at
+
+
 def test_a_batch_that_fails_leaves_nothing_and_is_redone_exactly_once(make_incident, monkeypatch):
     incidents = [make_incident(severity=Severity.SEV3) for _ in range(3)]
     moment = max(i.ack_due_at for i in incidents) + timedelta(seconds=1)
