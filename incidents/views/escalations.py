@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.selectors import (
@@ -46,8 +47,15 @@ def escalation_acknowledge(request: HttpRequest, escalation_id: int) -> HttpResp
     item = get_escalation_for_user(request.user, escalation_id)
     acknowledged = escalation.acknowledge_escalation(escalation=item, actor=request.user)
     if request.htmx:
+        # The row, and the count above the list out of band.
         [row] = with_failure_to_complete([get_escalation_for_user(request.user, acknowledged.pk)])
-        response = render(request, "incidents/partials/escalation_row.html", {"item": row})
+        waiting = escalations_for_user(request.user).filter(acknowledged_at=None).count()
+        response = HttpResponse(
+            render_to_string("incidents/partials/escalation_row.html", {"item": row}, request=request)
+            + render_to_string(
+                "incidents/partials/escalation_summary.html", {"waiting": waiting, "oob": True}, request=request
+            )
+        )
         response["HX-Trigger"] = INBOX_CHANGED
         return response
     messages.success(request, f"Level {acknowledged.level} escalation of {item.incident.reference} acknowledged.")

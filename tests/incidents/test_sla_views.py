@@ -149,6 +149,7 @@ def test_htmx_acknowledge_returns_the_row_and_a_second_click_is_refused(client, 
     body = response.content.decode()
     assert response.status_code == 200 and body.startswith(f'<article id="escalation-{escalated.pk}"')
     assert "acknowledged" in body and response["HX-Trigger"] == "inbox-changed"
+    assert '<p id="escalation-summary" data-testid="escalation-summary" hx-swap-oob="true">Nothing waiting' in body
     again = client.post(url, HTTP_HX_REQUEST="true")
     assert again.status_code == 409 and 'data-error-code="escalation.already_acknowledged"' in again.content.decode()
     assert again["HX-Retarget"] == "#refusals"
