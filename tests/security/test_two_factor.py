@@ -263,3 +263,30 @@ def test_granted_roles_that_need_a_second_factor(tenant, role):
 def test_platform_admins_need_a_second_factor(db):
     admin = UserFactory(organisation=None, is_superuser=True, is_staff=True)
     assert two_factor.roles_requiring_two_factor(admin) == ["platform_admin"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/account/"),
+        ("get", SETUP),
+        ("get", VERIFY),
+        ("post", "/account/two-factor/recovery-codes/"),
+        ("post", "/account/sign-out-everywhere/"),
+    ],
+)
+def test_account_pages_send_anonymous_visitors_to_sign_in(client, method, path):
+    response = getattr(client, method)(path)
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/?next=")
+
+
+def test_new_recovery_codes_need_a_verified_session(org, settings):
+    settings.IWMS_REQUIRE_2FA = False  # nothing forces verification, so the page must refuse itself
+    supervisor = org.supervisor_a
+    _, codes = enrolled(supervisor)
+    client = Client()
+    sign_in(client, supervisor.username)
+    response = client.post("/account/two-factor/recovery-codes/")
+    assert response.status_code == 403
+    assert set(StaticToken.objects.filter(device__user=supervisor).values_list("token", flat=True)) == set(codes)
