@@ -324,6 +324,19 @@ def record_events(*, tenant: Organisation | int, entries: Sequence[Entry]) -> in
     Returns how many were appended."""
     if not entries:
         return 0
+    if len(entries) == 1:  # one statement on PostgreSQL
+        entry = entries[0]
+        record_event(
+            tenant=tenant,
+            action=entry.action,
+            actor=entry.actor,
+            obj=entry.obj,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            message=entry.message,
+            changes=entry.changes,
+        )
+        return 1
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
     request_id = current_request_id()
     actions = set(AuditAction.values)
