@@ -265,15 +265,6 @@ IWMS_REQUIRE_2FA = env_bool("IWMS_REQUIRE_2FA", not EMBEDDED)
 OTP_TOTP_ISSUER = env_str("IWMS_TOTP_ISSUER", "IWMS")  # the account's name in authenticator apps
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows secrets or recovery codes
 
-# --- Sessions, login throttling and two-factor ---------------------------------------------
-# Content-Security-Policy of every response: scripts and styles from this origin only, no inline
-# script or style, nothing framed. Views may set a stricter one (evidence downloads do).
-IWMS_CONTENT_SECURITY_POLICY = env_str(
-    "IWMS_CONTENT_SECURITY_POLICY",
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-)
-
 # --- IWMS -----------------------------------------------------------------------------
 IWMS_DEMO_PASSWORD = env_str("IWMS_DEMO_PASSWORD", "iwms-demo-2026")
 # A worker that has not written a heartbeat for this long is reported stale by /healthz.
