@@ -15,7 +15,7 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
-from incidents.models import Incident
+from incidents.models import Escalation, Incident
 from iwms.models import User
 from organogram.choices import AssignmentKind
 from organogram.hierarchy import Level, escalation_chain, primary_position, supervisor_of
@@ -44,15 +44,19 @@ def decider_of(incident: Incident, at: datetime | None = None, *, responsible: U
 
 
 @dataclass(frozen=True)
-class Supervised:
-    """The people whose incidents a person decides on, with the unit of the position through
-    which each reports to them."""
+class DecisionScope:
+    """What a person decides on: the people whose supervisor they are, with the unit of the
+    position through which each reports to them, and the incidents escalated to them."""
 
     units_by_person: dict[int, int]
+    escalated_incident_ids: tuple[int, ...] = ()
 
     @property
     def person_ids(self) -> list[int]:
         return sorted(self.units_by_person)
+
+    def __bool__(self) -> bool:
+        return bool(self.units_by_person or self.escalated_incident_ids)
 
 
 def _table(model: type) -> str:
@@ -61,8 +65,9 @@ def _table(model: type) -> str:
 
 # Walk down from the positions the person holds. A child position that is filled is a
 # position they decide for; a vacant or abolished one is passed through, because its
-# subordinates' supervisor is then the next filled level up (organogram.hierarchy).
-_SUPERVISED_SQL = """
+# subordinates' supervisor is then the next filled level up (organogram.hierarchy). The
+# escalations to the person ride along in the same round trip, as rows without a person.
+_SCOPE_SQL = """
 WITH RECURSIVE below(id, unit_id, passthrough, depth) AS (
     SELECT p.id, p.unit_id, {vacant}, 1
     FROM {position} p
@@ -75,7 +80,7 @@ WITH RECURSIVE below(id, unit_id, passthrough, depth) AS (
     FROM {position} p JOIN below ON p.parent_id = below.id
     WHERE below.passthrough = 1 AND below.depth < 100
 )
-SELECT a.person_id, a.position_id, a.kind, a.starts_at, below.unit_id
+SELECT a.person_id, a.kind, a.starts_at, below.unit_id, NULL
 FROM {assignment} a
 JOIN {user} u ON u.id = a.person_id AND u.is_active = %s
 JOIN {position} held ON held.id = a.position_id AND held.is_active = %s
@@ -84,6 +89,8 @@ WHERE {open_a} AND a.person_id IN (
     SELECT h.person_id FROM {assignment} h JOIN below b ON b.id = h.position_id
     WHERE b.passthrough = 0 AND {open_h}
 )
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, e.incident_id FROM {escalation} e WHERE e.organisation_id = %s AND e.to_person_id = %s
 """
 
 
@@ -97,15 +104,21 @@ def _open(alias: str) -> str:
     return f"{alias}.starts_at <= %s AND ({alias}.ends_at IS NULL OR {alias}.ends_at > %s)"
 
 
-def supervised_by(user: User, at: datetime | None = None) -> Supervised:
-    """The people whose supervisor (one level up, vacant levels skipped) is `user`, in one
-    query: the walk down the organogram and every open assignment of the people found, so a
-    person counts only through their primary position, as `supervisor_of` decides."""
+def decision_scope(user: User, at: datetime | None = None) -> DecisionScope:
+    """The people whose supervisor (one level up, vacant levels skipped) is `user`, and the
+    incidents escalated to `user`, in one query: the walk down the organogram, every open
+    assignment of the people found — so a person counts only through their primary position,
+    as `supervisor_of` decides — and the escalations."""
     if not user.is_authenticated or user.organisation_id is None:
-        return Supervised({})
+        return DecisionScope({})
     at = at or timezone.now()
-    tables = {"position": _table(Position), "assignment": _table(PositionAssignment), "user": _table(User)}
-    sql = _SUPERVISED_SQL.format(
+    tables = {
+        "position": _table(Position),
+        "assignment": _table(PositionAssignment),
+        "user": _table(User),
+        "escalation": _table(Escalation),
+    }
+    sql = _SCOPE_SQL.format(
         vacant=_VACANT_SQL.format(open_v=_open("v"), **tables), open_a=_open("a"), open_h=_open("h"), **tables
     )
     vacant_params = [True, True, at, at]
@@ -122,23 +135,28 @@ def supervised_by(user: User, at: datetime | None = None) -> Supervised:
         at,
         at,
         at,
+        user.organisation_id,
+        user.pk,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     # The primary position: substantive before acting, then the earliest (organogram.hierarchy.positions_of).
     primary: dict[int, tuple[tuple[bool, str, datetime], int | None]] = {}
-    for person_id, _position_id, kind, starts_at, unit_id in rows:
+    escalated = []
+    for person_id, kind, starts_at, unit_id, incident_id in rows:
+        if person_id is None:
+            escalated.append(incident_id)
+            continue
         rank = (kind != AssignmentKind.SUBSTANTIVE, kind, starts_at)
         if person_id not in primary or rank < primary[person_id][0]:
             primary[person_id] = (rank, unit_id)
-    return Supervised(
-        {
-            person_id: unit_id
-            for person_id, (_, unit_id) in primary.items()
-            if unit_id is not None and person_id != user.pk
-        }
-    )
+    units = {
+        person_id: unit_id
+        for person_id, (_, unit_id) in primary.items()
+        if unit_id is not None and person_id != user.pk
+    }
+    return DecisionScope(units, tuple(sorted(set(escalated))))
 
 
 @dataclass(frozen=True)

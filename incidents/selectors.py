@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, TypedDict
 
-from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import BooleanField, Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When, Window
+from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from arc.choices import Role
 from arc.models import RoleGrant
 from incidents.choices import DecisionKind, IncidentStatus, SystemReason
-from incidents.models import BreachWarning, Category, ClosureDecision, Escalation, Incident
+from incidents.models import BreachWarning, ClosureDecision, Escalation, Incident
 from incidents.policy import may_see_as_decider
-from incidents.routing import decider_of, supervised_by
+from incidents.routing import decider_of, decision_scope
 from iwms.models import AuditEvent, User
 from organogram.hierarchy import assignments_at
-from organogram.models import OrgUnit
 from workflows.choices import RunKind
 from workflows.models import Evidence, Review, Step, WorkflowRun
 from workflows.selectors import steps_with_evidence
@@ -117,59 +118,102 @@ def next_actions(incident: Incident) -> list[str]:
 # --- the closure queue ------------------------------------------------------------------------
 
 QUEUE_RELATED = ("category", "responsible")
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)  # sorts an incident without a resolve deadline last
+# What a queue row shows, and what its reader needs to ask policy questions; the narrative
+# and the rest of the row stay in the database.
+QUEUE_FIELDS = (
+    "organisation_id",
+    "reference",
+    "title",
+    "status",
+    "severity",
+    "resolve_due_at",
+    "reporter_id",
+    "responsible_id",
+    "category__name",
+    "responsible__first_name",
+    "responsible__last_name",
+    "responsible__username",
+)
 
 
 def closure_queue_for(
-    user: User, *, severity: str = "", category: Category | None = None, unit: OrgUnit | None = None
+    user: User, *, severity: str = "", category_id: int | None = None, unit_id: int | None = None
 ) -> QuerySet[Incident]:
     """Incidents pending closure that `user` decides on: those whose responsible person
     reports to them (one level up, vacant levels skipped, at the time of asking) and those
     escalated to them; never what they reported. Most urgent first: time to breach of the
     resolve deadline, then severity. Filtering by unit keeps the people whose position is in
-    that unit."""
+    that unit. Each row carries `queue_total`, the length of the whole queue, so one query
+    serves a page and its count."""
     if not user.is_authenticated or user.organisation_id is None:
         return Incident.objects.none()
-    supervised = supervised_by(user)
-    people = supervised.person_ids
-    escalated = Escalation.objects.filter(organisation_id=user.organisation_id, to_person=user).values("incident_id")
-    if unit is not None:
-        people = [pk for pk, unit_id in supervised.units_by_person.items() if unit_id == unit.pk]
-        escalated = escalated.filter(
+    scope = decision_scope(user)
+    people = scope.person_ids
+    # Plain IN lists (not subqueries) let the database reach the few rows through indexes on
+    # the responsible person and the primary key instead of walking every pending incident.
+    escalated = Q(pk__in=scope.escalated_incident_ids)
+    if unit_id is not None:
+        people = [pk for pk, unit in scope.units_by_person.items() if unit == unit_id]
+        escalated &= Q(
             Exists(
                 assignments_at().filter(
-                    person_id=OuterRef("incident__responsible_id"), position__unit=unit, position__is_active=True
+                    person_id=OuterRef("responsible_id"), position__unit_id=unit_id, position__is_active=True
                 )
             )
         )
     queue = (
         Incident.objects.for_tenant(user.organisation_id)
         .filter(status=IncidentStatus.PENDING_CLOSURE)
-        .filter(Q(responsible_id__in=people) | Q(pk__in=escalated))
+        .filter(Q(responsible_id__in=people) | escalated)
         .exclude(reporter=user)
     )
     if severity:
         queue = queue.filter(severity=severity)
-    if category is not None:
-        queue = queue.filter(category=category)
+    if category_id is not None:
+        queue = queue.filter(category_id=category_id)
     return (
         queue.select_related(*QUEUE_RELATED)
-        .annotate(escalated_to_me=Exists(Escalation.objects.filter(incident=OuterRef("pk"), to_person=user)))
-        .order_by(F("resolve_due_at").asc(nulls_last=True), "severity", "pk")
+        .only(*QUEUE_FIELDS)
+        .annotate(
+            escalated_to_me=Case(
+                When(pk__in=scope.escalated_incident_ids, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+            queue_total=Window(Count("pk")),
+        )
+        # Ordering by an expression, not the indexed column, keeps the database from walking
+        # every pending incident of the tenant in deadline order (the count needs all of the
+        # person's rows anyway): it reaches the few through the responsible-person index and sorts.
+        .order_by(Coalesce("resolve_due_at", Value(NO_DEADLINE)), "severity", "pk")
     )
 
 
-def latest_reviews_for(incidents: list[Incident]) -> dict[int, Review]:
-    """The last review of each incident's workflow, in one query (without the stored pack)."""
-    ids = [str(incident.pk) for incident in incidents]
-    reviews: dict[int, Review] = {}
+class LatestReview(TypedDict):
+    sequence: int
+    verdict: str
+    findings: list[dict[str, Any]]
+
+
+def latest_reviews_for(incidents: list[Incident]) -> dict[int, LatestReview]:
+    """The last review of each incident's workflow — its sequence, verdict and findings — in
+    one query, as plain values (the stored pack stays in the database)."""
+    if not incidents:
+        return {}
     rows = (
-        Review.objects.filter(run__subject_type=SUBJECT, run__subject_id__in=ids, run__kind=RunKind.MAIN)
-        .select_related("run")
-        .only("sequence", "verdict", "findings", "created_at", "run__subject_id")
+        Review.objects.filter(
+            organisation_id=incidents[0].organisation_id,
+            run__subject_type=SUBJECT,
+            run__subject_id__in=[str(incident.pk) for incident in incidents],
+            run__kind=RunKind.MAIN,
+        )
         .order_by("run_id", "-sequence")
+        .values_list("run__subject_id", "sequence", "verdict", "findings")
     )
-    for review in rows:
-        reviews.setdefault(int(review.run.subject_id), review)
+    reviews: dict[int, LatestReview] = {}
+    for subject_id, sequence, verdict, findings in rows:
+        reviews.setdefault(int(subject_id), {"sequence": sequence, "verdict": verdict, "findings": findings})
     return reviews
 
 

@@ -31,7 +31,9 @@ def supervises_anyone(user: User) -> bool:
 @register.simple_tag(takes_context=True)
 def closure_queue_nav_item(context: Any) -> str:
     user = context.get("user")
-    if user is None or not supervises_anyone(user):
+    # A page that has already found something for the user to decide says so on the request.
+    known = getattr(context.get("request"), "closure_queue_visible", False)
+    if user is None or not (known or supervises_anyone(user)):
         return ""
     return format_html(
         '<li><a href="{}" data-testid="nav-closure-queue">Closure queue</a></li>', reverse("closure_queue")

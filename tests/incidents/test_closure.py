@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from incidents.choices import DecisionKind, IncidentStatus, SignalKind, Source, SystemReason
 from incidents.models import ClosureDecision, Escalation, Incident, MaturitySignal
-from incidents.routing import decider_of, supervised_by
+from incidents.routing import decider_of, decision_scope
 from incidents.selectors import requested_evidence
 from incidents.services import closure, lifecycle, work
 from incidents.services.closure import Checklist
@@ -329,10 +329,10 @@ def test_the_supervisor_who_reported_it_is_passed_over(pending, people):
 
 
 def test_supervised_people_follow_the_organogram_through_vacant_positions(mine, people):
-    assert set(supervised_by(people["supervisor"]).person_ids) == {people["responsible"].pk, people["kmokoena"].pk}
-    assert supervised_by(people["reporter"]).person_ids == []
+    assert set(decision_scope(people["supervisor"]).person_ids) == {people["responsible"].pk, people["kmokoena"].pk}
+    assert decision_scope(people["reporter"]).person_ids == []
     vacate("mine-overseer")
-    below_head = set(supervised_by(people["depthead"]).person_ids)
+    below_head = set(decision_scope(people["depthead"]).person_ids)
     assert {people["responsible"].pk, people["kmokoena"].pk, people["zndlovu"].pk} <= below_head
     assert people["reporter"].pk not in below_head
 

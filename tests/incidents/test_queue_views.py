@@ -163,6 +163,9 @@ def test_queue_pages_by_25_and_keeps_the_filter(client, people, make_incident, t
     first = client.get(QUEUE, {"severity": "sev2"})
     assert len(rows(first)) == 25 and "severity=sev2&amp;page=2" in first.content.decode()
     assert len(rows(client.get(QUEUE, {"severity": "sev2", "page": 2}))) == 2
+    assert len(rows(client.get(QUEUE, {"severity": "sev2", "page": 9}))) == 2  # past the end: the last page
+    assert len(rows(client.get(QUEUE, {"page": "two"}))) == 25
+    assert "27 incidents waiting" in client.get(QUEUE, {"page": 2}).content.decode()
 
 
 def test_queue_query_count_does_not_grow_with_rows(
