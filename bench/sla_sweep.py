@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management import call_command
@@ -92,6 +93,11 @@ def _sweep(tenant, due: int) -> tuple[SweepReport, float, int, float, dict[str, 
         seconds = time.perf_counter() - started
     assert report.incidents == due and report.failures == 0, report
     assert not Incident.objects.filter(next_clock_at__lte=at).exists(), "due rows left after the sweep"
+    # Set aside what this sweep touched (their next clocks are minutes to hours away, the other
+    # volume incidents' a day or more), so the next measurement starts from the same state.
+    Incident.objects.for_tenant(tenant).filter(next_clock_at__lte=at + timedelta(hours=12)).update(
+        status=IncidentStatus.CLOSED, next_clock_at=None
+    )
     return report, seconds, statements.count, baseline_seconds, mix
 
 
@@ -114,7 +120,7 @@ def run(*, quick: bool = False) -> list[Result]:
         report, seconds, statements, baseline, mix = _sweep(tenant, due)
         figures.append((open_total, seconds, statements))
         verdict = ""
-        if open_total == large and postgres:
+        if postgres and (open_total, due) == (1_000_000, 10_000):
             verdict = f"; target ≤ {TARGET_SECONDS:.0f} s: {'PASS' if seconds <= TARGET_SECONDS else 'FAIL'}"
         print(
             f"  sweep, {due:,} due of {open_total:,} open: {seconds:.2f} s, {statements:,} statements, "

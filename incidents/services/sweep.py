@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -316,16 +317,16 @@ class _Messages:
         self.supervisors = supervisors_of({i.responsible_id for i in incidents}, timezone.now()) if incidents else {}
         rows = User.objects.filter(pk__in=people).values_list("pk", "first_name", "last_name", "username")
         self.names = {pk: f"{first} {last}".strip() or username for pk, first, last, username in rows}
-        self.links: dict[str, str] = {}
+        # reverse() is slow next to everything else here: reverse once, fill in per message.
+        self.incident_link = reverse("incident_detail", args=["REFERENCE"]).replace("REFERENCE", "{}")
+        self.mitigation_link = reverse("mitigation_note", args=[0]).replace("/0/", "/{}/")
         self.zone = timezone.get_current_timezone()
 
     def local(self, moment: datetime) -> str:
         return moment.astimezone(self.zone).strftime(clocks.LOCAL_FORMAT)
 
     def link(self, incident: Incident) -> str:
-        if incident.reference not in self.links:
-            self.links[incident.reference] = reverse("incident_detail", args=[incident.reference])
-        return self.links[incident.reference]
+        return self.incident_link.format(quote(incident.reference))
 
     def recipients(self, incident: Incident, clock: Clock) -> list[int]:
         """Owner, responsible person and their supervisor, and whoever acts on the clock."""
@@ -362,7 +363,7 @@ class _Messages:
                     subject=f"Mitigation note needed: {incident.reference} {clock.label} {when}",
                     body=f"{incident.reference} is {incident.get_severity_display()} and its {clock.label} is {when}. "
                     "Write down what you are doing to meet it, or why it will be missed and what limits the harm.",
-                    url=reverse("mitigation_note", args=[warning.pk]),
+                    url=self.mitigation_link.format(warning.pk),
                 )
             )
         ledger[incident.organisation_id].append(
