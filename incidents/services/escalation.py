@@ -14,6 +14,7 @@ maturity signal is recorded for the original incident's unit, once (seed 000 §9
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -35,31 +36,38 @@ logger = logging.getLogger(__name__)
 
 SWEEP_ACTOR = "system:sla-sweep"
 SUBJECT = "incidents.incident"
-LEVEL_NAMES = {1: "supervisor", 2: "department head", 3: "top of the hierarchy"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A level a late item escalates to, and what it is to the original responsible person."""
+
+    level: Level
+    role: str
 
 
 def escalation_targets(
     person: User, tenant: Organisation | int, at: datetime | None = None, *, up_to: int | None = None
-) -> list[Level]:
+) -> list[Target]:
     """The levels a late item of `person` escalates to, in order: supervisor, department head,
     top of the hierarchy; a level held by the same position or person as one below it, or by
     `person` themself, is left out. With `up_to`, only that many are looked up (each costs a
     few queries)."""
     lookups = (
-        lambda: supervisor_of(person, at),
-        lambda: department_head_of(person, at),
-        lambda: top_of_hierarchy(tenant, at),
+        ("supervisor", lambda: supervisor_of(person, at)),
+        ("department head", lambda: department_head_of(person, at)),
+        ("top of the hierarchy", lambda: top_of_hierarchy(tenant, at)),
     )
-    targets: list[Level] = []
+    targets: list[Target] = []
     positions: set[int] = set()
     holders = {person.pk}
-    for lookup in lookups:
+    for role, lookup in lookups:
         if up_to is not None and len(targets) >= up_to:
             break
         level = lookup()
         if level is None or level.position.pk in positions or level.holder.pk in holders:
             continue
-        targets.append(level)
+        targets.append(Target(level, role))
         positions.add(level.position.pk)
         holders.add(level.holder.pk)
     return targets
@@ -96,7 +104,7 @@ def escalate_overdue(*, incident: Incident, missed_at: datetime, now: datetime) 
     if level > len(targets):
         _stop_at_top(incident=incident, origin=origin, missed_at=missed_at)
         return None
-    target = targets[level - 1]
+    target, role = targets[level - 1].level, targets[level - 1].role
     escalation = Escalation(
         organisation_id=incident.organisation_id,
         incident=incident,
@@ -137,7 +145,7 @@ def escalate_overdue(*, incident: Incident, missed_at: datetime, now: datetime) 
         action=AuditAction.ESCALATE,
         actor=SWEEP_ACTOR,
         obj=origin,
-        message=f"Escalated to level {level} ({LEVEL_NAMES.get(level, 'next level')}): {target.holder}, "
+        message=f"Escalated to level {level} ({role}): {target.holder}, "
         f"{target.position}. {incident.reference} missed its resolve deadline; {failure.reference} was created "
         f"for {target.holder} to see it completed.",
         changes={

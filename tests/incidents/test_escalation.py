@@ -109,12 +109,13 @@ def test_a_vacant_supervisor_is_skipped_and_signalled(make_incident, people):
     signal = MaturitySignal.objects.get(kind=SignalKind.VACANT_SUPERVISOR)
     assert signal.incident == failure and "mine-overseer" not in signal.detail and "Mine Overseer" in signal.detail
     # Department head and supervisor are now the same level: the next one is the top.
-    assert [
-        level.holder.username for level in escalation.escalation_targets(people["responsible"], late.organisation)
-    ] == [
-        "depthead",
-        "top",
+    targets = escalation.escalation_targets(people["responsible"], late.organisation)
+    assert [(t.level.holder.username, t.role) for t in targets] == [
+        ("depthead", "supervisor"),
+        ("top", "top of the hierarchy"),
     ]
+    event = AuditEvent.objects.get(object_id=str(late.pk), action="escalate")
+    assert event.message.startswith("Escalated to level 1 (supervisor): Nomvula Khumalo, Mining Manager.")
     assert failure_of(overdue(failure)).responsible == people["top"]
 
 
