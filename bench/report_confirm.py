@@ -110,7 +110,8 @@ def _plain_sql(
             "source_reference, owner_id, owner_position_id, initial_responsible_id, responsible_id, reporter_id, "
             "title, narrative, category_id, location, risk_level, severity, time_sensitivity, occurred_at, "
             "reported_at, status, reopened_count, escalation_level, created_at, updated_at, history_date, "
-            "history_type, history_change_reason, history_user_id) VALUES (%s, %s, %s, 'incident', 'manual', '', '', %s, %s, %s, "
+            "history_type, history_change_reason, history_user_id) "
+            "VALUES (%s, %s, %s, 'incident', 'manual', '', '', %s, %s, %s, "
             "%s, %s, 'Bench report', 'Bench narrative', %s, 'x', 'medium', 'sev3', 'prompt', %s, %s, 'open', 0, 0, "
             "%s, %s, %s, '+', NULL, NULL)",
             [
