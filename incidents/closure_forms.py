@@ -7,8 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import Value
-from django.db.models.functions import Concat
 from django.utils.html import format_html_join
 
 from incidents.choices import Severity
@@ -50,22 +48,14 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, tenant_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        categories = (
-            Category.objects.for_tenant(tenant_id)
-            .filter(is_active=True)
-            .annotate(field=Value("category"), label=Concat("name", Value(" ("), "code", Value(")")))
-            .values_list("field", "pk", "label")
-            .order_by()
-        )
-        units = (
-            OrgUnit.objects.for_tenant(tenant_id)
-            .annotate(field=Value("unit"))
-            .values_list("field", "pk", "name")
-            .order_by()
-        )
-        choices: dict[str, list[tuple[str, str]]] = {"category": [], "unit": []}
-        for field, pk, label in sorted(categories.union(units, all=True), key=lambda row: row[2]):
-            choices[field].append((str(pk), label))
+        categories = Category.objects.for_tenant(tenant_id).filter(is_active=True).order_by("name")
+        units = OrgUnit.objects.for_tenant(tenant_id).order_by("name")
+        choices = {
+            "category": [
+                (str(pk), f"{name} ({code})") for pk, name, code in categories.values_list("pk", "name", "code")
+            ],
+            "unit": [(str(pk), name) for pk, name in units.values_list("pk", "name")],
+        }
         self.fields["category"].choices = [("", "Any category"), *choices["category"]]
         self.fields["unit"].choices = [("", "Any unit"), *choices["unit"]]
 

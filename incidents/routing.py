@@ -67,41 +67,43 @@ def _table(model: type) -> str:
 # position they decide for; a vacant or abolished one is passed through, because its
 # subordinates' supervisor is then the next filled level up (organogram.hierarchy). The
 # escalations to the person ride along in the same round trip, as rows without a person.
+# Whether a position is filled is asked per position through its index, so the cost follows
+# the positions below the person, not the size of the organogram.
 _SCOPE_SQL = """
-WITH RECURSIVE below(id, unit_id, passthrough, depth) AS (
-    SELECT p.id, p.unit_id, {vacant}, 1
+WITH RECURSIVE below(id, unit_id, filled, depth) AS (
+    SELECT p.id, p.unit_id, {filled}, 1
     FROM {position} p
-    WHERE p.parent_id IN (
-        SELECT a.position_id FROM {assignment} a JOIN {position} own ON own.id = a.position_id
-        WHERE a.person_id = %s AND own.is_active = %s AND {open_a}
-    )
+    JOIN {assignment} own ON own.position_id = p.parent_id AND own.person_id = %(person)s AND {open_own}
+    JOIN {position} own_position ON own_position.id = own.position_id AND own_position.is_active = %(yes)s
     UNION ALL
-    SELECT p.id, p.unit_id, {vacant}, below.depth + 1
+    SELECT p.id, p.unit_id, {filled}, below.depth + 1
     FROM {position} p JOIN below ON p.parent_id = below.id
-    WHERE below.passthrough = 1 AND below.depth < 100
+    WHERE below.filled = %(no)s AND below.depth < 100
 )
-SELECT a.person_id, a.kind, a.starts_at, below.unit_id, NULL
+SELECT a.person_id, a.kind, a.starts_at, b.unit_id, NULL
 FROM {assignment} a
-JOIN {user} u ON u.id = a.person_id AND u.is_active = %s
-JOIN {position} held ON held.id = a.position_id AND held.is_active = %s
-LEFT JOIN below ON below.id = a.position_id AND below.passthrough = 0
+JOIN {position} held ON held.id = a.position_id AND held.is_active = %(yes)s
+LEFT JOIN below b ON b.id = a.position_id AND b.filled = %(yes)s
 WHERE {open_a} AND a.person_id IN (
-    SELECT h.person_id FROM {assignment} h JOIN below b ON b.id = h.position_id
-    WHERE b.passthrough = 0 AND {open_h}
+    SELECT h.person_id FROM {assignment} h
+    JOIN {user} hu ON hu.id = h.person_id AND hu.is_active = %(yes)s
+    JOIN below f ON f.id = h.position_id AND f.filled = %(yes)s
+    WHERE {open_h}
 )
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, e.incident_id FROM {escalation} e WHERE e.organisation_id = %s AND e.to_person_id = %s
+SELECT NULL, NULL, NULL, NULL, e.incident_id FROM {escalation} e
+WHERE e.organisation_id = %(tenant)s AND e.to_person_id = %(person)s
 """
 
-
-_VACANT_SQL = """CASE WHEN p.is_active = %s AND EXISTS (
-    SELECT 1 FROM {assignment} v JOIN {user} vu ON vu.id = v.person_id AND vu.is_active = %s
+# Filled: active, with an open assignment of an active person.
+_FILLED_SQL = """(p.is_active = %(yes)s AND EXISTS (
+    SELECT 1 FROM {assignment} v JOIN {user} vu ON vu.id = v.person_id AND vu.is_active = %(yes)s
     WHERE v.position_id = p.id AND {open_v}
-) THEN 0 ELSE 1 END"""
+))"""
 
 
 def _open(alias: str) -> str:
-    return f"{alias}.starts_at <= %s AND ({alias}.ends_at IS NULL OR {alias}.ends_at > %s)"
+    return f"{alias}.starts_at <= %(at)s AND ({alias}.ends_at IS NULL OR {alias}.ends_at > %(at)s)"
 
 
 def decision_scope(user: User, at: datetime | None = None) -> DecisionScope:
@@ -119,25 +121,13 @@ def decision_scope(user: User, at: datetime | None = None) -> DecisionScope:
         "escalation": _table(Escalation),
     }
     sql = _SCOPE_SQL.format(
-        vacant=_VACANT_SQL.format(open_v=_open("v"), **tables), open_a=_open("a"), open_h=_open("h"), **tables
+        filled=_FILLED_SQL.format(open_v=_open("v"), **tables),
+        open_own=_open("own"),
+        open_a=_open("a"),
+        open_h=_open("h"),
+        **tables,
     )
-    vacant_params = [True, True, at, at]
-    params = [
-        *vacant_params,
-        user.pk,
-        True,
-        at,
-        at,
-        *vacant_params,
-        True,
-        True,
-        at,
-        at,
-        at,
-        at,
-        user.organisation_id,
-        user.pk,
-    ]
+    params = {"person": user.pk, "tenant": user.organisation_id, "at": at, "yes": True, "no": False}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

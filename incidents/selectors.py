@@ -6,8 +6,23 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
-from django.db.models import BooleanField, Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When, Window
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, JSONObject
 from django.http import Http404
 from django.utils import timezone
 
@@ -117,35 +132,43 @@ def next_actions(incident: Incident) -> list[str]:
 
 # --- the closure queue ------------------------------------------------------------------------
 
-QUEUE_RELATED = ("category", "responsible")
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)  # sorts an incident without a resolve deadline last
-# What a queue row shows, and what its reader needs to ask policy questions; the narrative
-# and the rest of the row stay in the database.
-QUEUE_FIELDS = (
-    "organisation_id",
+# What a queue row shows; the narrative and the rest of the incident stay in the database.
+QUEUE_VALUES = (
+    "pk",
     "reference",
     "title",
-    "status",
     "severity",
     "resolve_due_at",
-    "reporter_id",
-    "responsible_id",
     "category__name",
     "responsible__first_name",
     "responsible__last_name",
     "responsible__username",
+    "escalated_to_me",
+    "queue_total",
+    "latest_review",
 )
+
+
+class LatestReview(TypedDict):
+    """A queue row's last review of the incident's workflow (`latest_review`; None when the
+    workflow has not been reviewed)."""
+
+    sequence: int
+    verdict: str
+    findings: list[dict[str, Any]]
 
 
 def closure_queue_for(
     user: User, *, severity: str = "", category_id: int | None = None, unit_id: int | None = None
-) -> QuerySet[Incident]:
+) -> QuerySet[dict[str, Any]]:
     """Incidents pending closure that `user` decides on: those whose responsible person
     reports to them (one level up, vacant levels skipped, at the time of asking) and those
     escalated to them; never what they reported. Most urgent first: time to breach of the
     resolve deadline, then severity. Filtering by unit keeps the people whose position is in
-    that unit. Each row carries `queue_total`, the length of the whole queue, so one query
-    serves a page and its count."""
+    that unit. Rows are the values of `QUEUE_VALUES`; each carries `queue_total`, the length
+    of the whole queue, so one query serves a page and its count, and `latest_review` (a
+    `LatestReview`), which the database reads for the rows of the page only."""
     if not user.is_authenticated or user.organisation_id is None:
         return Incident.objects.none()
     scope = decision_scope(user)
@@ -173,48 +196,31 @@ def closure_queue_for(
     if category_id is not None:
         queue = queue.filter(category_id=category_id)
     return (
-        queue.select_related(*QUEUE_RELATED)
-        .only(*QUEUE_FIELDS)
-        .annotate(
+        queue.annotate(
             escalated_to_me=Case(
                 When(pk__in=scope.escalated_incident_ids, then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
             ),
             queue_total=Window(Count("pk")),
+            latest_review=Subquery(
+                Review.objects.filter(
+                    run__organisation_id=OuterRef("organisation_id"),
+                    run__subject_type=SUBJECT,
+                    run__subject_id=Cast(OuterRef("pk"), CharField()),
+                    run__kind=RunKind.MAIN,
+                )
+                .order_by("-sequence")
+                .values(review=JSONObject(sequence="sequence", verdict="verdict", findings="findings"))[:1],
+                output_field=JSONField(),
+            ),
         )
         # Ordering by an expression, not the indexed column, keeps the database from walking
         # every pending incident of the tenant in deadline order (the count needs all of the
         # person's rows anyway): it reaches the few through the responsible-person index and sorts.
         .order_by(Coalesce("resolve_due_at", Value(NO_DEADLINE)), "severity", "pk")
+        .values(*QUEUE_VALUES)
     )
-
-
-class LatestReview(TypedDict):
-    sequence: int
-    verdict: str
-    findings: list[dict[str, Any]]
-
-
-def latest_reviews_for(incidents: list[Incident]) -> dict[int, LatestReview]:
-    """The last review of each incident's workflow — its sequence, verdict and findings — in
-    one query, as plain values (the stored pack stays in the database)."""
-    if not incidents:
-        return {}
-    rows = (
-        Review.objects.filter(
-            organisation_id=incidents[0].organisation_id,
-            run__subject_type=SUBJECT,
-            run__subject_id__in=[str(incident.pk) for incident in incidents],
-            run__kind=RunKind.MAIN,
-        )
-        .order_by("run_id", "-sequence")
-        .values_list("run__subject_id", "sequence", "verdict", "findings")
-    )
-    reviews: dict[int, LatestReview] = {}
-    for subject_id, sequence, verdict, findings in rows:
-        reviews.setdefault(int(subject_id), {"sequence": sequence, "verdict": verdict, "findings": findings})
-    return reviews
 
 
 def work_steps(incident: Incident, run: WorkflowRun | None) -> list[Step]:

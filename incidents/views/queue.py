@@ -7,6 +7,7 @@ plain form posts: a refusal naming a field comes back next to it with the typed 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from math import ceil
 from typing import Any, TypedDict
@@ -32,7 +33,7 @@ from incidents.closure_forms import (
 )
 from incidents.models import ClosureDecision, Incident
 from incidents.policy import may_decide_closure
-from incidents.selectors import LatestReview, closure_queue_for, get_incident_for_user, latest_reviews_for
+from incidents.selectors import LatestReview, closure_queue_for, get_incident_for_user
 from incidents.services import closure, work
 from incidents.services.intake import time_left
 from iwms.errors import PolicyError
@@ -69,27 +70,38 @@ SEVERITY_LABELS = dict(Severity.choices)
 VERDICT_LABELS = dict(Verdict.choices)
 
 
-def queue_row(incident: Incident, review: LatestReview | None, *, decide_url: str, work_url: str) -> QueueRow:
-    due = timezone.localtime(incident.resolve_due_at) if incident.resolve_due_at else None
+def _findings(review: LatestReview | None) -> list[dict[str, Any]]:
+    if review is None:
+        return []
+    findings = review["findings"]
+    # SQLite nests a JSON column inside JSON_OBJECT as text; PostgreSQL nests the value.
+    return json.loads(findings) if isinstance(findings, str) else findings
+
+
+def queue_row(values: dict[str, Any], *, decide_url: str, work_url: str) -> QueueRow:
+    """A row of the queue from the values `closure_queue_for` reads."""
+    due = timezone.localtime(values["resolve_due_at"]) if values["resolve_due_at"] else None
+    review: LatestReview | None = values["latest_review"]
+    name = f"{values['responsible__first_name']} {values['responsible__last_name']}".strip()
     return {
-        "reference": incident.reference,
-        "title": incident.title,
-        "category": incident.category.name,
-        "severity": incident.severity,
-        "severity_label": SEVERITY_LABELS.get(incident.severity, incident.severity),
-        "escalated": incident.escalated_to_me,
+        "reference": values["reference"],
+        "title": values["title"],
+        "category": values["category__name"],
+        "severity": values["severity"],
+        "severity_label": SEVERITY_LABELS.get(values["severity"], values["severity"]),
+        "escalated": bool(values["escalated_to_me"]),
         "resolve_by": f"{due:%a} {due.day} {due:%b, %H:%M}" if due else "—",
-        "time_left": time_left(incident.resolve_due_at),
-        "responsible": str(incident.responsible),
+        "time_left": time_left(values["resolve_due_at"]),
+        "responsible": name or values["responsible__username"],
         "verdict": VERDICT_LABELS.get(review["verdict"], review["verdict"]) if review else "",
         "review_sequence": review["sequence"] if review else None,
-        "findings": [finding["message"] for finding in review["findings"]] if review else [],
+        "findings": [finding["message"] for finding in _findings(review)],
         "decide_url": decide_url,
         "work_url": work_url,
     }
 
 
-def _page(queue: QuerySet[Incident], raw_number: str | None) -> Page:
+def _page(queue: QuerySet[dict[str, Any]], raw_number: str | None) -> Page:
     """The page asked for (the first when unreadable, the last when past the end), read
     with its count in one query: every row carries the queue's length."""
     try:
@@ -97,7 +109,7 @@ def _page(queue: QuerySet[Incident], raw_number: str | None) -> Page:
     except ValueError:
         number = 1
     rows = list(queue[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
-    total = rows[0].queue_total if rows else queue.count()
+    total = rows[0]["queue_total"] if rows else queue.count()
     if not rows and total:
         number = ceil(total / PAGE_SIZE)
         rows = list(queue[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
@@ -115,18 +127,15 @@ def closure_queue(request: HttpRequest) -> HttpResponse:
     queue = closure_queue_for(request.user, **form.filters())
     page = _page(queue, request.GET.get("page"))
     request.closure_queue_visible = page.paginator.count > 0  # the navigation need not ask again
-    incidents = list(page.object_list)
-    reviews = latest_reviews_for(incidents)
     # One reverse per link kind, not per row: the page lists 25 rows of three links each.
     decide_url, work_url = (reverse(name, args=[REFERENCE_SLOT]) for name in ("closure_decision", "incident_work"))
     rows = [
         queue_row(
-            incident,
-            reviews.get(incident.pk),
-            decide_url=decide_url.replace(REFERENCE_SLOT, incident.reference),
-            work_url=work_url.replace(REFERENCE_SLOT, incident.reference),
+            values,
+            decide_url=decide_url.replace(REFERENCE_SLOT, values["reference"]),
+            work_url=work_url.replace(REFERENCE_SLOT, values["reference"]),
         )
-        for incident in incidents
+        for values in page.object_list
     ]
     filters = request.GET.copy()
     filters.pop("page", None)

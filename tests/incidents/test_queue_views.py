@@ -91,6 +91,9 @@ def test_the_supervisor_sees_what_waits_for_them_most_urgent_first(client, peopl
     shift_b = to_pending(make_incident(title="Shift B", responsible=people["kmokoena"], reporter=people["bzulu"]))
     make_incident(title="Still open")  # not pending closure
     other_line = to_pending(make_incident(title="Plant", responsible=people["cfourie"], reporter=people["smaseko"]))
+    from tests.incidents.test_closure import corrections_required_review
+
+    corrections_required_review(later)  # the last review is the one shown
     client.force_login(people["supervisor"])
     response = client.get(QUEUE)
     assert response.status_code == 200
@@ -100,6 +103,7 @@ def test_the_supervisor_sees_what_waits_for_them_most_urgent_first(client, peopl
     assert other_line.reference not in listed
     body = response.content.decode()
     assert "satisfied" in body and reverse("incident_work", args=[sooner.reference]) in body
+    assert 'corrections required <small class="muted">(review 2)' in body and "The photo repeats another step" in body
     assert 'data-testid="nav-closure-queue"' in body
 
 
