@@ -19,7 +19,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCHMARKS = ["ledger_append", "category_proposal", "report_confirm", "review_accuracy", "sla_sweep"]
+BENCHMARKS = [
+    "ledger_append",
+    "category_proposal",
+    "report_confirm",
+    "review_accuracy",
+    "sla_sweep",
+    "portal_list",
+    "closure_queue",
+]
 
 
 def scratch_database() -> tuple[str, object]:
