@@ -115,6 +115,13 @@ class PolicyError(Exception):
         self.audit_event_id: int | None = None
         super().__init__(f"{code}: {self.message}")
 
+    @classmethod
+    def on(cls, code: str, message: str, obj: Any, **context: Any) -> PolicyError:
+        """A refusal about one tenant-owned row: its tenant's ledger records it, naming the row."""
+        return cls(
+            code, message, tenant=obj.organisation, object_type=obj._meta.label_lower, object_id=str(obj.pk), **context
+        )
+
     @property
     def http_status(self) -> int:
         return CATALOGUE[self.code].http_status

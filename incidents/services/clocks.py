@@ -206,12 +206,6 @@ def first_clock(deadlines: Deadlines, start: datetime) -> datetime:
 # --- severity change -------------------------------------------------------------------------
 
 
-def _refuse(code: str, message: str, incident: Incident, **context: object) -> PolicyError:
-    return PolicyError(
-        code, message, tenant=incident.organisation, object_type=SUBJECT, object_id=str(incident.pk), **context
-    )
-
-
 def change_severity(*, incident: Incident, actor: User, severity: str, reason: str) -> Incident:
     """Change the severity and recompute the open clocks from the incident's original start
     under the new severity's targets. Breaches and warnings already recorded stay recorded,
@@ -221,22 +215,26 @@ def change_severity(*, incident: Incident, actor: User, severity: str, reason: s
     with audited_refusals(actor=actor):
         reason = " ".join(reason.split())
         if severity not in Severity.values:
-            raise _refuse("validation.invalid", "Choose a severity from SEV-1 to SEV-4.", incident, field="severity")
+            raise PolicyError.on(
+                "validation.invalid", "Choose a severity from SEV-1 to SEV-4.", incident, field="severity"
+            )
         if len(reason) < MIN_REASON:
-            raise _refuse(
+            raise PolicyError.on(
                 "validation.invalid", "Say why the severity changes (at least 10 characters).", incident, field="reason"
             )
         with transaction.atomic():
             locked = Incident.objects.select_for_update().select_related("category").get(pk=incident.pk)
             if locked.status == IncidentStatus.CLOSED:
-                raise _refuse(
+                raise PolicyError.on(
                     "transition.not_allowed", "A closed incident keeps its severity.", locked, state=locked.status
                 )
             decision = may_change_severity(actor, locked)
             if not decision:
-                raise _refuse("access_denied", decision.reason, locked)
+                raise PolicyError.on("access_denied", decision.reason, locked)
             if severity == locked.severity:
-                raise _refuse("validation.invalid", f"The severity already is {locked.get_severity_display()}.", locked)
+                raise PolicyError.on(
+                    "validation.invalid", f"The severity already is {locked.get_severity_display()}.", locked
+                )
             targets = deadlines_for(severity, locked.reported_at, policy_for(locked.category))
             before = {
                 name: getattr(locked, name) for name in ("severity", "ack_due_at", "contain_due_at", "resolve_due_at")
@@ -276,9 +274,9 @@ def record_mitigation_note(*, warning: BreachWarning, actor: User, note: str) ->
         incident = warning.incident
         decision = may_write_mitigation_note(actor, warning)
         if not decision:
-            raise _refuse("access_denied", decision.reason, incident, warning=warning.pk)
+            raise PolicyError.on("access_denied", decision.reason, incident, warning=warning.pk)
         if len(note) < MIN_MITIGATION_NOTE:
-            raise _refuse(
+            raise PolicyError.on(
                 "validation.invalid",
                 f"Say what you are doing to meet the deadline (at least {MIN_MITIGATION_NOTE} characters).",
                 incident,

@@ -93,12 +93,6 @@ class Checklist:
         }
 
 
-def _refuse(code: str, message: str, incident: Incident, **context: Any) -> PolicyError:
-    return PolicyError(
-        code, message, tenant=incident.organisation, object_type=SUBJECT, object_id=str(incident.pk), **context
-    )
-
-
 def _lock(incident: Incident) -> Incident:
     return (
         Incident.objects.select_for_update(of=("self",))
@@ -111,14 +105,14 @@ def _lock_for_decision(incident: Incident, actor: User) -> tuple[Incident, Decis
     locked = _lock(incident)
     right = may_decide_closure(actor, locked)
     if not right:
-        raise _refuse(right.code, right.reason, locked)
+        raise PolicyError.on(right.code, right.reason, locked)
     return locked, right
 
 
 def _require_text(incident: Incident, text: str, *, field: str, minimum: int, message: str) -> str:
     text = text.strip()
     if len(text) < minimum:
-        raise _refuse("validation.invalid", f"{message} (at least {minimum} characters).", incident, field=field)
+        raise PolicyError.on("validation.invalid", f"{message} (at least {minimum} characters).", incident, field=field)
     return text
 
 
@@ -228,7 +222,7 @@ def _close(
 ) -> ClosureDecision:
     run = work.workflow_of(incident)
     if run is not None and (open_subworkflows(run).exists() or work.open_corrective_steps(incident)):
-        raise _refuse(
+        raise PolicyError.on(
             "closure.subworkflows_open",
             "An information request or the supervisor's instructions are still open.",
             incident,
@@ -236,7 +230,7 @@ def _close(
     problems = checklist.problems()
     if problems:
         first = next(iter(problems))
-        raise _refuse(
+        raise PolicyError.on(
             "closure.checklist_incomplete",
             "The closure checklist is incomplete: " + " ".join(problems.values()),
             incident,
@@ -295,7 +289,7 @@ def approve_closure(*, incident: Incident, actor: User, checklist: Checklist) ->
         run = work.workflow_of(locked)
         review = latest_review(run) if run else None
         if review is None or review.verdict != Verdict.SATISFIED:
-            raise _refuse(
+            raise PolicyError.on(
                 "closure.findings_open",
                 "The last review has open findings; approve only by overriding it with a justification.",
                 locked,
@@ -315,7 +309,7 @@ def override_review(*, incident: Incident, actor: User, checklist: Checklist, ju
         run = work.workflow_of(locked)
         review = latest_review(run) if run else None
         if review is not None and review.verdict == Verdict.SATISFIED:
-            raise _refuse(
+            raise PolicyError.on(
                 "transition.not_allowed",
                 "The last review has no open findings; approve the closure instead of overriding it.",
                 locked,
@@ -409,9 +403,9 @@ def request_more_evidence(*, incident: Incident, actor: User, items: list[dict[s
             key = str(entry.get("step", "")).strip()
             text = " ".join(str(entry.get("item", "")).split())
             if key not in steps:
-                raise _refuse("validation.invalid", f"The workflow has no step '{key}'.", locked, field="items")
+                raise PolicyError.on("validation.invalid", f"The workflow has no step '{key}'.", locked, field="items")
             if len(text) < MIN_ITEM:
-                raise _refuse(
+                raise PolicyError.on(
                     "validation.invalid",
                     f"Name each item of evidence for step {steps[key].position} in at least {MIN_ITEM} characters.",
                     locked,
@@ -420,7 +414,7 @@ def request_more_evidence(*, incident: Incident, actor: User, items: list[dict[s
                 )
             requested.append({"step": key, "item": text})
         if not requested:
-            raise _refuse(
+            raise PolicyError.on(
                 "validation.invalid",
                 "Name at least one item of evidence and the step it belongs to.",
                 locked,
@@ -495,7 +489,7 @@ def report_organogram_mismatch(*, incident: Incident, actor: User, note: str) ->
         )
         existing = open_mismatch_of(locked)
         if existing is not None:
-            raise _refuse(
+            raise PolicyError.on(
                 "transition.not_allowed",
                 f"An organogram mismatch is already being handled in {existing.reference}.",
                 locked,
@@ -503,7 +497,9 @@ def report_organogram_mismatch(*, incident: Incident, actor: User, note: str) ->
             )
         head = department_head_of(locked.responsible) or top_of_hierarchy(locked.organisation)
         if head is None:
-            raise _refuse("arc.no_accountability_rule", "Nobody heads the department to correct its structure.", locked)
+            raise PolicyError.on(
+                "arc.no_accountability_rule", "Nobody heads the department to correct its structure.", locked
+            )
         template = _mismatch_template(locked, actor)
         spawned = lifecycle.create_incident(
             tenant=locked.organisation,
@@ -589,7 +585,7 @@ def reopen_incident(*, incident: Incident, actor: User, reason: str) -> ClosureD
         locked = _lock(incident)
         right = may_reopen(actor, locked)
         if not right:
-            raise _refuse(right.code, right.reason, locked)
+            raise PolicyError.on(right.code, right.reason, locked)
         text = _require_text(
             locked, reason, field="reason", minimum=MIN_REOPEN, message="Say why the incident is reopened"
         )
@@ -661,11 +657,11 @@ def reroute_incident(*, incident: Incident, actor: User) -> Incident:
         locked = _lock(incident)
         right = may_reroute(actor, locked)
         if not right:
-            raise _refuse(right.code, right.reason, locked)
+            raise PolicyError.on(right.code, right.reason, locked)
         mismatch = open_mismatch_of(locked)
         check = routing_check(locked)
         if check.problems:
-            raise _refuse(
+            raise PolicyError.on(
                 "transition.not_allowed",
                 "The organogram still routes the incident wrongly: " + " ".join(check.problems),
                 locked,

@@ -58,12 +58,6 @@ REVIEWER = "automated review"
 ACCEPTANCE_SEVERITIES = {Severity.SEV1, Severity.SEV2}
 
 
-def _refuse(code: str, message: str, incident: Incident, **context: Any) -> PolicyError:
-    return PolicyError(
-        code, message, tenant=incident.organisation, object_type=SUBJECT, object_id=str(incident.pk), **context
-    )
-
-
 def workflow_of(incident: Incident) -> WorkflowRun | None:
     return main_run(subject_type=SUBJECT, subject_id=incident.pk, tenant=incident.organisation_id)
 
@@ -94,10 +88,10 @@ def _locked_in_progress(incident: Incident, step: Step | None = None) -> Inciden
     """Lock the incident (before any step) and check work on it is possible now."""
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     if step is not None and (step.run.subject_type != SUBJECT or step.run.subject_id != str(locked.pk)):
-        raise _refuse("validation.invalid", "That step belongs to another incident.", locked, step=step.pk)
+        raise PolicyError.on("validation.invalid", "That step belongs to another incident.", locked, step=step.pk)
     if locked.status != IncidentStatus.IN_PROGRESS:
         hint = "Acknowledge it first." if locked.status == IncidentStatus.OPEN else ""
-        raise _refuse(
+        raise PolicyError.on(
             "transition.not_allowed",
             f"Steps are worked while the incident is in progress; it is {locked.get_status_display()}. {hint}".strip(),
             locked,
@@ -185,13 +179,17 @@ def delegate_incident(
     """Hand the whole responsibility on (ARC trace). The owner stays accountable; SEV-1 and
     SEV-2 hand-offs take effect only when the new responsible person accepts."""
     if actor.pk != incident.responsible_id:
-        raise _refuse("access_denied", f"Only the responsible person, {incident.responsible}, delegates.", incident)
+        raise PolicyError.on(
+            "access_denied", f"Only the responsible person, {incident.responsible}, delegates.", incident
+        )
     if to_person.organisation_id != incident.organisation_id or not to_person.is_active:
-        raise _refuse(
+        raise PolicyError.on(
             "validation.invalid", "Choose an active person of your organisation.", incident, field="to_person"
         )
     if incident.status == IncidentStatus.CLOSED:
-        raise _refuse("transition.not_allowed", "A closed incident is not delegated.", incident, state=incident.status)
+        raise PolicyError.on(
+            "transition.not_allowed", "A closed incident is not delegated.", incident, state=incident.status
+        )
     requires_acceptance = incident.severity in ACCEPTANCE_SEVERITIES
     with transaction.atomic():
         Incident.objects.select_for_update().get(pk=incident.pk)
@@ -286,7 +284,9 @@ def complete_work(*, incident: Incident, actor: User) -> Incident:
     """The responsible person clicks Complete: the incident becomes half-closed and the
     automated review decides whether it goes back for corrections or on to the supervisor."""
     if actor.pk != incident.responsible_id:
-        raise _refuse("access_denied", f"Only the responsible person, {incident.responsible}, completes.", incident)
+        raise PolicyError.on(
+            "access_denied", f"Only the responsible person, {incident.responsible}, completes.", incident
+        )
     with transaction.atomic():
         locked = _locked_in_progress(incident)
         run = workflow_of(locked)
@@ -297,7 +297,7 @@ def complete_work(*, incident: Incident, actor: User) -> Incident:
                 if blockers[-1].startswith("An information")
                 else "workflow.steps_incomplete"
             )
-            raise _refuse(code, " ".join(blockers), locked, reasons=blockers)
+            raise PolicyError.on(code, " ".join(blockers), locked, reasons=blockers)
         lifecycle.submit_for_review(incident=locked, actor=actor)
     return review_incident(incident=locked)
 
@@ -329,7 +329,7 @@ def review_incident(*, incident: Incident) -> Incident:
     with transaction.atomic():
         locked = Incident.objects.select_for_update().select_related("category").get(pk=incident.pk)
         if locked.status != IncidentStatus.HALF_CLOSED:
-            raise _refuse(
+            raise PolicyError.on(
                 "transition.not_allowed", "Only a half-closed incident is reviewed.", locked, state=locked.status
             )
         run = workflow_of(locked)
@@ -392,19 +392,21 @@ def correct_account(
     location, and POLE entities to add. The anchors never change; the old text stays in the
     history and the ledger records both versions with the reason."""
     if actor.pk != incident.responsible_id:
-        raise _refuse("access_denied", f"Only the responsible person, {incident.responsible}, corrects it.", incident)
+        raise PolicyError.on(
+            "access_denied", f"Only the responsible person, {incident.responsible}, corrects it.", incident
+        )
     narrative, location, reason = narrative.strip(), location.strip(), " ".join(reason.split())
     if len(narrative) < MIN_NARRATIVE:
-        raise _refuse(
+        raise PolicyError.on(
             "validation.invalid",
             f"Say what happened, where and when (at least {MIN_NARRATIVE} characters).",
             incident,
             field="narrative",
         )
     if not location:
-        raise _refuse("validation.invalid", "Say where it happened.", incident, field="location")
+        raise PolicyError.on("validation.invalid", "Say where it happened.", incident, field="location")
     if len(reason) < MIN_CORRECTION_REASON:
-        raise _refuse("validation.invalid", "Say why the account changes.", incident, field="reason")
+        raise PolicyError.on("validation.invalid", "Say why the account changes.", incident, field="reason")
     with transaction.atomic():
         locked = _locked_in_progress(incident)
         before = {"narrative": locked.narrative, "location": locked.location}

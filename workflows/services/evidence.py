@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from iwms.audit import record_event
 from iwms.choices import AuditAction
+from iwms.errors import PolicyError
 from iwms.models import User
 from iwms.transitions import run_transition
 from workflows import evidence_files
 from workflows.choices import EvidenceKind, EvidenceSource, StepStatus
 from workflows.models import Evidence, Step
 from workflows.policy import may_invalidate_evidence, may_work_step
-from workflows.services.runs import _refuse
 from workflows.services.steps import missing_evidence_kinds, reopen_step
 
 FILE_KINDS = {EvidenceKind.PHOTO, EvidenceKind.DOCUMENT}
@@ -45,31 +45,35 @@ def add_evidence(
     against the kind, hashed and stored content-addressed before the row is written."""
     decision = may_work_step(actor, step)
     if not decision:
-        raise _refuse("access_denied", decision.reason, step)
+        raise PolicyError.on("access_denied", decision.reason, step)
     if step.is_done:
-        raise _refuse(
+        raise PolicyError.on(
             "transition.not_allowed",
             f"Step {step.position} is {step.get_status_display()}; evidence is added before a step is finished.",
             step,
             state=step.status,
         )
     if kind not in EvidenceKind.values:
-        raise _refuse("validation.invalid", "Choose the kind of evidence.", step, field="kind")
+        raise PolicyError.on("validation.invalid", "Choose the kind of evidence.", step, field="kind")
     if source not in EvidenceSource.values:
-        raise _refuse("validation.invalid", "Say where the evidence came from.", step, field="source")
+        raise PolicyError.on("validation.invalid", "Say where the evidence came from.", step, field="source")
     text = text.strip()
     if kind in FILE_KINDS and upload is None:
-        raise _refuse("validation.invalid", f"A {EvidenceKind(kind).label} needs a file.", step, field="file")
+        raise PolicyError.on("validation.invalid", f"A {EvidenceKind(kind).label} needs a file.", step, field="file")
     if kind in TEXT_KINDS and not text:
-        raise _refuse("validation.invalid", f"Write the {EvidenceKind(kind).label}.", step, field="text")
+        raise PolicyError.on("validation.invalid", f"Write the {EvidenceKind(kind).label}.", step, field="text")
     if upload is None and not text:
-        raise _refuse("validation.invalid", "Attach a file or write the evidence.", step, field="file")
+        raise PolicyError.on("validation.invalid", "Attach a file or write the evidence.", step, field="file")
     if len(relevance.strip()) < MIN_RELEVANCE:
-        raise _refuse("validation.invalid", "Say what this evidence shows for the step.", step, field="relevance")
+        raise PolicyError.on(
+            "validation.invalid", "Say what this evidence shows for the step.", step, field="relevance"
+        )
     if collected_at > timezone.now():
-        raise _refuse("validation.invalid", "Evidence cannot be collected in the future.", step, field="collected_at")
+        raise PolicyError.on(
+            "validation.invalid", "Evidence cannot be collected in the future.", step, field="collected_at"
+        )
     if supersedes is not None and (supersedes.step_id != step.pk or not supersedes.is_valid):
-        raise _refuse(
+        raise PolicyError.on(
             "evidence.invalidated", "Only a current item of this step can be superseded.", step, field="supersedes"
         )
     stored = (
@@ -79,7 +83,7 @@ def add_evidence(
         # Re-read under lock: the caller's copy may predate another request's change.
         step = Step.objects.select_for_update().select_related("run").get(pk=step.pk)
         if step.is_done:
-            raise _refuse("transition.not_allowed", f"Step {step.position} was finished meanwhile.", step)
+            raise PolicyError.on("transition.not_allowed", f"Step {step.position} was finished meanwhile.", step)
         if step.status == StepStatus.PENDING:
             step = run_transition(step, "start", actor=actor, message=f"Work started on step {step.position}.")
         item = Evidence(
@@ -122,9 +126,9 @@ def invalidate_evidence(*, evidence: Evidence, actor: User, reason: str) -> tupl
     decision = may_invalidate_evidence(actor, evidence)
     if not decision:
         code = "evidence.invalidated" if evidence.invalidated_at else "access_denied"
-        raise _refuse(code, decision.reason, evidence)
+        raise PolicyError.on(code, decision.reason, evidence)
     if len(reason.strip()) < MIN_REASON:
-        raise _refuse(
+        raise PolicyError.on(
             "validation.invalid",
             f"Say why the evidence is no longer valid (at least {MIN_REASON} characters).",
             evidence,
@@ -134,7 +138,7 @@ def invalidate_evidence(*, evidence: Evidence, actor: User, reason: str) -> tupl
         step = Step.objects.select_for_update().get(pk=evidence.step_id)
         item = Evidence.objects.select_for_update().get(pk=evidence.pk)
         if item.invalidated_at is not None:
-            raise _refuse("evidence.invalidated", "Already invalidated.", item)
+            raise PolicyError.on("evidence.invalidated", "Already invalidated.", item)
         item.invalidated_at = timezone.now()
         item.invalidated_by = actor
         item.invalidation_reason = reason.strip()

@@ -22,12 +22,6 @@ from workflows.policy import may_resolve_request, may_work_step
 MIN_REQUEST = 15
 
 
-def _refuse(code: str, message: str, obj: Any, **context: Any) -> PolicyError:
-    return PolicyError(
-        code, message, tenant=obj.organisation, object_type=obj._meta.label_lower, object_id=str(obj.pk), **context
-    )
-
-
 def start_workflow(
     *,
     tenant: Organisation,
@@ -95,24 +89,26 @@ def request_information(*, step: Step, actor: User, responsible: User, request: 
     sub-workflow) goes to `responsible` with its own due date."""
     decision = may_work_step(actor, step)
     if not decision:
-        raise _refuse("access_denied", decision.reason, step)
+        raise PolicyError.on("access_denied", decision.reason, step)
     if step.is_done:
-        raise _refuse("transition.not_allowed", "A finished step cannot be paused.", step, state=step.status)
+        raise PolicyError.on("transition.not_allowed", "A finished step cannot be paused.", step, state=step.status)
     if len(request.strip()) < MIN_REQUEST:
-        raise _refuse(
+        raise PolicyError.on(
             "validation.invalid",
             f"Say what information is needed and why (at least {MIN_REQUEST} characters).",
             step,
             field="request",
         )
     if responsible.organisation_id != step.organisation_id or not responsible.is_active:
-        raise _refuse("validation.invalid", "Choose an active person of your organisation.", step, field="responsible")
+        raise PolicyError.on(
+            "validation.invalid", "Choose an active person of your organisation.", step, field="responsible"
+        )
     if responsible.pk == actor.pk:
-        raise _refuse(
+        raise PolicyError.on(
             "validation.invalid", "Ask someone else: you are the one waiting for it.", step, field="responsible"
         )
     if due_at <= timezone.now():
-        raise _refuse("validation.invalid", "The due date must be in the future.", step, field="due_at")
+        raise PolicyError.on("validation.invalid", "The due date must be in the future.", step, field="due_at")
     with transaction.atomic():
         if step.status != StepStatus.PAUSED:
             step = run_transition(
@@ -148,9 +144,9 @@ def resolve_information_request(*, request: WorkflowRun, actor: User, resolution
     """Answer an information request; when it was the step's last open one, the step resumes."""
     decision = may_resolve_request(actor, request)
     if not decision:
-        raise _refuse("access_denied", decision.reason, request)
+        raise PolicyError.on("access_denied", decision.reason, request)
     if len(resolution.strip()) < MIN_REQUEST:
-        raise _refuse(
+        raise PolicyError.on(
             "validation.invalid",
             f"Give the information asked for (at least {MIN_REQUEST} characters).",
             request,

@@ -19,7 +19,6 @@ from iwms.transitions import run_transition
 from workflows.choices import EvidenceKind
 from workflows.models import Step
 from workflows.policy import may_complete_step, may_work_step
-from workflows.services.runs import _refuse
 
 MIN_JUSTIFICATION = 30
 MIN_JUSTIFICATION_WORDS = 5
@@ -53,11 +52,11 @@ def missing_evidence_kinds(step: Step) -> list[str]:
 def complete_step(*, step: Step, actor: User) -> Step:
     decision = may_complete_step(actor, step)
     if not decision:
-        raise _refuse("access_denied", decision.reason, step)
+        raise PolicyError.on("access_denied", decision.reason, step)
     missing = missing_evidence_kinds(step)
     if missing:
         labels = ", ".join(str(EvidenceKind(kind).label) for kind in missing)
-        raise _refuse(
+        raise PolicyError.on(
             "evidence.missing",
             f"Step {step.position} '{step.name}' needs {labels} before it can be completed.",
             step,
@@ -79,11 +78,11 @@ def mark_not_applicable(*, step: Step, actor: User, justification: str) -> Step:
     every justification is audited with the template step, so skipped steps can be counted."""
     decision = may_complete_step(actor, step)
     if not decision:
-        raise _refuse("access_denied", decision.reason, step)
+        raise PolicyError.on("access_denied", decision.reason, step)
     text = " ".join(justification.split())
     problem = justification_problem(text) if step.mandatory else ("" if text else "Say briefly why it is not needed.")
     if problem:
-        raise _refuse("step.justification_required", problem, step, field="justification")
+        raise PolicyError.on("step.justification_required", problem, step, field="justification")
     return run_transition(
         step,
         "mark_not_applicable",
@@ -117,11 +116,13 @@ def delegate_step(
     """Hand one step to someone else; it moves at once, or when they accept (SEV-1/SEV-2)."""
     decision = may_work_step(actor, step)
     if not decision:
-        raise _refuse("access_denied", decision.reason, step)
+        raise PolicyError.on("access_denied", decision.reason, step)
     if step.is_done:
-        raise _refuse("transition.not_allowed", "A finished step cannot be delegated.", step, state=step.status)
+        raise PolicyError.on("transition.not_allowed", "A finished step cannot be delegated.", step, state=step.status)
     if to_person.organisation_id != step.organisation_id or not to_person.is_active:
-        raise _refuse("validation.invalid", "Choose an active person of your organisation.", step, field="to_person")
+        raise PolicyError.on(
+            "validation.invalid", "Choose an active person of your organisation.", step, field="to_person"
+        )
     with transaction.atomic():
         delegation = delegate_responsibility(
             tenant=step.organisation,
