@@ -71,11 +71,22 @@ def _step_context(
     }
 
 
+def _completion_context(request: HttpRequest, incident: Incident, run: WorkflowRun | None) -> dict[str, Any]:
+    """What the Complete panel needs (re-rendered out of band after every step action)."""
+    blockers = work.completion_blockers(incident, run)
+    is_responsible = request.user.pk == incident.responsible_id
+    return {
+        "incident": incident,
+        "blockers": blockers,
+        "may_complete_work": incident.status == IncidentStatus.IN_PROGRESS and is_responsible and not blockers,
+        "is_responsible": is_responsible,
+    }
+
+
 def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     run = work.workflow_of(incident)
     steps = work_steps(incident, run)
     review = latest_review(run) if run else None
-    blockers = work.completion_blockers(incident, run)
     anchors = {step.key: (step.pk, step.position) for step in steps}
     people = colleague_choices(request.user)
     findings = [
@@ -84,18 +95,13 @@ def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     ]
     requested = [{**item, "anchor": anchors.get(item["step"], (None, None))} for item in requested_evidence(incident)]
     return {
-        "incident": incident,
+        **_completion_context(request, incident, run),
         "run": run,
         "steps": [_step_context(request, incident, step, people) for step in steps],
         "review": review,
         "findings": findings,
         "requested_evidence": requested,
         "reviews": list(run.reviews.order_by("-sequence")) if run else [],
-        "blockers": blockers,
-        "may_complete_work": incident.status == IncidentStatus.IN_PROGRESS
-        and request.user.pk == incident.responsible_id
-        and not blockers,
-        "is_responsible": request.user.pk == incident.responsible_id,
         "delegate_incident_form": DelegateForm(prefix="whole", user=request.user, people=people),
     }
 
@@ -127,9 +133,10 @@ def _step_response(
     request: HttpRequest, incident: Incident, step_id: int, status: int = 200, **forms: Any
 ) -> HttpResponse:
     incident = Incident.objects.select_related("category", "responsible").get(pk=incident.pk)
-    step = next(s for s in work_steps(incident, work.workflow_of(incident)) if s.pk == step_id)
+    run = work.workflow_of(incident)
+    step = next(s for s in work_steps(incident, run) if s.pk == step_id)
     context = _step_context(request, incident, step, **forms)
-    context["completion"] = _work_context(request, incident)
+    context["completion"] = _completion_context(request, incident, run)
     return render(request, "incidents/partials/step.html", context, status=status)
 
 
