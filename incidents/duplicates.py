@@ -43,7 +43,8 @@ def find_duplicates(
         .exclude(status=IncidentStatus.CLOSED)
         .filter(occurred_at__range=(occurred_at - WINDOW, occurred_at + WINDOW))
         .filter(Q(category__code=category_code) | Q(location__iexact=location.strip()))
-        .select_related("category", "responsible")
+        .select_related("category")
+        .only("organisation_id", "reference", "title", "narrative", "location", "occurred_at", "category__code")
         .order_by("-occurred_at")[:50]
     )
     candidates = []

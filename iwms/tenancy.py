@@ -3,6 +3,7 @@ reference check every tenant-owned save runs. The database-level twin is `iwms.d
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from django.db import models
@@ -33,12 +34,20 @@ def is_reference_exempt(model: type[models.Model]) -> bool:
 def tenant_foreign_keys(model: type[models.Model], *, include_exempt: bool = False) -> Iterator[models.ForeignKey]:
     """The foreign keys of a tenant-owned model that point at other tenant-owned rows."""
     if is_reference_exempt(model) and not include_exempt:
-        return
-    for field in model._meta.concrete_fields:
-        if not isinstance(field, models.ForeignKey) or field.name == "organisation":
-            continue
-        if is_tenant_owned(field.related_model):
-            yield field
+        return iter(())
+    return iter(_tenant_foreign_keys(model))
+
+
+@functools.cache
+def _tenant_foreign_keys(model: type[models.Model]) -> tuple[models.ForeignKey, ...]:
+    """Computed once per model class: every save asks."""
+    return tuple(
+        field
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.ForeignKey)
+        and field.name != "organisation"
+        and is_tenant_owned(field.related_model)
+    )
 
 
 def check_tenant_references(instance: models.Model) -> None:

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from iwms.models import User
@@ -101,12 +103,23 @@ def ancestor_ids(model: type[Position] | type[OrgUnit], pk: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _ancestors_nearest_first(position: Position) -> list[Position]:
-    if position.parent_id is None:
+Node = TypeVar("Node", Position, OrgUnit)
+
+
+def ancestors(node: Node, *related: str) -> list[Node]:
+    """A node's ancestors as rows, nearest first, in one query: the upward walk feeds an
+    `IN`, and the order is rebuilt from the rows' own parent links."""
+    if node.parent_id is None:
         return []
-    ids = ancestor_ids(Position, position.pk)
-    by_id = Position.objects.select_related("unit").in_bulk(ids)
-    return [by_id[pk] for pk in ids if pk in by_id]
+    model = type(node)
+    upward = RawSQL(_UPWARD_SQL.format(table=connection.ops.quote_name(model._meta.db_table)), [node.pk])  # noqa: S611 — a table name from the model, the key a parameter
+    by_id = {row.pk: row for row in model.objects.select_related(*related).filter(pk__in=upward)}
+    chain: list[Node] = []
+    pk = node.parent_id
+    while pk in by_id and len(chain) < len(by_id):
+        chain.append(by_id[pk])
+        pk = by_id[pk].parent_id
+    return chain
 
 
 def escalation_chain(person: User, at: datetime | None = None, *, position: Position | None = None) -> list[Level]:
@@ -119,11 +132,11 @@ def escalation_chain(person: User, at: datetime | None = None, *, position: Posi
     position = position or primary_position(person, at)
     if position is None:
         return []
-    ancestors = _ancestors_nearest_first(position)
-    holders = holders_by_position(ancestors, at)
+    above = ancestors(position, "unit")
+    holders = holders_by_position(above, at)
     levels: list[Level] = []
     skipped: list[Position] = []
-    for ancestor in ancestors:
+    for ancestor in above:
         holder = holders.get(ancestor.pk)
         if holder is None or not ancestor.is_active or holder.pk == person.pk:
             skipped.append(ancestor)
@@ -151,9 +164,7 @@ def department_of(unit: OrgUnit) -> OrgUnit | None:
     """The nearest unit of kind department at or above `unit`."""
     if unit.kind == UnitKind.DEPARTMENT:
         return unit
-    ids = ancestor_ids(OrgUnit, unit.pk)
-    by_id = OrgUnit.objects.in_bulk(ids)
-    return next((by_id[pk] for pk in ids if pk in by_id and by_id[pk].kind == UnitKind.DEPARTMENT), None)
+    return next((above for above in ancestors(unit) if above.kind == UnitKind.DEPARTMENT), None)
 
 
 def department_head_of(person: User, at: datetime | None = None, *, position: Position | None = None) -> Level | None:

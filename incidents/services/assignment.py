@@ -8,7 +8,7 @@ from arc.accountability import resolve_accountable_position
 from incidents.models import Category
 from iwms.errors import PolicyError
 from iwms.models import User
-from organogram.hierarchy import ancestor_ids, holders_by_position, primary_position, supervisor_of
+from organogram.hierarchy import ancestors, holders_by_position, primary_position, supervisor_of
 from organogram.models import OrgUnit, Position
 
 
@@ -25,9 +25,7 @@ def _filled_at_or_above(position: Position) -> tuple[Position, User, bool]:
     holder = holders_by_position([position]).get(position.pk)
     if holder is not None and position.is_active:
         return position, holder, False
-    ids = ancestor_ids(Position, position.pk)
-    by_id = Position.objects.in_bulk(ids)
-    chain = [position, *(by_id[pk] for pk in ids if pk in by_id)]
+    chain = [position, *ancestors(position)]
     holders = holders_by_position(chain)
     for index, candidate in enumerate(chain):
         if candidate.pk in holders and candidate.is_active:

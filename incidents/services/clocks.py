@@ -145,16 +145,7 @@ def load_states(incidents: Iterable[Incident]) -> dict[int, ClockState]:
     )
     for step in steps.only("pk", "run_id", "position", "name", "due_at", "assignee_id"):
         run = runs[step.run_id]
-        states[int(run.subject_id)].clocks.append(
-            Clock(
-                ClockKind.STEP,
-                str(step.pk),
-                run.started_at,
-                step.due_at,
-                f"step {step.position} '{step.name}'",
-                step.assignee_id,
-            )
-        )
+        states[int(run.subject_id)].clocks.append(step_clock(run, step))
     escalations = Escalation.objects.filter(
         incident_id__in=open_ids, acknowledged_at__isnull=True, ack_due_at__isnull=False
     ).select_related("to_person")
@@ -166,6 +157,18 @@ def load_states(incidents: Iterable[Incident]) -> dict[int, ClockState]:
         ):
             getattr(states[incident_id], attribute).add((kind, subject_key))
     return states
+
+
+def step_clock(run: WorkflowRun, step: Step) -> Clock:
+    """The clock of an open mandatory step with a due date: it runs from the workflow's start."""
+    return Clock(
+        ClockKind.STEP,
+        str(step.pk),
+        run.started_at,
+        step.due_at,
+        f"step {step.position} '{step.name}'",
+        step.assignee_id,
+    )
 
 
 def escalation_clock(escalation: Escalation) -> Clock:
@@ -191,6 +194,17 @@ def refresh_next_clock(incident: Incident) -> datetime | None:
     Incident.objects.filter(pk=incident.pk).update(next_clock_at=moment)
     incident.next_clock_at = moment
     return moment
+
+
+def add_started_clocks(incident: Incident, clocks: Iterable[Clock]) -> datetime | None:
+    """Clocks that have just started (nothing warned or breached on them yet) can only move
+    the incident's next clock earlier: fold them into the stored value without re-reading
+    the others, and write the column only when it moves."""
+    moment = ClockState(clocks=list(clocks)).next_clock_at()
+    if moment is not None and (incident.next_clock_at is None or moment < incident.next_clock_at):
+        Incident.objects.filter(pk=incident.pk).update(next_clock_at=moment)
+        incident.next_clock_at = moment
+    return incident.next_clock_at
 
 
 def first_clock(deadlines: Deadlines, start: datetime) -> datetime:

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
@@ -28,23 +28,29 @@ from organogram.models import Position
 REFERENCE_PREFIX = "INC"
 
 
+_TAKE_NUMBER = (
+    "UPDATE {table} SET last_number = last_number + 1, updated_at = %s "
+    "WHERE organisation_id = %s AND prefix = %s AND year = %s RETURNING last_number"
+)
+
+
 def next_reference(*, tenant: Organisation, at: datetime, prefix: str = REFERENCE_PREFIX) -> str:
-    """`INC-2026-000123`: numbered per tenant and year, without gaps, inside the caller's transaction."""
+    """`INC-2026-000123`: numbered per tenant and year, without gaps, inside the caller's
+    transaction. Taking a number is one statement: the increment locks the counter row until
+    the caller commits, so a concurrent report waits for it and takes the next one."""
     year = timezone.localtime(at).year
-    with transaction.atomic(savepoint=False):
-        counter = (
-            ReferenceCounter.objects.select_for_update().filter(organisation=tenant, prefix=prefix, year=year).first()
-        )
-        if counter is None:
+    sql = _TAKE_NUMBER.format(table=connection.ops.quote_name(ReferenceCounter._meta.db_table))
+    params = [connection.ops.adapt_datetimefield_value(timezone.now()), tenant.pk, prefix, year]
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:  # the first number of the year
             ReferenceCounter.objects.bulk_create(
                 [ReferenceCounter(organisation=tenant, prefix=prefix, year=year)], ignore_conflicts=True
             )
-            counter = ReferenceCounter.objects.select_for_update().get(organisation=tenant, prefix=prefix, year=year)
-        counter.last_number += 1
-        ReferenceCounter.objects.filter(pk=counter.pk).update(
-            last_number=counter.last_number, updated_at=timezone.now()
-        )
-    return f"{prefix}-{year}-{counter.last_number:06d}"
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    return f"{prefix}-{year}-{row[0]:06d}"
 
 
 def create_incident(

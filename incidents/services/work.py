@@ -22,7 +22,7 @@ from arc.services import accept_delegation, decline_delegation, delegate_respons
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import Incident, PoleEntity
 from incidents.services import lifecycle
-from incidents.services.clocks import refresh_next_clock
+from incidents.services.clocks import add_started_clocks, refresh_next_clock, step_clock
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
@@ -77,7 +77,10 @@ def start_incident_workflow(*, incident: Incident, actor: Any = None) -> Workflo
         started_at=incident.reported_at,
         actor=actor,
     )
-    refresh_next_clock(incident)  # step due dates are clocks too
+    # Step due dates are clocks too; they have only just started, so fold them in without re-reading.
+    add_started_clocks(
+        incident, (step_clock(run, step) for step in run.generated_steps if step.mandatory and step.due_at)
+    )
     return run
 
 

@@ -12,6 +12,8 @@ from django.utils import timezone
 from incidents.demo.builder import build_second_tenant
 from incidents.models import Incident, ReportDraft
 from incidents.services import intake
+from incidents.services.clocks import compute_next_clock
+from tests.conftest import is_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +77,22 @@ def test_full_report_creates_one_incident_even_when_confirmed_twice(reporter_cli
     assert first["Location"] == second["Location"] == reverse("incident_detail", args=[incident.reference])
     assert incident.pole_entities.get().role == "witness"
     assert incident.owner.username == "depthead" and incident.responsible.username == "responsible"
+
+
+def test_confirmation_writes_in_a_fixed_number_of_statements_and_starts_every_clock(
+    reporter_client, people, django_assert_max_num_queries
+):
+    """Confirming is the hot write path (see bench/report_confirm.py): its statements are
+    counted, and the next clock folded in at workflow start equals a full recomputation."""
+    draft = fill_all_steps(reporter_client)
+    # SQLite appends to the ledger through the ORM (savepoint, head, insert, update): more statements.
+    with django_assert_max_num_queries(30 if is_postgres() else 40):
+        incident = intake.submit_report(draft=draft, actor=people["reporter"])
+
+    stored = incident.next_clock_at
+    incident.refresh_from_db()
+    assert incident.next_clock_at == stored == compute_next_clock(incident)
+    assert incident.reference.startswith(f"INC-{timezone.localtime(incident.reported_at).year}-")
 
 
 def test_steps_cannot_be_skipped(reporter_client):

@@ -8,6 +8,7 @@ import pytest
 
 from organogram.choices import AssignmentKind
 from organogram.hierarchy import (
+    ancestors,
     department_head_of,
     escalation_chain,
     holders_by_position,
@@ -160,3 +161,17 @@ def test_an_inactive_person_does_not_hold_their_position(org):
 
     assert holders_by_position([org.supervisor_a_position]) == {}
     assert _summary(supervisor_of(org.miner_a)) == (org.head_position, org.head, (org.supervisor_a_position,))
+
+
+def test_ancestors_are_the_rows_above_nearest_first_in_one_query(org, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        above = ancestors(org.miner_a_position)
+
+    assert above == [org.supervisor_a_position, org.head_position, org.gm_position]
+    assert ancestors(org.gm_position) == []
+
+
+def test_ancestors_of_a_unit_stop_at_its_root(org):
+    mine = org.gm_position.unit
+    assert ancestors(org.miner_a_position.unit)[-1] == mine
+    assert ancestors(mine) == []

@@ -49,6 +49,10 @@ class WorkflowRun(FSMModelMixin, TenantScopedModel):
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
+    # Set by `start_workflow` on the run it returns: the steps it has just generated, so a caller
+    # can act on them (start their clocks) without reading them back.
+    generated_steps: list[Step]
+
     class Meta:
         ordering = ["started_at", "id"]
         constraints = [

@@ -52,7 +52,7 @@ def start_workflow(
         run.save()
         position_ids = [s.responsible_position_id for s in template_steps if s.responsible_position_id]
         holders = holders_by_position(position_ids) if position_ids else {}
-        bulk_create_with_history(
+        run.generated_steps = bulk_create_with_history(
             [
                 Step(
                     organisation=tenant,
