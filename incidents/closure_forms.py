@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.functional import cached_property
 from django.utils.html import format_html_join
 
 from incidents.choices import Severity
@@ -40,29 +41,46 @@ def _text(
 
 class QueueFilterForm(forms.Form):
     """The queue's filters, sent as GET parameters so a filtered queue can be bookmarked. The
-    choices are read as plain rows, once each (the queue page renders them itself)."""
+    category and unit lists are read as plain rows, once, and only when needed: to check a
+    chosen value, or to write the full page's selects (a page turn reads neither)."""
 
     severity = forms.ChoiceField(required=False, choices=[("", "Any severity"), *Severity.choices])
-    category = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    unit = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    category = forms.IntegerField(required=False)
+    unit = forms.IntegerField(required=False)
+
+    ANY = {"severity": "Any severity", "category": "Any category", "unit": "Any unit"}
+    INVALID = "Select a valid choice. That choice is not one of the available choices."
 
     def __init__(self, *args: Any, tenant_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        categories = Category.objects.for_tenant(tenant_id).filter(is_active=True).order_by("name")
-        units = OrgUnit.objects.for_tenant(tenant_id).order_by("name")
-        choices = {
-            "category": [
-                (str(pk), f"{name} ({code})") for pk, name, code in categories.values_list("pk", "name", "code")
-            ],
-            "unit": [(str(pk), name) for pk, name in units.values_list("pk", "name")],
+        self.tenant_id = tenant_id
+
+    @cached_property
+    def options(self) -> dict[str, dict[int, str]]:
+        categories = Category.objects.for_tenant(self.tenant_id).filter(is_active=True).order_by("name")
+        units = OrgUnit.objects.for_tenant(self.tenant_id).order_by("name")
+        return {
+            "category": {pk: f"{name} ({code})" for pk, name, code in categories.values_list("pk", "name", "code")},
+            "unit": dict(units.values_list("pk", "name")),
         }
-        self.fields["category"].choices = [("", "Any category"), *choices["category"]]
-        self.fields["unit"].choices = [("", "Any unit"), *choices["unit"]]
+
+    def _known(self, name: str) -> int | None:
+        value = self.cleaned_data[name]
+        if value is not None and value not in self.options[name]:
+            raise forms.ValidationError(self.INVALID, code="invalid_choice")
+        return value
+
+    def clean_category(self) -> int | None:
+        return self._known("category")
+
+    def clean_unit(self) -> int | None:
+        return self._known("unit")
 
     def with_options(self) -> list[tuple[Any, str]]:
         """Each filter's bound field with its <option> list (the chosen one selected) as HTML,
         written out in one pass: the category list is long, and a template loop per option
         costs more than the rest of the page's filters together."""
+        choices = {"severity": Severity.choices, **{name: rows.items() for name, rows in self.options.items()}}
         fields = []
         for name in ("severity", "category", "unit"):
             current = str(self[name].value() or "")
@@ -71,7 +89,7 @@ class QueueFilterForm(forms.Form):
                 '<option value="{}"{}>{}</option>',
                 (
                     (value, " selected" if str(value) == current else "", label)
-                    for value, label in self.fields[name].choices
+                    for value, label in [("", self.ANY[name]), *choices[name]]
                 ),
             )
             fields.append((self[name], options))

@@ -143,3 +143,19 @@ class PositionAssignment(TenantScopedModel):
     def __str__(self) -> str:
         until = f" until {self.ends_at:%Y-%m-%d}" if self.ends_at else ""
         return f"{self.person} as {self.position} ({self.kind}) from {self.starts_at:%Y-%m-%d}{until}"
+
+
+class Generation(models.Model):
+    """A token that changes with every change to a tenant's organogram or accountability
+    rules (`organogram.generation`): what is derived from the structure may be kept while the
+    token is the same. A fresh random value each time, not a counter, so a change that was
+    rolled back can never be mistaken for a later one that committed."""
+
+    organisation = models.OneToOneField(
+        "iwms.Organisation", on_delete=models.CASCADE, primary_key=True, related_name="organogram_generation"
+    )
+    token = models.UUIDField()
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"organogram generation of {self.organisation_id}: {self.token}"

@@ -16,6 +16,7 @@ from django.utils import timezone
 from iwms.audit import GENESIS_HASH, canonical_payload, chain_hash
 from iwms.choices import ActorKind, AuditAction
 from iwms.models import AuditChainHead, AuditEvent, Organisation, User
+from organogram import generation
 from organogram.choices import AssignmentKind, UnitKind
 from organogram.models import OrgUnit, Position, PositionAssignment
 
@@ -120,6 +121,7 @@ def create_people(*, tenant: Organisation, count: int, password: str) -> int:
                 ],
                 batch_size=BATCH,
             )
+            generation.changed(tenant.pk)  # bulk writes send no signals
             written += len(users) * 3 + 2
     return written
 

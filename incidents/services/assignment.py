@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
 
 from arc.accountability import resolve_accountable_position
 from incidents.models import Category
 from iwms.errors import PolicyError
 from iwms.models import User
+from organogram import generation
 from organogram.hierarchy import ancestors, holders_by_position, primary_position, supervisor_of
 from organogram.models import OrgUnit, Position
 
@@ -35,10 +41,45 @@ def _filled_at_or_above(position: Position) -> tuple[Position, User, bool]:
     )
 
 
+# Plans already worked out, by (tenant, organogram generation, reporter, category, kind), each
+# with the moment it stops holding (the next start or end of an assignment). A bounded
+# per-process memo: a report reads one row to know its entry is current instead of walking
+# the organogram again.
+_PLANS: dict[tuple[Any, ...], tuple[AssignmentPlan, datetime | None]] = {}
+_PLANS_KEPT = 4096
+
+
 def plan_assignment(*, reporter: User, category: Category, kind: str) -> AssignmentPlan:
     """Owner: the holder of the accountable position for the reporter's unit, category and
     kind. Responsible: the reporter's supervisor (one level up), or the owner when the
-    reporter holds no position."""
+    reporter holds no position. Kept while the tenant's organogram generation is the same."""
+    token = generation.current(reporter.organisation_id)
+    if token is None:
+        return _plan(reporter=reporter, category=category, kind=kind)
+    key = (reporter.organisation_id, token, reporter.pk, category.code, kind)
+    now = timezone.now()
+    kept = _PLANS.get(key)
+    if kept is not None and (kept[1] is None or now < kept[1]):
+        return _copy(kept[0])
+    plan = _plan(reporter=reporter, category=category, kind=kind)
+    if len(_PLANS) >= _PLANS_KEPT:
+        _PLANS.clear()
+    _PLANS[key] = (plan, generation.next_boundary(reporter.organisation_id, now))
+    return _copy(plan)
+
+
+def _copy(plan: AssignmentPlan) -> AssignmentPlan:
+    """Each caller gets its own rows, so nothing one request does to them reaches another."""
+    return replace(
+        plan,
+        owner=copy.copy(plan.owner),
+        owner_position=copy.copy(plan.owner_position),
+        responsible=copy.copy(plan.responsible),
+        explanation=list(plan.explanation),
+    )
+
+
+def _plan(*, reporter: User, category: Category, kind: str) -> AssignmentPlan:
     position = primary_position(reporter)
     unit = (
         position.unit

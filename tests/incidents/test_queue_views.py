@@ -363,3 +363,29 @@ def test_reroute_from_the_mismatch_incident_page(client, people, waiting):
     client.force_login(people["supervisor"])
     assert client.post(reverse("incident_reroute", args=[spawned.reference])).status_code == 404
     assert client.post(reverse("incident_reroute", args=[waiting.reference])).status_code == 404
+
+
+def test_a_category_of_another_tenant_is_refused_next_to_the_filter_and_the_queue_stays_whole(client, people):
+    other = build_second_tenant(password="pw-other-12345")
+    foreign = Category.objects.for_tenant(other).first()
+    client.force_login(people["supervisor"])
+    response = client.get(reverse("closure_queue"), {"category": foreign.pk})
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["category"] == [form.INVALID]
+    assert (
+        response.context["page"].paginator.count == client.get(reverse("closure_queue")).context["page"].paginator.count
+    )
+
+
+def test_turning_a_page_reads_no_filter_lists(client, people, django_assert_max_num_queries):
+    client.force_login(people["supervisor"])
+    client.get(reverse("closure_queue"))
+    with django_assert_max_num_queries(20) as full:
+        client.get(reverse("closure_queue"))
+    with django_assert_max_num_queries(len(full.captured_queries) - 2) as turn:
+        client.get(reverse("closure_queue"), {"page": "2"}, HTTP_HX_REQUEST="true")
+    assert not any(
+        'FROM "incidents_category"' in q["sql"] or 'FROM "organogram_orgunit"' in q["sql"]
+        for q in turn.captured_queries
+    )
