@@ -71,10 +71,12 @@ def incident_live(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _live_response(request: HttpRequest, incident: Incident, before: str = "") -> HttpResponse:
+    """The live panel and, out of band, the timeline; after `before` (the fragment an action
+    swaps into its own place) the live panel goes out of band too."""
     context = {**live_state(incident), "poll_seconds": LIVE_POLL_SECONDS}
     return HttpResponse(
         before
-        + render_to_string("incidents/partials/incident_live.html", context, request=request)
+        + render_to_string("incidents/partials/incident_live.html", {**context, "oob": bool(before)}, request=request)
         + render_to_string("incidents/partials/timeline.html", {**context, "oob": True}, request=request)
     )
 
