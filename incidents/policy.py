@@ -10,7 +10,7 @@ from incidents.models import BreachWarning, ClosureDecision, Escalation, Inciden
 from incidents.routing import decider_of
 from iwms.decisions import Decision
 from iwms.models import User
-from organogram.hierarchy import ancestor_ids, positions_of, supervisor_of
+from organogram.hierarchy import ancestor_ids, positions_of
 from organogram.models import Position
 
 
@@ -178,16 +178,26 @@ def may_see_as_decider(user: User, incident: Incident) -> bool:
 
 
 def may_change_severity(user: User, incident: Incident) -> Decision:
-    """The owner, the responsible person or their supervisor re-assesses the severity."""
+    """The owner, the responsible person, or anyone holding a position above the responsible
+    person's in the organogram (their supervisor, department head, the top) re-assesses the
+    severity of an incident that is not closed."""
     if not user.is_authenticated or user.organisation_id != incident.organisation_id:
         return Decision(False, "This incident belongs to another organisation.")
+    if incident.status == IncidentStatus.CLOSED:
+        return Decision(False, "A closed incident keeps its severity.")
     if user.pk in (incident.owner_id, incident.responsible_id):
         return Decision(True)
-    supervisor = supervisor_of(incident.responsible)
-    if supervisor is not None and supervisor.holder.pk == user.pk:
-        return Decision(True)
+    held = {position.pk for position in positions_of(user)}
+    if held:
+        above: set[int] = set()
+        for position in positions_of(incident.responsible):
+            above.update(ancestor_ids(Position, position.pk))
+        if held & above:
+            return Decision(True)
     return Decision(
-        False, f"Only the owner, {incident.owner}, the responsible person or their supervisor changes the severity."
+        False,
+        f"Only the owner, {incident.owner}, the responsible person, {incident.responsible}, or those above "
+        f"{incident.responsible} in the organogram change the severity.",
     )
 
 

@@ -28,10 +28,11 @@ from django.utils import timezone
 
 from arc.choices import Role
 from arc.models import RoleGrant
-from incidents.choices import DecisionKind, IncidentStatus, SystemReason
-from incidents.models import BreachWarning, ClosureDecision, Escalation, Incident
+from incidents.choices import ClockKind, DecisionKind, IncidentStatus, SignalKind, SystemReason
+from incidents.models import Breach, BreachWarning, ClosureDecision, Escalation, Incident, MaturitySignal
 from incidents.policy import may_see_as_decider
 from incidents.routing import decider_of, decision_scope
+from iwms.choices import AuditAction
 from iwms.models import AuditEvent, User
 from organogram.hierarchy import assignments_at
 from workflows.choices import RunKind
@@ -128,6 +129,75 @@ def next_actions(incident: Incident) -> list[str]:
         who = f"{route.level.holder} ({route.level.position})" if route else "the supervisor one level up"
         return [f"{who} decides on closure (approve with the closure checklist, reject or ask for more evidence)."]
     return []
+
+
+# --- the incident page's live panel: status, deadlines, escalation ----------------------------
+
+DEADLINE_CLOCKS = (
+    ("Acknowledge", ClockKind.ACKNOWLEDGE, "ack_due_at"),
+    ("Contain", ClockKind.CONTAIN, "contain_due_at"),
+    ("Resolve", ClockKind.RESOLVE, "resolve_due_at"),
+)
+
+
+class DeadlineRow(TypedDict):
+    label: str
+    due: datetime | None
+    breached_at: datetime | None
+    met: bool  # the clock stopped before its deadline (acknowledged, or closed)
+
+
+def deadline_rows(incident: Incident) -> list[DeadlineRow]:
+    """The incident's own three deadlines with the breach recorded against each, in one query.
+    A breach stays shown after a severity change moved the deadline (it is a fact)."""
+    breaches = dict(
+        Breach.objects.filter(incident=incident, subject_key="").values_list("clock", "breached_at").order_by("id")
+    )
+    closed = incident.status == IncidentStatus.CLOSED
+    rows: list[DeadlineRow] = []
+    for label, kind, attribute in DEADLINE_CLOCKS:
+        stopped = closed or (kind == ClockKind.ACKNOWLEDGE and incident.acknowledged_at is not None)
+        breached_at = breaches.get(kind)
+        rows.append({"label": label, "due": getattr(incident, attribute), "breached_at": breached_at, "met": stopped})
+    return rows
+
+
+def escalation_story(incident: Incident, events: Iterable[AuditEvent]) -> dict[str, Any]:
+    """The escalation of `incident` as its ledger tells it: each level raised (to whom, when,
+    the failure-to-complete incident that follows it up, acknowledged or not) and the stop at
+    the top of the hierarchy. The escalations of a chain are recorded on the original
+    incident, so a few queries whatever the number of levels."""
+    ids = {
+        event.changes["escalation"]
+        for event in events
+        if event.action == AuditAction.ESCALATE and isinstance(event.changes, dict) and "escalation" in event.changes
+    }
+    escalations = (
+        Escalation.objects.filter(organisation_id=incident.organisation_id, pk__in=ids)
+        .select_related("to_person", "to_position", "acknowledged_by")
+        .order_by("level", "pk")
+        if ids
+        else []
+    )
+    stopped = (
+        MaturitySignal.objects.filter(incident=incident, kind=SignalKind.ESCALATED_TO_TOP)
+        .select_related("unit")
+        .first()
+        if incident.escalation_level
+        else None
+    )
+    return {"escalations": with_failure_to_complete(escalations), "stopped": stopped}
+
+
+def live_state(incident: Incident) -> dict[str, Any]:
+    """What the incident page re-reads every few seconds, in a fixed number of queries."""
+    timeline = list(timeline_for(incident))
+    return {
+        "incident": incident,
+        "timeline": timeline,
+        "deadline_rows": deadline_rows(incident),
+        **escalation_story(incident, timeline),
+    }
 
 
 # --- the closure queue ------------------------------------------------------------------------

@@ -223,6 +223,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# Beat keeps its schedule in the database (django-celery-beat): the periodic tasks below are
+# PeriodicTask rows, registered by the migration iwms 0005 and brought up to date from this
+# dict each time beat starts (idempotent, by name; an admin's "enabled" switch is kept). Their
+# options are the scheduler's model fields: `expire_seconds`, not Celery's `expires`.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
@@ -295,7 +299,7 @@ IWMS_SWEEP_TEST_DELAY_MS = env_int("IWMS_SWEEP_TEST_DELAY_MS", 0)
 CELERY_BEAT_SCHEDULE["sla-sweep"] = {
     "task": "incidents.tasks.sweep_sla_clocks",
     "schedule": float(IWMS_SWEEP_INTERVAL_SECONDS),
-    "options": {"expires": IWMS_SWEEP_INTERVAL_SECONDS * 0.9},
+    "options": {"expire_seconds": max(1, int(IWMS_SWEEP_INTERVAL_SECONDS * 0.9))},
 }
 # Links in notification e-mails start with this address.
 IWMS_BASE_URL = env_str("IWMS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

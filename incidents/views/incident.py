@@ -1,18 +1,23 @@
-"""An incident's detail page and the acknowledge action."""
+"""An incident's detail page, its live panel (polled by HTMX), the severity change and the
+acknowledge action."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
+from incidents.choices import IncidentStatus
+from incidents.clock_forms import SeverityForm
 from incidents.models import Incident
-from incidents.policy import may_acknowledge
-from incidents.selectors import get_incident_for_user, incidents_for_user, next_actions, timeline_for
-from incidents.services import lifecycle
-from incidents.services.intake import time_left
+from incidents.policy import may_acknowledge, may_change_severity
+from incidents.selectors import get_incident_for_user, incidents_for_user, live_state, next_actions
+from incidents.services import clocks, lifecycle
 from iwms.errors import PolicyError
 from workflows.selectors import handoffs_for_user, requests_for_user
 
@@ -20,31 +25,107 @@ PAGE_SIZE = 25
 REQUESTS_SHOWN = 20
 
 
+LIVE_POLL_SECONDS = 10
+
+
+def _detail_context(request: HttpRequest, incident: Incident, severity_form: SeverityForm | None = None) -> dict:
+    return {
+        **live_state(incident),
+        "pole": incident.pole_entities.all(),
+        "acknowledge": may_acknowledge(request.user, incident),
+        "next_actions": next_actions(incident),
+        **_severity_context(request, incident, severity_form),
+    }
+
+
+def _severity_context(
+    request: HttpRequest, incident: Incident, form: SeverityForm | None = None, changed: bool = False
+) -> dict:
+    return {
+        "incident": incident,
+        "severity_allowed": may_change_severity(request.user, incident),
+        "severity_form": form or SeverityForm(initial={"severity": incident.severity}),
+        "severity_changed": changed,
+        "poll_seconds": LIVE_POLL_SECONDS,
+    }
+
+
 @login_required
 @require_GET
 def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
-    timeline = timeline_for(incident)
-    deadlines = [
-        (label, due, time_left(due) if incident.status != "closed" else "—")
-        for label, due in (
-            ("Acknowledge", incident.ack_due_at),
-            ("Contain", incident.contain_due_at),
-            ("Resolve", incident.resolve_due_at),
-        )
-    ]
-    return render(
-        request,
-        "incidents/incident_detail.html",
-        {
-            "incident": incident,
-            "pole": incident.pole_entities.all(),
-            "timeline": timeline,
-            "deadlines": deadlines,
-            "acknowledge": may_acknowledge(request.user, incident),
-            "next_actions": next_actions(incident),
-        },
+    return render(request, "incidents/incident_detail.html", _detail_context(request, incident))
+
+
+@require_GET
+def incident_live(request: HttpRequest, reference: str) -> HttpResponse:
+    """The incident page's live panel (status, deadlines, escalation) and, out of band, its
+    timeline: what HTMX polls every few seconds while the incident is not closed. A poll from
+    a page whose session has ended gets nothing to swap."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=204) if request.htmx else redirect_to_login(request.get_full_path())
+    incident = get_incident_for_user(request.user, reference)
+    response = _live_response(request, incident)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _live_response(request: HttpRequest, incident: Incident, before: str = "") -> HttpResponse:
+    """The live panel and, out of band, the timeline; after `before` (the fragment an action
+    swaps into its own place) the live panel goes out of band too."""
+    context = {**live_state(incident), "poll_seconds": LIVE_POLL_SECONDS}
+    return HttpResponse(
+        before
+        + render_to_string("incidents/partials/incident_live.html", {**context, "oob": bool(before)}, request=request)
+        + render_to_string("incidents/partials/timeline.html", {**context, "oob": True}, request=request)
     )
+
+
+@login_required
+@require_POST
+def incident_severity(request: HttpRequest, reference: str) -> HttpResponse:
+    """Change the severity with a reason: the open deadlines are recomputed. For HTMX, the
+    form again (with what changed) and, out of band, the live panel and the timeline."""
+    incident = get_incident_for_user(request.user, reference)
+    allowed = may_change_severity(request.user, incident)
+    if not allowed:
+        code = "transition.not_allowed" if incident.status == IncidentStatus.CLOSED else "access_denied"
+        raise PolicyError.on(code, allowed.reason, incident)
+    form = SeverityForm(request.POST)
+    changed = False
+    if form.is_valid():
+        try:
+            incident_after = clocks.change_severity(
+                incident=incident,
+                actor=request.user,
+                severity=form.cleaned_data["severity"],
+                reason=form.cleaned_data["reason"],
+            )
+        except PolicyError as exc:
+            if exc.code == "access_denied":
+                raise
+            form.add_error(exc.context.get("field") or None, exc.message)
+        else:
+            changed = True
+            incident = get_incident_for_user(request.user, reference)
+            if not request.htmx:
+                messages.success(
+                    request,
+                    f"Severity changed to {incident_after.get_severity_display()}; the open deadlines were recomputed.",
+                )
+                return redirect("incident_detail", reference=reference)
+            form = SeverityForm(initial={"severity": incident.severity})
+    status = 200 if changed else 422
+    if not request.htmx:
+        return render(
+            request, "incidents/incident_detail.html", _detail_context(request, incident, form), status=status
+        )
+    panel = render_to_string(
+        "incidents/partials/severity_form.html", _severity_context(request, incident, form, changed), request=request
+    )
+    if not changed:
+        return HttpResponse(panel, status=status)
+    return _live_response(request, incident, before=panel)
 
 
 @login_required

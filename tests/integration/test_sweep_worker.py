@@ -2,7 +2,8 @@
 incidents whose deadlines passed escalate exactly once, even when the worker is killed with
 SIGKILL in the middle of a sweep batch and started again. Skipped unless IWMS_REAL_WORKER=1.
 
-Beat sends the sweep every 2 s here (IWMS_SWEEP_INTERVAL_SECONDS), and each batch of 3
+Beat runs with django-celery-beat's database scheduler, as deployed, and sends the sweep every
+2 s here (IWMS_SWEEP_INTERVAL_SECONDS, which beat writes into the sweep's PeriodicTask row), and each batch of 3
 incidents is held open 1.5 s (IWMS_SWEEP_TEST_DELAY_MS, a test-only setting) so the kill
 lands inside a batch's transaction."""
 
@@ -20,6 +21,7 @@ import pytest
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from incidents.choices import ClockKind, IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
 from incidents.demo.builder import build_demo_tenant
@@ -57,14 +59,15 @@ def start_worker(name: str) -> subprocess.Popen:
     )
 
 
-def start_beat(folder: Path) -> subprocess.Popen:
+def start_beat() -> subprocess.Popen:
+    """Beat as deployed: django-celery-beat's database scheduler, which brings the sweep's
+    PeriodicTask row in step with this environment's 2-second interval when it starts."""
     return subprocess.Popen(
         [
             *CELERY,
             "beat",
             "--loglevel=WARNING",
-            "--scheduler=celery.beat:PersistentScheduler",
-            f"--schedule={folder / 'beat-schedule'}",
+            "--scheduler=django_celery_beat.schedulers:DatabaseScheduler",
             "--pidfile=",
         ],
         cwd=Path(settings.BASE_DIR),
@@ -128,11 +131,11 @@ def late_incidents(tenant) -> list[Incident]:
     return incidents
 
 
-def test_worker_and_beat_escalate_exactly_once_across_a_sigkill_mid_sweep(tmp_path):
+def test_worker_and_beat_escalate_exactly_once_across_a_sigkill_mid_sweep():
     mine = build_demo_tenant(password="pw-demo-12345")
     ids = [i.pk for i in late_incidents(mine)]
     escalated = Escalation.objects.filter(incident_id__in=ids)
-    beat = start_beat(tmp_path)
+    beat = start_beat()
     worker = start_worker("sweep-a")
     restarted = None
     try:
@@ -156,6 +159,8 @@ def test_worker_and_beat_escalate_exactly_once_across_a_sigkill_mid_sweep(tmp_pa
         if restarted is not None:
             stop(restarted)
 
+    sweep_task = PeriodicTask.objects.select_related("interval").get(name="sla-sweep")
+    assert sweep_task.task == "incidents.tasks.sweep_sla_clocks" and sweep_task.interval.every == 2
     per_incident = Breach.objects.filter(incident_id__in=ids).values("incident_id", "clock").annotate(n=Count("id"))
     assert {(row["clock"], row["n"]) for row in per_incident} == {
         (ClockKind.ACKNOWLEDGE, 1),

@@ -12,6 +12,7 @@ from incidents.demo.builder import (
     build_platform_admin,
     build_second_tenant,
 )
+from incidents.demo.drill import seed_escalation_drill
 from incidents.demo.incidents import seed_demo_incidents
 from incidents.demo.organogram_spec import DEMO_LOGINS
 from iwms.models import Organisation, User
@@ -34,6 +35,13 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.SUCCESS(f"Created demo tenant {tenant.name} ({tenant.slug})."))
                 for incident in seed_demo_incidents(tenant=tenant):
                     self.stdout.write(f"  demo incident {incident.reference}: {incident.title}")
+                drill = seed_escalation_drill(tenant=tenant)
+                if drill is not None:
+                    self.stdout.write(
+                        f"  escalation drill {drill.reference}: late in 2 minutes, then it escalates by itself to "
+                        "the supervisor, the department head and the top (watch it at "
+                        f"/incidents/{drill.reference}/ as 'supervisor')"
+                    )
             if not Organisation.objects.filter(slug=SECOND_SLUG).exists():
                 tenant = build_second_tenant(password=password)
                 self.stdout.write(self.style.SUCCESS(f"Created second tenant {tenant.name} ({tenant.slug})."))
