@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from iwms.admin import GovernedAdmin
-from organogram.models import OrgUnit, Position, PositionAssignment, Shift
+from iwms.admin import GovernedAdmin, ReadOnlyAdmin
+from organogram.models import Generation, OrgUnit, Position, PositionAssignment, Shift
 
 
 class TenantListAdmin(GovernedAdmin):
@@ -45,3 +45,12 @@ class PositionAssignmentAdmin(TenantListAdmin):
     search_fields = ["person__username", "person__last_name", "position__title"]
     raw_id_fields = ["person", "position"]
     date_hierarchy = "starts_at"
+
+
+@admin.register(Generation)
+class GenerationAdmin(ReadOnlyAdmin):
+    """Bookkeeping: when each tenant's organogram last changed. Moved by the structure's own
+    changes, never by hand."""
+
+    list_display = ["organisation", "changed_at", "token"]
+    list_select_related = ["organisation"]
