@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.models import Incident
-from incidents.policy import may_acknowledge
+from incidents.policy import may_acknowledge, may_request_grant
 from incidents.selectors import get_incident_for_user, incidents_for_user, next_actions, timeline_for
 from incidents.services import lifecycle
 from incidents.services.intake import time_left
@@ -42,6 +42,10 @@ def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "timeline": timeline,
             "deadlines": deadlines,
             "acknowledge": may_acknowledge(request.user, incident),
+            # Asked of the owner only: nobody else requests audit access to the incident.
+            "grant_request": may_request_grant(request.user, incident)
+            if incident.owner_id == request.user.pk
+            else None,
             "next_actions": next_actions(incident),
         },
     )
