@@ -59,7 +59,7 @@ def grant_request(request: HttpRequest) -> HttpResponse:
         preselected = Incident.objects.for_tenant(user.organisation_id).filter(reference=reference, owner=user).first()
         if preselected is not None:
             initial["incidents"] = [preselected.pk]
-    form = GrantRequestForm(request.POST or None, user=user, initial=initial)
+    form = GrantRequestForm(request.POST if request.method == "POST" else None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             grant = grants.request_grant(tenant=user.organisation, actor=user, **form.service_arguments())
