@@ -196,9 +196,9 @@ def raise_alert_if_repeated(*, user: User, probed_tenant_id: int, at: datetime |
             object_type="iwms.user",
             object_id=str(user.pk) if tenant_id == own_tenant else "",
             message=(
-                f"Alert: {count} lookups of rows of another organisation within {minutes} minutes."
+                f"{count} lookups of rows of another organisation within {minutes} minutes; tenant admins alerted."
                 if tenant_id == own_tenant
-                else f"Alert: a user of another organisation looked up rows of yours ({count} attempts "
+                else f"A user of another organisation looked up rows of yours ({count} attempts "
                 f"within {minutes} minutes)."
             ),
             changes={"code": ALERT_CODE, "attempts": count, "window_start": window.start},

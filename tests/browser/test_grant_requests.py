@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from arc.cross_tenant import probe_other_tenants
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
 from incidents.models import AccessGrant, Category, Incident
 from incidents.services import lifecycle, work
@@ -93,6 +94,20 @@ def test_owner_requests_audit_access_admin_issues_it_and_the_regulator_reads_it(
     grant.refresh_from_db()
     assert grant.is_live() and grant.issued_by == cast["admin"]
     assert AuditEvent.objects.filter(object_type="incidents.accessgrant", object_id=str(grant.pk)).count() == 2
+
+    # Meanwhile a miner keeps typing a key of the other tenant: refused, and the admin is alerted.
+    foreign = Category.objects.exclude(organisation=incident.organisation).order_by("pk").first()
+    for _ in range(settings.IWMS_CROSS_TENANT_ALERT_THRESHOLD):
+        probe_other_tenants(cast["reporter"], Category, pk=foreign.pk)
+    page.goto("/inbox/")
+    alert = page.locator('[data-event="security.cross_tenant"]')
+    expect(alert).to_contain_text(f"Thabo Nkosi tried {settings.IWMS_CROSS_TENANT_ALERT_THRESHOLD} times")
+    alert.get_by_role("link", name="Open").click()
+    expect(page.get_by_test_id("security-actor")).to_contain_text("Thabo Nkosi")
+    expect(page.get_by_test_id("security-events").locator("tbody tr")).to_have_count(
+        settings.IWMS_CROSS_TENANT_ALERT_THRESHOLD + 1
+    )  # the attempts and the alert
+    screenshot("grants-6-security")
     sign_out(page)
 
     # The regulator sees it in his portal, and no Report link.
