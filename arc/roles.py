@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from arc.choices import Role
 from arc.models import RoleGrant
+from iwms.decisions import Decision
 from iwms.models import User
 from organogram.hierarchy import assignments_at, positions_of
 from organogram.models import Position
@@ -55,6 +56,15 @@ class RoleSet:
         return role in self.roles
 
 
+OUTSIDER_ROLES = frozenset({Role.AUDITOR, Role.REGULATOR, Role.EXTERNAL_PROVIDER, Role.INTEGRATION})
+
+
+def is_reporter(*, has_organisation: bool, holds_position: bool, granted: set[str] | frozenset[str]) -> bool:
+    """A person of an organisation reports unless they are only an outsider there (auditor,
+    regulator, external provider or integration account without a position)."""
+    return has_organisation and (holds_position or not (set(granted) & OUTSIDER_ROLES))
+
+
 def roles_of(user: User, at: datetime | None = None) -> RoleSet:
     """Everything the user may act as at `at`. External roles (auditor, regulator, provider,
     integration) do not make a person a reporter: they are outsiders with scoped access."""
@@ -64,8 +74,7 @@ def roles_of(user: User, at: datetime | None = None) -> RoleSet:
         roles.append(DerivedRole.PLATFORM_ADMIN)
     positions = positions_of(user, at)
     grants = {grant.role for grant in live_grants(user, at)}
-    outsider_roles = {Role.AUDITOR, Role.REGULATOR, Role.EXTERNAL_PROVIDER, Role.INTEGRATION}
-    if user.organisation_id and (positions or not (grants & outsider_roles)):
+    if is_reporter(has_organisation=bool(user.organisation_id), holds_position=bool(positions), granted=grants):
         roles.append(DerivedRole.REPORTER)
     if positions:
         ids = [p.pk for p in positions]
@@ -77,3 +86,12 @@ def roles_of(user: User, at: datetime | None = None) -> RoleSet:
             roles.append(DerivedRole.SUPERVISOR)
     roles.extend(sorted(grants))
     return RoleSet(positions, roles)
+
+
+def may_administer_tenant(user: User) -> Decision:
+    """Tenant administration pages (grants, security events): tenant admins of their own tenant."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return Decision(False, "Only a tenant admin of an organisation administers it.")
+    if Role.TENANT_ADMIN not in roles_of(user):
+        return Decision(False, "Only tenant admins administer grants and read the security events.")
+    return Decision(True)

@@ -1,4 +1,4 @@
-"""URLs of the person's own account."""
+"""URLs of the person's own account and of the tenant admin's security events."""
 
 from django.urls import path
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("account/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("account/two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
     path("account/two-factor/recovery-codes/", views.new_recovery_codes, name="two_factor_recovery_codes"),
+    path("manage/security/", views.security_events, name="security_events"),
 ]

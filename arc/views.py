@@ -9,6 +9,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,9 +22,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 
 from arc import two_factor
+from arc.cross_tenant import ALERT_CODE, CODE
 from arc.forms import CodeForm
-from arc.roles import ROLE_LABELS, roles_of
+from arc.roles import ROLE_LABELS, may_administer_tenant, roles_of
+from iwms.choices import AuditAction
 from iwms.errors import PolicyError
+from iwms.models import AuditEvent, User
 from iwms.refusals import record_refusal
 from iwms.sessions import SIGNED_IN_AT, end_all_sessions
 
@@ -145,3 +151,36 @@ def new_recovery_codes(request: HttpRequest) -> HttpResponse:
         )
     codes = two_factor.issue_recovery_codes(user=request.user)
     return _recovery_codes_page(request, codes, enrolled=False)
+
+
+# --- the tenant admin's security events -------------------------------------------------------
+
+SECURITY_PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def security_events(request: HttpRequest) -> HttpResponse:
+    """Refused lookups of other tenants' rows and the alerts they raised, from the tenant's own
+    ledger, newest first; `?actor=<id>` narrows it to one person of the tenant."""
+    decision = may_administer_tenant(request.user)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    tenant_id = request.user.organisation_id
+    events = (
+        AuditEvent.objects.filter(organisation_id=tenant_id)
+        .filter(Q(action=AuditAction.ACCESS_DENIED, changes__code=CODE) | Q(changes__code=ALERT_CODE))
+        .select_related("actor")
+        .order_by("-seq")
+    )
+    raw_actor = request.GET.get("actor", "")
+    actor = None
+    if raw_actor.isdigit():
+        actor = User.objects.filter(organisation_id=tenant_id, pk=int(raw_actor)).first()
+        events = events.filter(actor_id=int(raw_actor))
+    page = Paginator(events, SECURITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "arc/security_events.html",
+        {"page": page, "actor": actor, "actor_id": raw_actor if raw_actor.isdigit() else "", "alert_code": ALERT_CODE},
+    )

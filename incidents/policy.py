@@ -24,6 +24,18 @@ def may_report(user: User) -> Decision:
     return Decision(True)
 
 
+def may_request_grant(user: User, incident: Incident | None = None) -> Decision:
+    """Asking for an auditor's or regulator's read access is for the organisation's own people,
+    on incidents they own (the grant service refuses anything else they name)."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return Decision(False, "Only people of an organisation request audit access.")
+    if DerivedRole.REPORTER not in roles_of(user):
+        return Decision(False, "Auditors, regulators and external providers do not request grants.")
+    if incident is not None and incident.owner_id != user.pk:
+        return Decision(False, f"Only the owner, {incident.owner}, requests audit access to this incident.")
+    return Decision(True)
+
+
 def may_acknowledge(user: User, incident: Incident) -> Decision:
     if incident.status != IncidentStatus.OPEN:
         return Decision(False, "Already acknowledged.")

@@ -27,6 +27,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from arc.choices import Role
+from arc.cross_tenant import not_found
 from arc.models import RoleGrant
 from incidents.choices import ClockKind, DecisionKind, IncidentStatus, SignalKind, SystemReason
 from incidents.models import Breach, BreachWarning, ClosureDecision, Escalation, Incident, MaturitySignal
@@ -82,7 +83,7 @@ def get_incident_for_user(user: User, reference: str) -> Incident:
         if candidate is not None and may_see_as_decider(user, candidate):
             incident = candidate
     if incident is None:
-        raise Http404("No such incident.")
+        raise not_found(user, Incident, "No such incident.", reference=reference)
     return incident
 
 
@@ -355,7 +356,7 @@ def get_escalation_for_user(user: User, escalation_id: int) -> Escalation:
     """404 for an escalation addressed to someone else."""
     escalation = escalations_for_user(user).filter(pk=escalation_id).first()
     if escalation is None:
-        raise Http404("No such escalation for you.")
+        raise not_found(user, Escalation, "No such escalation for you.", pk=escalation_id)
     return escalation
 
 
@@ -370,5 +371,5 @@ def get_mitigation_warning_for_user(user: User, warning_id: int) -> BreachWarnin
         .first()
     )
     if warning is None:
-        raise Http404("No such warning.")
+        raise not_found(user, BreachWarning, "No such warning.", pk=warning_id)
     return warning

@@ -2,7 +2,19 @@
 
 from django.urls import path
 
-from incidents.views import account, closure, delegation, escalations, home, inbox, incident, queue, report, work
+from incidents.views import (
+    account,
+    closure,
+    delegation,
+    escalations,
+    grants,
+    home,
+    inbox,
+    incident,
+    queue,
+    report,
+    work,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -62,4 +74,9 @@ urlpatterns = [
     path("queue/closure/<str:reference>/mismatch/", queue.closure_mismatch, name="closure_mismatch"),
     path("incidents/<str:reference>/reopen/", closure.incident_reopen, name="incident_reopen"),
     path("incidents/<str:reference>/reroute/", closure.incident_reroute, name="incident_reroute"),
+    path("grants/request/", grants.grant_request, name="grant_request"),
+    path("manage/grants/", grants.manage_grants, name="manage_grants"),
+    path("manage/grants/<int:grant_id>/issue/", grants.grant_issue, name="grant_issue"),
+    path("manage/grants/<int:grant_id>/decline/", grants.grant_decline, name="grant_decline"),
+    path("manage/grants/<int:grant_id>/revoke/", grants.grant_revoke, name="grant_revoke"),
 ]

@@ -11,6 +11,16 @@ from simple_history.admin import SimpleHistoryAdmin
 from iwms.models import AuditChainHead, AuditEvent, Heartbeat, Notification, Organisation, User
 
 
+def platform_admins_only(request: HttpRequest) -> bool:
+    """Django admin lists every tenant's rows, so only platform admins (superusers, who belong
+    to no tenant) use it, whatever staff flag or model permissions a tenant's user is given;
+    tenant admins administer their own tenant through IWMS's pages (grants, security events)."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = platform_admins_only
+
+
 class GovernedAdmin(SimpleHistoryAdmin, GuardedModelAdmin):
     """Base admin for governed models: simple-history's history view and guardian's
     object-permission view on every change page. Writes still go through services where one

@@ -301,6 +301,11 @@ CELERY_BEAT_SCHEDULE["sla-sweep"] = {
     "schedule": float(IWMS_SWEEP_INTERVAL_SECONDS),
     "options": {"expire_seconds": max(1, int(IWMS_SWEEP_INTERVAL_SECONDS * 0.9))},
 }
+# Cross-tenant lookups: a user whose lookups of another tenant's rows reach this many within the
+# window (minutes) raises an alert to the tenant admins of both tenants, once per window. 0 turns
+# the alert off; every attempt is still refused and recorded.
+IWMS_CROSS_TENANT_ALERT_THRESHOLD = env_int("IWMS_CROSS_TENANT_ALERT_THRESHOLD", 5)
+IWMS_CROSS_TENANT_ALERT_WINDOW_MINUTES = env_int("IWMS_CROSS_TENANT_ALERT_WINDOW_MINUTES", 60)
 # Links in notification e-mails start with this address.
 IWMS_BASE_URL = env_str("IWMS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -73,3 +73,25 @@ def test_object_permission_view_is_available_for_governed_models(platform_client
     response = platform_client.get(reverse("admin:organogram_position_permissions", args=[position.pk]))
     assert response.status_code == 200
     assert "Object permissions" in response.content.decode()
+
+
+def test_a_tenant_admin_made_staff_with_every_permission_still_cannot_use_the_admin(client):
+    """Admin lists span tenants, so it is for platform admins only: a tenant's user given the
+    staff flag and every model permission is sent to sign in and sees no row of any tenant."""
+    from django.contrib.auth.models import Permission
+
+    from incidents.demo.builder import build_second_tenant
+    from iwms.models import User
+
+    build_demo_tenant(password="pw-demo-12345")
+    build_second_tenant(password="pw-demo-12345")
+    admin_user = User.objects.get(username="admin")
+    admin_user.is_staff = True
+    admin_user.save()
+    admin_user.user_permissions.set(Permission.objects.all())
+    client.force_login(admin_user)
+    for name in ("admin:index", "admin:incidents_incident_changelist", "admin:iwms_user_changelist"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), name
+        assert b"Karoo" not in response.content
+    assert client.get(reverse("home")).content.count(b'href="/admin/"') == 0

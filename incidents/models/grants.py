@@ -84,7 +84,7 @@ class AccessGrant(TenantScopedModel):
     @property
     def status(self) -> str:
         if self.revoked_at is not None:
-            return "revoked"
+            return "revoked" if self.issued_at is not None else "declined"
         if self.issued_at is None:
             return "requested"
         return "live" if self.expires_at > timezone.now() else "expired"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 from guardian.core import ObjectPermissionChecker
 
+from arc.cross_tenant import not_found
 from incidents.models import AccessGrant, GrantedIncident, Incident
 from incidents.services.grants import VIEW_INCIDENT
 from iwms.models import User
@@ -38,7 +38,7 @@ def grant_of(user: User, grant_id: int) -> AccessGrant:
     """The user's issued grant, live or not (the caller refuses a dead one); else 404."""
     grant = grants_of(user).filter(pk=grant_id).first()
     if grant is None:
-        raise Http404("No such grant.")
+        raise not_found(user, AccessGrant, "No such grant.", pk=grant_id)
     return grant
 
 
@@ -85,7 +85,7 @@ def incident_in(grant: AccessGrant, reference: str) -> Incident:
         .first()
     )
     if incident is None or not covers(grant, incident):
-        raise Http404("No such incident.")
+        raise not_found(grant.grantee, Incident, "No such incident.", reference=reference)
     return incident
 
 

@@ -1,5 +1,5 @@
 """Grants: the owner of incidents requests read access for an auditor, regulator or external
-provider; a tenant admin issues it; either revokes it. Every step, and every read a grantee
+provider; a tenant admin issues or declines it; either revokes it. Every step, and every read a grantee
 makes through one, is written to the ledger."""
 
 from __future__ import annotations
@@ -178,6 +178,34 @@ def issue_grant(*, grant: AccessGrant, actor: User) -> AccessGrant:
                 obj=locked,
                 message=f"Grant issued to {locked.grantee} until {locked.expires_at:%Y-%m-%d %H:%M}.",
                 changes={"status": ["requested", "live"], "expires_at": locked.expires_at},
+            )
+        return locked
+
+
+def decline_grant(*, grant: AccessGrant, actor: User, reason: str) -> AccessGrant:
+    """A tenant admin declines a requested grant, saying why; it is never issued. The reason
+    is kept as the grant's revocation reason (a declined grant is one ended before its issue)."""
+    tenant = grant.organisation
+    with audited_refusals(actor=actor):
+        if actor.organisation_id != tenant.pk or Role.TENANT_ADMIN not in roles_of(actor):
+            raise _refuse("access_denied", "Only a tenant admin declines a grant request.", tenant, grant)
+        if not reason.strip():
+            raise _refuse("validation.invalid", "Say why the request is declined.", tenant, grant, field="reason")
+        with transaction.atomic():
+            locked = AccessGrant.objects.select_for_update().get(pk=grant.pk)
+            if locked.issued_at is not None or locked.revoked_at is not None:
+                raise _refuse("grant.not_issuable", f"This grant is {locked.status}.", tenant, locked)
+            locked.revoked_at = timezone.now()
+            locked.revoked_by = actor
+            locked.revocation_reason = reason.strip()
+            locked.save(update_fields=["revoked_at", "revoked_by", "revocation_reason", "updated_at"])
+            record_event(
+                tenant=tenant,
+                action=AuditAction.UPDATE,
+                actor=actor,
+                obj=locked,
+                message=f"Grant request declined: {locked.revocation_reason}",
+                changes={"status": ["requested", "declined"]},
             )
         return locked
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from arc.cross_tenant import not_found
 from arc.models import Delegation
 from incidents.selectors import get_incident_for_user
 from incidents.services import work
@@ -39,7 +40,7 @@ def delegation_decide(request: HttpRequest, delegation_id: int) -> HttpResponse:
         pk=delegation_id, organisation_id=request.user.organisation_id, to_person=request.user, status="proposed"
     ).first()
     if delegation is None:
-        raise Http404("No hand-off waiting for you.")
+        raise not_found(request.user, Delegation, "No hand-off waiting for you.", pk=delegation_id)
     accept = request.POST.get("decision") == "accept"
     work.decide_delegation(delegation=delegation, actor=request.user, accept=accept, note=request.POST.get("note", ""))
     messages.success(request, "Hand-off accepted." if accept else "Hand-off declined.")

@@ -10,7 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from arc.cross_tenant import not_found
 from iwms import notifications
+from iwms.models import Notification
 
 PAGE_SIZE = 25
 INBOX_CHANGED = "inbox-changed"
@@ -49,7 +51,7 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
         raise Http404("No such notification.")
     ids = [int(raw)] if raw else None
     if ids and not notifications.notifications_for(request.user).filter(pk=ids[0]).exists():
-        raise Http404("No such notification.")
+        raise not_found(request.user, Notification, "No such notification.", pk=ids[0])
     notifications.mark_read(user=request.user, notification_ids=ids)
     if request.htmx and ids:
         item = notifications.notifications_for(request.user).get(pk=ids[0])
@@ -65,7 +67,7 @@ def inbox_open(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Follow a notification's link, marking it read on the way."""
     item = notifications.notifications_for(request.user).filter(pk=notification_id).first()
     if item is None:
-        raise Http404("No such notification.")
+        raise not_found(request.user, Notification, "No such notification.", pk=notification_id)
     notifications.mark_read(user=request.user, notification_ids=[item.pk])
     safe = url_has_allowed_host_and_scheme(item.url, allowed_hosts={request.get_host()})
     return redirect(item.url if item.url and safe else "inbox")

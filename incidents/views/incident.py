@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from incidents.choices import IncidentStatus
 from incidents.clock_forms import SeverityForm
 from incidents.models import Incident
-from incidents.policy import may_acknowledge, may_change_severity
+from incidents.policy import may_acknowledge, may_change_severity, may_request_grant
 from incidents.selectors import get_incident_for_user, incidents_for_user, live_state, next_actions
 from incidents.services import clocks, lifecycle
 from iwms.errors import PolicyError
@@ -34,6 +34,8 @@ def _detail_context(request: HttpRequest, incident: Incident, severity_form: Sev
         "pole": incident.pole_entities.all(),
         "acknowledge": may_acknowledge(request.user, incident),
         "next_actions": next_actions(incident),
+        # Asked of the owner only: nobody else requests audit access to the incident.
+        "grant_request": may_request_grant(request.user, incident) if incident.owner_id == request.user.pk else None,
         **_severity_context(request, incident, severity_form),
     }
 

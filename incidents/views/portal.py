@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from arc.choices import Role
+from arc.cross_tenant import not_found
 from arc.roles import roles_of
 from incidents.choices import AuditPackStatus
 from incidents.models import AccessGrant, AuditPack, ClosureDecision
@@ -132,7 +133,7 @@ def grant_evidence(request: HttpRequest, grant_id: int, reference: str, evidence
         .first()
     )
     if item is None or not scope.evidence_visible(grant, item):
-        raise Http404("No such evidence.")
+        raise not_found(request.user, Evidence, "No such evidence.", pk=evidence_id)
     grants.record_reads(grant=grant, actor=request.user, objects=[item], what="Downloaded in the portal")
     return attachment(
         evidence_files.open_content(item.storage_name),
@@ -173,7 +174,7 @@ def _pack_of(request: HttpRequest, pack_id: int) -> AuditPack:
         .first()
     )
     if pack is None:
-        raise Http404("No such pack.")
+        raise not_found(request.user, AuditPack, "No such pack.", pk=pack_id)
     _live_grant(request, pack.grant_id)
     return pack
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from guardian.core import ObjectPermissionChecker
 
 from arc.choices import Role
+from arc.cross_tenant import not_found
 from arc.roles import roles_of
 from incidents.models import Incident
 from incidents.services import grants
@@ -60,7 +61,7 @@ def provider_step(request: HttpRequest, step_id: int) -> HttpResponse:
     user = _provider(request)
     step = _assigned_steps(user).filter(pk=step_id).select_related("run__responsible", "assignee").first()
     if step is None:
-        raise Http404("No such step for you.")
+        raise not_found(user, Step, "No such step for you.", pk=step_id)
     incident = _incidents_of([step])[int(step.run.subject_id)]
     form = EvidenceForm(prefix="evidence")
     del form.fields["source"]
@@ -104,7 +105,7 @@ def provider_evidence(request: HttpRequest, evidence_id: int) -> HttpResponse:
     user = _provider(request)
     item = Evidence.objects.for_tenant(user.organisation_id).filter(pk=evidence_id).exclude(storage_name="").first()
     if item is None or not ObjectPermissionChecker(user).has_perm(grants.VIEW_EVIDENCE, item):
-        raise Http404("No such evidence.")
+        raise not_found(user, Evidence, "No such evidence.", pk=evidence_id)
     return attachment(
         evidence_files.open_content(item.storage_name),
         evidence_files.suggested_filename(item.original_name, item.media_type),

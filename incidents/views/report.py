@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from arc.cross_tenant import not_found
 from incidents.choices import IncidentKind
 from incidents.forms import ClassificationForm, ContextForm, KindForm, PoleForm, PoleFormSet
 from incidents.models import Category, ReportDraft
@@ -35,7 +36,7 @@ STEP_TITLES = {
 def _draft_for(request: HttpRequest, token: uuid.UUID) -> ReportDraft:
     draft = ReportDraft.objects.filter(token=token, reporter=request.user).select_related("incident").first()
     if draft is None:
-        raise Http404("No such report draft.")
+        raise not_found(request.user, ReportDraft, "No such report draft.", token=token)
     return draft
 
 

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from arc.cross_tenant import not_found
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
 from incidents.selectors import get_incident_for_user, requested_evidence, work_steps
@@ -113,7 +114,7 @@ def work_page(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "incidents/work.html", _work_context(request, incident))
 
 
-def _step_of(incident: Incident, step_id: int) -> Step:
+def _step_of(request: HttpRequest, incident: Incident, step_id: int) -> Step:
     step = (
         Step.objects.filter(
             pk=step_id,
@@ -125,7 +126,7 @@ def _step_of(incident: Incident, step_id: int) -> Step:
         .first()
     )
     if step is None:
-        raise Http404("No such step on this incident.")
+        raise not_found(request.user, Step, "No such step on this incident.", pk=step_id)
     return step
 
 
@@ -183,7 +184,7 @@ def _attempt(form: Any, call: Callable[[], Any]) -> bool:
 @require_POST
 def step_evidence(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
-    step = _step_of(incident, step_id)
+    step = _step_of(request, incident, step_id)
     form = EvidenceForm(request.POST, request.FILES, prefix=f"s{step.pk}")
     if not form.is_valid():
         return _form_failure(request, incident, step.pk, "evidence_form", form, "evidence")
@@ -214,7 +215,7 @@ def step_evidence(request: HttpRequest, reference: str, step_id: int) -> HttpRes
 @require_POST
 def step_complete(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
-    step = _step_of(incident, step_id)
+    step = _step_of(request, incident, step_id)
     work.complete_step(incident=incident, step=step, actor=request.user)
     return _after_action(request, incident, step.pk)
 
@@ -231,7 +232,7 @@ def _step_form_action(
 ) -> HttpResponse:
     """Validate a step form, call its service, and answer with the step or its errors."""
     incident = get_incident_for_user(request.user, reference)
-    step = _step_of(incident, step_id)
+    step = _step_of(request, incident, step_id)
     extra = {"user": request.user} if form_class in (PauseForm, DelegateForm) else {}
     form = form_class(request.POST, prefix=f"s{step.pk}", **extra)
     if not form.is_valid() or not _attempt(form, lambda: call(incident, step, form.cleaned_data)):
@@ -283,7 +284,7 @@ def step_delegate(request: HttpRequest, reference: str, step_id: int) -> HttpRes
     )
 
 
-def _evidence_of(incident: Incident, evidence_id: int) -> Evidence:
+def _evidence_of(request: HttpRequest, incident: Incident, evidence_id: int) -> Evidence:
     item = (
         Evidence.objects.filter(
             pk=evidence_id, step__run__subject_type=work.SUBJECT, step__run__subject_id=str(incident.pk)
@@ -292,7 +293,7 @@ def _evidence_of(incident: Incident, evidence_id: int) -> Evidence:
         .first()
     )
     if item is None:
-        raise Http404("No such evidence on this incident.")
+        raise not_found(request.user, Evidence, "No such evidence on this incident.", pk=evidence_id)
     return item
 
 
@@ -300,7 +301,7 @@ def _evidence_of(incident: Incident, evidence_id: int) -> Evidence:
 @require_POST
 def evidence_invalidate(request: HttpRequest, reference: str, evidence_id: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
-    item = _evidence_of(incident, evidence_id)
+    item = _evidence_of(request, incident, evidence_id)
     form = InvalidateForm(request.POST, prefix=f"e{item.pk}")
     if not form.is_valid() or not _attempt(
         form,
@@ -326,7 +327,7 @@ def evidence_file(request: HttpRequest, reference: str, evidence_id: int, varian
     """The only way to an evidence file: through the incident the user may see, as an
     attachment (never rendered inline), with nosniff."""
     incident = get_incident_for_user(request.user, reference)
-    item = _evidence_of(incident, evidence_id)
+    item = _evidence_of(request, incident, evidence_id)
     if variant == "thumbnail" and item.thumbnail_name:
         handle = evidence_files.open_thumbnail(item.thumbnail_name)
         response = FileResponse(handle, content_type="image/jpeg")
@@ -383,7 +384,7 @@ def information_request(request: HttpRequest, request_id: int) -> HttpResponse:
         .first()
     )
     if info is None or request.user.pk not in (info.responsible_id, info.requested_by_id):
-        raise Http404("No such information request.")
+        raise not_found(request.user, WorkflowRun, "No such information request.", pk=request_id)
     form = ResolveRequestForm(request.POST or None)
     if request.method == "POST":
         decision = may_resolve_request(request.user, info)
