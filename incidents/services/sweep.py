@@ -31,6 +31,7 @@ from incidents.services import clocks, escalation
 from incidents.services.clocks import Clock
 from iwms import notifications
 from iwms.audit import Entry, record_events
+from iwms.bulk_rows import recordset, rows_json
 from iwms.choices import AuditAction
 from organogram.choices import AssignmentKind
 from organogram.hierarchy import assignments_at, holders_by_position
@@ -221,19 +222,19 @@ def _stored_keys(model: type[models.Model], incident_ids: set[int]) -> dict[tupl
 
 
 def _insert_new_postgresql(model: type[models.Model], rows: list[models.Model]) -> dict[tuple[int, str, str], int]:
-    """One INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING: the ids of the rows
-    that were new, by (incident, clock, subject)."""
+    """One INSERT … SELECT FROM json_to_recordset(…) ON CONFLICT DO NOTHING RETURNING: the ids
+    of the rows that were new, by (incident, clock, subject)."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = [[f.get_db_prep_save(f.pre_save(row, True), connection) for row in rows] for f in fields]
+    values = [{f.column: f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields} for row in rows]
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    source = recordset([(f.column, f.db_type(connection)) for f in fields])
     sql = (
         f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) "  # noqa: S608 - model metadata
-        f"SELECT * FROM unnest({arrays}) ON CONFLICT (incident_id, clock, subject_key) DO NOTHING "
+        f"SELECT {names} FROM {source} ON CONFLICT (incident_id, clock, subject_key) DO NOTHING "
         "RETURNING incident_id, clock, subject_key, id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, columns)
+        cursor.execute(sql, [rows_json(values)])
         return {(incident_id, kind, subject): pk for incident_id, kind, subject, pk in cursor.fetchall()}
 
 
@@ -293,15 +294,17 @@ def supervisors_of(person_ids: Iterable[int], at: datetime) -> dict[int, int | N
     return answers
 
 
+_NEXT_CLOCKS_SQL = (
+    "UPDATE incidents_incident AS i SET next_clock_at = v.at "  # noqa: S608 - no user input
+    f"FROM {recordset([('id', 'bigint'), ('at', 'timestamptz')], alias='v')} WHERE i.id = v.id"
+)
+
+
 def _store_next_clocks(incidents: list[Incident]) -> None:
     """Write each incident's `next_clock_at` in one statement."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE incidents_incident AS i SET next_clock_at = v.at "
-                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) WHERE i.id = v.id",
-                [[i.pk for i in incidents], [i.next_clock_at for i in incidents]],
-            )
+            cursor.execute(_NEXT_CLOCKS_SQL, [rows_json([{"id": i.pk, "at": i.next_clock_at} for i in incidents])])
     else:
         Incident.objects.bulk_update(incidents, ["next_clock_at"])
 
