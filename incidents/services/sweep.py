@@ -89,8 +89,9 @@ def sweep_due(
     batch_size = batch_size or settings.IWMS_SWEEP_BATCH_SIZE
     started = time.monotonic()
     report = SweepReport()
+    people = SweptPeople()
     while True:
-        batch = sweep_batch(now=now or timezone.now(), batch_size=batch_size)
+        batch = sweep_batch(now=now or timezone.now(), batch_size=batch_size, people=people)
         report.add(batch)
         if batch.incidents < batch_size:
             return report
@@ -106,8 +107,9 @@ def _lock_due(now: datetime, batch_size: int) -> list[Incident]:
     return list(due[:batch_size])
 
 
-def sweep_batch(*, now: datetime, batch_size: int) -> SweepReport:
-    """One batch in one transaction (see the module docstring)."""
+def sweep_batch(*, now: datetime, batch_size: int, people: SweptPeople | None = None) -> SweepReport:
+    """One batch in one transaction (see the module docstring). `people` carries what earlier
+    batches of the same sweep learnt about the people they notified."""
     report = SweepReport()
     with transaction.atomic():
         incidents = _lock_due(now, batch_size)
@@ -124,7 +126,7 @@ def sweep_batch(*, now: datetime, batch_size: int) -> SweepReport:
                 (missed_resolve if clock.kind == ClockKind.RESOLVE else breached).append((incident, clock))
             warned += [(incident, clock) for clock in state.due_warnings(now)]
 
-        messages = _Messages([i for i, _ in warned + breached + missed_resolve])
+        messages = _Messages([i for i, _ in warned + breached + missed_resolve], people or SweptPeople())
         warnings = _record(BreachWarning, [_warning_row(i, c, now) for i, c in warned])
         breaches = _record(Breach, [_breach_row(i, c, now) for i, c in breached])
         drafts: list[notifications.Draft] = []
@@ -309,17 +311,35 @@ def _store_next_clocks(incidents: list[Incident]) -> None:
         Incident.objects.bulk_update(incidents, ["next_clock_at"])
 
 
+class SweptPeople:
+    """Names and supervisors of the people a sweep notifies, looked up once per sweep for all
+    its batches (a sweep lasts seconds: the organogram's answer at its start holds for it)."""
+
+    def __init__(self) -> None:
+        self.supervisors: dict[int, int | None] = {}
+        self.names: dict[int, str] = {}
+
+    def learn(self, incidents: list[Incident]) -> None:
+        """Look up those of the incidents' owners and responsible people not known yet."""
+        from iwms.models import User
+
+        responsible = {i.responsible_id for i in incidents} - self.supervisors.keys()
+        if responsible:
+            self.supervisors.update(supervisors_of(responsible, timezone.now()))
+        unnamed = ({i.owner_id for i in incidents} | {i.responsible_id for i in incidents}) - self.names.keys()
+        if unnamed:
+            rows = User.objects.filter(pk__in=unnamed).values_list("pk", "first_name", "last_name", "username")
+            self.names.update({pk: f"{first} {last}".strip() or username for pk, first, last, username in rows})
+
+
 class _Messages:
     """The notifications and ledger entries of a batch's warnings and breaches. What every
     message needs — names, supervisors, links — is read once for the whole batch."""
 
-    def __init__(self, incidents: list[Incident]) -> None:
-        from iwms.models import User
-
-        people = {i.owner_id for i in incidents} | {i.responsible_id for i in incidents}
-        self.supervisors = supervisors_of({i.responsible_id for i in incidents}, timezone.now()) if incidents else {}
-        rows = User.objects.filter(pk__in=people).values_list("pk", "first_name", "last_name", "username")
-        self.names = {pk: f"{first} {last}".strip() or username for pk, first, last, username in rows}
+    def __init__(self, incidents: list[Incident], people: SweptPeople) -> None:
+        people.learn(incidents)
+        self.supervisors = people.supervisors
+        self.names = people.names
         # reverse() is slow next to everything else here: reverse once, fill in per message.
         self.incident_link = reverse("incident_detail", args=["REFERENCE"]).replace("REFERENCE", "{}")
         self.mitigation_link = reverse("mitigation_note", args=[0]).replace("/0/", "/{}/")
