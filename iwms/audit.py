@@ -19,6 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from iwms.bulk_rows import recordset, rows_json
 from iwms.choices import ActorKind, AuditAction
 from iwms.models import AuditChainHead, AuditEvent, Organisation
 from iwms.request_context import current_actor, current_request_id
@@ -380,31 +381,32 @@ def record_events(*, tenant: Organisation | int, entries: Sequence[Entry]) -> in
 
 
 _EVENT_COLUMNS = (
-    "seq",
-    "actor_kind",
-    "actor_id",
-    "actor_label",
-    "action",
-    "object_type",
-    "object_id",
-    "message",
-    "changes",
-    "request_id",
-    "created_at",
-    "prev_hash",
-    "hash",
+    ("seq", "bigint"),
+    ("actor_kind", "text"),
+    ("actor_id", "bigint"),
+    ("actor_label", "text"),
+    ("action", "text"),
+    ("object_type", "text"),
+    ("object_id", "text"),
+    ("message", "text"),
+    ("changes", "jsonb"),
+    ("request_id", "text"),
+    ("created_at", "timestamptz"),
+    ("prev_hash", "text"),
+    ("hash", "text"),
 )
-# One statement for any number of events: a column array each, unnested into rows.
-_INSERT_EVENTS_SQL = """
+# One statement for any number of events: their rows as one JSON parameter (see iwms.bulk_rows).
+_INSERT_EVENTS_SQL = f"""
 INSERT INTO iwms_auditevent (organisation_id, seq, actor_kind, actor_id, actor_label, action, object_type, object_id,
                              message, changes, request_id, created_at, prev_hash, hash)
-SELECT %s, t.* FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
-                           %s::text[], %s::jsonb[], %s::text[], %s::timestamptz[], %s::text[], %s::text[]) AS t
-"""
+SELECT %s, t.* FROM {recordset(_EVENT_COLUMNS)}
+"""  # noqa: S608 - constants only
 
 
 def _insert_events_postgresql(tenant_id: int, rows: list[dict[str, Any]]) -> None:
-    """One INSERT for all the rows; `changes` goes as the JSON text the hash was computed over."""
-    columns = [[json.dumps(row[name]) if name == "changes" else row[name] for row in rows] for name in _EVENT_COLUMNS]
+    """One INSERT for all the rows; `changes` goes as the JSON the hash was computed over."""
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_EVENTS_SQL, [tenant_id, *columns])
+        cursor.execute(
+            _INSERT_EVENTS_SQL,
+            [tenant_id, rows_json([{name: row[name] for name, _ in _EVENT_COLUMNS} for row in rows])],
+        )

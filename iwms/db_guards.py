@@ -8,7 +8,9 @@
 3. Columns a model names in `immutable_fields` (an incident's anchors) never change.
 
 All are triggers, installed idempotently after every `migrate` (so each new governed
-model and its history table is covered without a hand-written migration). The only way
+model and its history table is covered without a hand-written migration). On PostgreSQL the
+tenant check of inserted rows runs once per statement over its transition table (one join,
+however many rows a bulk insert writes); updates are checked row by row. The only way
 around rule 1 is `maintenance()`, which is explicit and writes its own audit event.
 """
 
@@ -52,6 +54,12 @@ class TenantReference:
         """Guards the referencing row (its reference and its tenant)."""
         digest = hashlib.sha256(f"{self.table}.{self.column}".encode()).hexdigest()[:10]
         return f"iwms_tenant_ref_{digest}"
+
+    @property
+    def inserted_trigger_name(self) -> str:
+        """Guards the rows an INSERT statement wrote, all at once (PostgreSQL)."""
+        digest = hashlib.sha256(f"inserted:{self.table}.{self.column}".encode()).hexdigest()[:10]
+        return f"iwms_tenant_ins_{digest}"
 
     @property
     def moved_trigger_name(self) -> str:
@@ -141,6 +149,24 @@ BEGIN
   RETURN NEW;
 END $$;
 
+-- The same rule for every row one INSERT wrote, read from the statement's transition table:
+-- one join per statement instead of a lookup per row (bulk inserts write thousands).
+CREATE OR REPLACE FUNCTION iwms_check_inserted_tenant_references() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  crossed boolean;
+BEGIN
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM iwms_inserted n JOIN %I r ON r.id = n.%I '
+                 'WHERE r.organisation_id IS NOT NULL AND r.organisation_id IS DISTINCT FROM n.organisation_id)',
+                 TG_ARGV[1], TG_ARGV[0])
+    INTO crossed;
+  IF crossed THEN
+    RAISE EXCEPTION 'tenant.cross_reference: %.% refers to a row of another tenant in %',
+      TG_TABLE_NAME, TG_ARGV[0], TG_ARGV[1] USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  RETURN NULL;
+END $$;
+
 CREATE OR REPLACE FUNCTION iwms_check_tenant_referrers() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -179,9 +205,14 @@ def _pg_statements(
         )
     for ref in refs:
         yield (
-            f"CREATE OR REPLACE TRIGGER {ref.trigger_name} BEFORE INSERT OR UPDATE OF "
+            f"CREATE OR REPLACE TRIGGER {ref.trigger_name} BEFORE UPDATE OF "
             f'"{ref.column}", "organisation_id" ON "{ref.table}" FOR EACH ROW EXECUTE FUNCTION '
             f"iwms_check_tenant_reference('{ref.column}', '{ref.referenced_table}')"
+        )
+        yield (
+            f'CREATE OR REPLACE TRIGGER {ref.inserted_trigger_name} AFTER INSERT ON "{ref.table}" '
+            "REFERENCING NEW TABLE AS iwms_inserted FOR EACH STATEMENT EXECUTE FUNCTION "
+            f"iwms_check_inserted_tenant_references('{ref.column}', '{ref.referenced_table}')"
         )
         # A row moving to a platform level (no tenant) may still be referenced, like a superuser.
         yield (
@@ -192,6 +223,7 @@ def _pg_statements(
         )
     for ref in exempt:
         yield f'DROP TRIGGER IF EXISTS {ref.trigger_name} ON "{ref.table}"'
+        yield f'DROP TRIGGER IF EXISTS {ref.inserted_trigger_name} ON "{ref.table}"'
         yield f'DROP TRIGGER IF EXISTS {ref.moved_trigger_name} ON "{ref.referenced_table}"'
 
 

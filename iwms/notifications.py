@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from iwms.bulk_rows import recordset, rows_json
 from iwms.models import Notification, User
 
 logger = logging.getLogger(__name__)
@@ -87,31 +88,44 @@ def notify_many(drafts: Iterable[Draft]) -> list[int]:
 
 
 # One statement for any number of rows; the constraint decides what is new and RETURNING says so.
-_INSERT_NEW_SQL = """
+# (Built from constants only.)
+_DRAFT_COLUMNS = (
+    ("organisation_id", "bigint"),
+    ("recipient_id", "bigint"),
+    ("event", "text"),
+    ("object_type", "text"),
+    ("object_id", "text"),
+    ("subject", "text"),
+    ("body", "text"),
+    ("url", "text"),
+)
+_INSERT_NEW_SQL = f"""
 INSERT INTO iwms_notification (organisation_id, recipient_id, event, object_type, object_id, subject, body, url,
                                created_at, updated_at)
 SELECT t.organisation_id, t.recipient_id, t.event, t.object_type, t.object_id, t.subject, t.body, t.url, %s, %s
-  FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
-       AS t(organisation_id, recipient_id, event, object_type, object_id, subject, body, url)
+  FROM {recordset(_DRAFT_COLUMNS)}
 ON CONFLICT (recipient_id, event, object_type, object_id) DO NOTHING
 RETURNING id
-"""
+"""  # noqa: S608
 
 
 def _insert_new_postgresql(drafts: list[Draft]) -> list[int]:
     now = timezone.now()
-    columns = [
-        [d.tenant_id for d in drafts],
-        [d.recipient_id for d in drafts],
-        [d.event for d in drafts],
-        [d.object_type for d in drafts],
-        [d.object_id for d in drafts],
-        [d.subject for d in drafts],
-        [d.body for d in drafts],
-        [d.url for d in drafts],
+    rows = [
+        {
+            "organisation_id": d.tenant_id,
+            "recipient_id": d.recipient_id,
+            "event": d.event,
+            "object_type": d.object_type,
+            "object_id": d.object_id,
+            "subject": d.subject,
+            "body": d.body,
+            "url": d.url,
+        }
+        for d in drafts
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_NEW_SQL, [now, now, *columns])
+        cursor.execute(_INSERT_NEW_SQL, [now, now, rows_json(rows)])
         return [row[0] for row in cursor.fetchall()]
 
 

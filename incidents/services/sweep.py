@@ -31,6 +31,7 @@ from incidents.services import clocks, escalation
 from incidents.services.clocks import Clock
 from iwms import notifications
 from iwms.audit import Entry, record_events
+from iwms.bulk_rows import recordset, rows_json
 from iwms.choices import AuditAction
 from organogram.choices import AssignmentKind
 from organogram.hierarchy import assignments_at, holders_by_position
@@ -88,8 +89,9 @@ def sweep_due(
     batch_size = batch_size or settings.IWMS_SWEEP_BATCH_SIZE
     started = time.monotonic()
     report = SweepReport()
+    people = SweptPeople()
     while True:
-        batch = sweep_batch(now=now or timezone.now(), batch_size=batch_size)
+        batch = sweep_batch(now=now or timezone.now(), batch_size=batch_size, people=people)
         report.add(batch)
         if batch.incidents < batch_size:
             return report
@@ -105,8 +107,9 @@ def _lock_due(now: datetime, batch_size: int) -> list[Incident]:
     return list(due[:batch_size])
 
 
-def sweep_batch(*, now: datetime, batch_size: int) -> SweepReport:
-    """One batch in one transaction (see the module docstring)."""
+def sweep_batch(*, now: datetime, batch_size: int, people: SweptPeople | None = None) -> SweepReport:
+    """One batch in one transaction (see the module docstring). `people` carries what earlier
+    batches of the same sweep learnt about the people they notified."""
     report = SweepReport()
     with transaction.atomic():
         incidents = _lock_due(now, batch_size)
@@ -123,7 +126,7 @@ def sweep_batch(*, now: datetime, batch_size: int) -> SweepReport:
                 (missed_resolve if clock.kind == ClockKind.RESOLVE else breached).append((incident, clock))
             warned += [(incident, clock) for clock in state.due_warnings(now)]
 
-        messages = _Messages([i for i, _ in warned + breached + missed_resolve])
+        messages = _Messages([i for i, _ in warned + breached + missed_resolve], people or SweptPeople())
         warnings = _record(BreachWarning, [_warning_row(i, c, now) for i, c in warned])
         breaches = _record(Breach, [_breach_row(i, c, now) for i, c in breached])
         drafts: list[notifications.Draft] = []
@@ -221,19 +224,19 @@ def _stored_keys(model: type[models.Model], incident_ids: set[int]) -> dict[tupl
 
 
 def _insert_new_postgresql(model: type[models.Model], rows: list[models.Model]) -> dict[tuple[int, str, str], int]:
-    """One INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING: the ids of the rows
-    that were new, by (incident, clock, subject)."""
+    """One INSERT … SELECT FROM json_to_recordset(…) ON CONFLICT DO NOTHING RETURNING: the ids
+    of the rows that were new, by (incident, clock, subject)."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = [[f.get_db_prep_save(f.pre_save(row, True), connection) for row in rows] for f in fields]
+    values = [{f.column: f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields} for row in rows]
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    source = recordset([(f.column, f.db_type(connection)) for f in fields])
     sql = (
         f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) "  # noqa: S608 - model metadata
-        f"SELECT * FROM unnest({arrays}) ON CONFLICT (incident_id, clock, subject_key) DO NOTHING "
+        f"SELECT {names} FROM {source} ON CONFLICT (incident_id, clock, subject_key) DO NOTHING "
         "RETURNING incident_id, clock, subject_key, id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, columns)
+        cursor.execute(sql, [rows_json(values)])
         return {(incident_id, kind, subject): pk for incident_id, kind, subject, pk in cursor.fetchall()}
 
 
@@ -293,30 +296,50 @@ def supervisors_of(person_ids: Iterable[int], at: datetime) -> dict[int, int | N
     return answers
 
 
+_NEXT_CLOCKS_SQL = (
+    "UPDATE incidents_incident AS i SET next_clock_at = v.at "  # noqa: S608 - no user input
+    f"FROM {recordset([('id', 'bigint'), ('at', 'timestamptz')], alias='v')} WHERE i.id = v.id"
+)
+
+
 def _store_next_clocks(incidents: list[Incident]) -> None:
     """Write each incident's `next_clock_at` in one statement."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE incidents_incident AS i SET next_clock_at = v.at "
-                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) WHERE i.id = v.id",
-                [[i.pk for i in incidents], [i.next_clock_at for i in incidents]],
-            )
+            cursor.execute(_NEXT_CLOCKS_SQL, [rows_json([{"id": i.pk, "at": i.next_clock_at} for i in incidents])])
     else:
         Incident.objects.bulk_update(incidents, ["next_clock_at"])
+
+
+class SweptPeople:
+    """Names and supervisors of the people a sweep notifies, looked up once per sweep for all
+    its batches (a sweep lasts seconds: the organogram's answer at its start holds for it)."""
+
+    def __init__(self) -> None:
+        self.supervisors: dict[int, int | None] = {}
+        self.names: dict[int, str] = {}
+
+    def learn(self, incidents: list[Incident]) -> None:
+        """Look up those of the incidents' owners and responsible people not known yet."""
+        from iwms.models import User
+
+        responsible = {i.responsible_id for i in incidents} - self.supervisors.keys()
+        if responsible:
+            self.supervisors.update(supervisors_of(responsible, timezone.now()))
+        unnamed = ({i.owner_id for i in incidents} | {i.responsible_id for i in incidents}) - self.names.keys()
+        if unnamed:
+            rows = User.objects.filter(pk__in=unnamed).values_list("pk", "first_name", "last_name", "username")
+            self.names.update({pk: f"{first} {last}".strip() or username for pk, first, last, username in rows})
 
 
 class _Messages:
     """The notifications and ledger entries of a batch's warnings and breaches. What every
     message needs — names, supervisors, links — is read once for the whole batch."""
 
-    def __init__(self, incidents: list[Incident]) -> None:
-        from iwms.models import User
-
-        people = {i.owner_id for i in incidents} | {i.responsible_id for i in incidents}
-        self.supervisors = supervisors_of({i.responsible_id for i in incidents}, timezone.now()) if incidents else {}
-        rows = User.objects.filter(pk__in=people).values_list("pk", "first_name", "last_name", "username")
-        self.names = {pk: f"{first} {last}".strip() or username for pk, first, last, username in rows}
+    def __init__(self, incidents: list[Incident], people: SweptPeople) -> None:
+        people.learn(incidents)
+        self.supervisors = people.supervisors
+        self.names = people.names
         # reverse() is slow next to everything else here: reverse once, fill in per message.
         self.incident_link = reverse("incident_detail", args=["REFERENCE"]).replace("REFERENCE", "{}")
         self.mitigation_link = reverse("mitigation_note", args=[0]).replace("/0/", "/{}/")

@@ -262,3 +262,52 @@ def test_two_concurrent_sweepers_act_exactly_once(make_incident, settings):
     assert Escalation.objects.filter(incident_id__in=late_ids, level=1).count() == 12
     assert Incident.objects.filter(parent_id__in=late_ids, system_reason="overdue").count() == 12
     assert Notification.objects.filter(event="escalation.raised", recipient__username="supervisor").count() == 12
+
+
+@pytest.mark.postgres_only(reason="two connections taking row locks with SKIP LOCKED")
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL only: SKIP LOCKED across connections")
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_sweepers_write_each_warning_and_breach_and_its_messages_once(make_incident, mine, settings):
+    # The set-based writes (one statement each for a batch's warnings, breaches, notifications,
+    # ledger events and next clocks) under two sweepers sharing the due rows.
+    settings.IWMS_SWEEP_TEST_DELAY_MS = 100
+    warned = [make_incident(severity=Severity.SEV3) for _ in range(8)]
+    moment = max(i.next_clock_at for i in warned) + timedelta(seconds=1)
+    breached = [make_incident(severity=Severity.SEV3) for _ in range(8)]
+    Incident.objects.filter(pk__in=[i.pk for i in breached]).update(
+        ack_due_at=moment - timedelta(minutes=1), next_clock_at=moment - timedelta(minutes=1)
+    )
+    reports, errors = [], []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            start.wait()
+            reports.append(sweep_due(now=moment, batch_size=3))
+        except BaseException as exc:  # asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with time_machine.travel(moment, tick=False):
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert all(r.incidents > 0 for r in reports), "both sweepers took a share of the due rows"
+    assert sum(r.incidents for r in reports) == 16
+    assert sum(r.warnings for r in reports) == 8 and sum(r.breaches for r in reports) == 8
+    for incident in warned:
+        [warning] = BreachWarning.objects.filter(incident=incident)
+        assert warning.clock == ClockKind.ACKNOWLEDGE and warning.due_at == incident.ack_due_at
+        assert notified(warning, "breach.warning") == ["depthead", "responsible", "supervisor"]
+        assert AuditEvent.objects.filter(object_id=str(incident.pk), action="notify").count() == 1
+    for incident in breached:
+        [breach] = Breach.objects.filter(incident=incident)
+        assert breach.clock == ClockKind.ACKNOWLEDGE
+        assert notified(breach, "breach.recorded") == ["depthead", "responsible", "supervisor"]
+        assert AuditEvent.objects.filter(object_id=str(incident.pk), message__startswith="Breach:").count() == 1
+    assert not Incident.objects.filter(next_clock_at__lte=moment).exists()
+    assert verify_chain(mine).ok

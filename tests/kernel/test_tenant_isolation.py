@@ -13,7 +13,7 @@ from django.utils import timezone
 from arc.choices import Role
 from arc.models import RoleGrant
 from iwms.errors import PolicyError
-from iwms.models import AuditEvent
+from iwms.models import AuditEvent, Notification
 from iwms.refusals import PolicyErrorMiddleware
 from organogram.choices import UnitKind
 from organogram.models import OrgUnit, Position
@@ -55,6 +55,24 @@ def test_database_refuses_the_same_reference_on_bulk_insert(tenant, other_tenant
             [RoleGrant(organisation=tenant, user=foreign_user, role=Role.AUDITOR, starts_at=timezone.now())]
         )
     assert "tenant.cross_reference" in str(refused.value)
+
+
+def test_one_foreign_row_in_a_large_bulk_insert_refuses_the_whole_statement(tenant, other_tenant):
+    # PostgreSQL checks an INSERT's rows together (its transition table); the last row decides here.
+    own_user, foreign_user = UserFactory(organisation=tenant), UserFactory(organisation=other_tenant)
+
+    def row(recipient, n):
+        return Notification(
+            organisation=tenant, recipient=recipient, event="test", object_type="t", object_id=str(n), subject="s"
+        )
+
+    rows = [row(own_user, n) for n in range(300)]
+    with pytest.raises(DatabaseError) as refused, transaction.atomic():
+        Notification.objects.bulk_create([*rows, row(foreign_user, 300)])
+    assert "tenant.cross_reference" in str(refused.value)
+    assert not Notification.objects.filter(organisation=tenant).exists()
+    Notification.objects.bulk_create(rows)
+    assert Notification.objects.filter(organisation=tenant).count() == 300
 
 
 def test_platform_superuser_without_tenant_may_be_referenced(tenant):
