@@ -176,7 +176,7 @@ def _plain_sql_workflow(
     cursor: Any, tenant_id: int, incident_id: int, responsible_id: int, workflow: Any, ledger: tuple[int, int], now: Any
 ) -> None:
     """The workflow rows `start_workflow` writes: the run and its history row, one step per
-    template step with their history rows (multi-row inserts), and the run's audit event."""
+    template step with their history rows (one multi-row insert each), and the run's audit event."""
     cursor.execute(
         "INSERT INTO workflows_workflowrun (organisation_id, kind, template_id, subject_type, subject_id, title, "
         "request, responsible_id, started_at, due_at, status, resolution, created_at, updated_at) VALUES "
@@ -214,13 +214,16 @@ def _plain_sql_workflow(
         )
         for step in workflow.bench_steps
     ]
-    cursor.executemany(f"INSERT INTO workflows_step ({STEP_COLUMNS}) VALUES ({', '.join(['%s'] * 17)})", rows)
-    cursor.execute("SELECT id FROM workflows_step WHERE run_id = %s ORDER BY position", [run_id])
+    # One multi-row statement per table, as the service writes them (bulk_create_with_history).
+    values = ", ".join([f"({', '.join(['%s'] * 17)})"] * len(rows))
+    cursor.execute(
+        f"INSERT INTO workflows_step ({STEP_COLUMNS}) VALUES {values} RETURNING id", [v for row in rows for v in row]
+    )
     ids = [row[0] for row in cursor.fetchall()]
-    cursor.executemany(
-        f"INSERT INTO workflows_historicalstep (id, {STEP_COLUMNS}, history_date, history_type) "
-        f"VALUES ({', '.join(['%s'] * 20)})",
-        [(pk, *row, now, "+") for pk, row in zip(ids, rows, strict=True)],
+    history = ", ".join([f"({', '.join(['%s'] * 20)})"] * len(rows))
+    cursor.execute(
+        f"INSERT INTO workflows_historicalstep (id, {STEP_COLUMNS}, history_date, history_type) VALUES {history}",
+        [v for pk, row in zip(ids, rows, strict=True) for v in (pk, *row, now, "+")],
     )
     cursor.execute(
         "INSERT INTO iwms_auditevent (organisation_id, seq, actor_kind, actor_id, actor_label, action, "
