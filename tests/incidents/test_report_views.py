@@ -85,8 +85,9 @@ def test_confirmation_writes_in_a_fixed_number_of_statements_and_starts_every_cl
     """Confirming is the hot write path (see bench/report_confirm.py): its statements are
     counted, and the next clock folded in at workflow start equals a full recomputation."""
     draft = fill_all_steps(reporter_client)
-    # SQLite appends to the ledger through the ORM (savepoint, head, insert, update): more statements.
-    with django_assert_max_num_queries(30 if is_postgres() else 40):
+    # The tenant's first report works the assignment plan out (later ones reuse it while the
+    # organogram holds); SQLite appends to the ledger through the ORM: more statements.
+    with django_assert_max_num_queries(32 if is_postgres() else 42):
         incident = intake.submit_report(draft=draft, actor=people["reporter"])
 
     stored = incident.next_clock_at
