@@ -18,10 +18,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
+from incidents.choices import RiskLevel, Severity
+from incidents.demo.incidents import report_as_the_wizard_does
 from incidents.models import Category, Incident, SlaPolicy
-from incidents.services import lifecycle, work
-from incidents.services.assignment import plan_assignment
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.models import Organisation, User
@@ -96,24 +95,14 @@ def seed_escalation_drill(*, tenant: Organisation) -> Incident | None:
     reporter = User.objects.get(organisation=tenant, username="reporter")
     with acting(SEED_ACTOR), transaction.atomic():
         category = drill_category(tenant)
-        plan = plan_assignment(reporter=reporter, category=category, kind=IncidentKind.INCIDENT)
-        incident = lifecycle.create_incident(
-            tenant=tenant,
-            kind=IncidentKind.INCIDENT,
-            source=Source.MANUAL,
+        incident = report_as_the_wizard_does(
+            reporter=reporter,
             category=category,
             title=DRILL_TITLE,
             narrative=DRILL_NARRATIVE,
             location="Shaft 2, level 10, refuge bay",
             severity=Severity.SEV2,
             risk_level=RiskLevel.MEDIUM,
-            time_sensitivity=TimeSensitivity.URGENT,
             occurred_at=timezone.now() - timedelta(minutes=2),
-            owner=plan.owner,
-            owner_position=plan.owner_position,
-            responsible=plan.responsible,
-            reporter=reporter,
-            actor=reporter,
         )
-        work.start_incident_workflow(incident=incident, actor=reporter)
     return incident

@@ -4,7 +4,7 @@ through on its work page, and a vehicle–pedestrian near miss still waiting to 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -44,6 +44,42 @@ DEMO_REPORTS = [
 ]
 
 
+def report_as_the_wizard_does(
+    *,
+    reporter: User,
+    category: Category,
+    title: str,
+    narrative: str,
+    location: str,
+    severity: str,
+    risk_level: str,
+    occurred_at: datetime,
+) -> Incident:
+    """An urgent incident reported by `reporter`, routed by ARC and given its workflow, through
+    the same services as the wizard's confirmation."""
+    plan = plan_assignment(reporter=reporter, category=category, kind=IncidentKind.INCIDENT)
+    incident = lifecycle.create_incident(
+        tenant=reporter.organisation,
+        kind=IncidentKind.INCIDENT,
+        source=Source.MANUAL,
+        category=category,
+        title=title,
+        narrative=narrative,
+        location=location,
+        severity=severity,
+        risk_level=risk_level,
+        time_sensitivity=TimeSensitivity.URGENT,
+        occurred_at=occurred_at,
+        owner=plan.owner,
+        owner_position=plan.owner_position,
+        responsible=plan.responsible,
+        reporter=reporter,
+        actor=reporter,
+    )
+    work.start_incident_workflow(incident=incident, actor=reporter)
+    return incident
+
+
 def seed_demo_incidents(*, tenant: Organisation) -> list[Incident]:
     """Create the demo incidents once (by title), through the same services as the wizard."""
     reporter = User.objects.get(organisation=tenant, username="reporter")
@@ -53,29 +89,19 @@ def seed_demo_incidents(*, tenant: Organisation) -> list[Incident]:
             if Incident.objects.for_tenant(tenant).filter(title=spec["title"]).exists():
                 continue
             category = Category.objects.get(organisation=tenant, code=spec["category"])
-            plan = plan_assignment(reporter=reporter, category=category, kind=IncidentKind.INCIDENT)
-            incident = lifecycle.create_incident(
-                tenant=tenant,
-                kind=IncidentKind.INCIDENT,
-                source=Source.MANUAL,
+            incident = report_as_the_wizard_does(
+                reporter=reporter,
                 category=category,
                 title=spec["title"],
                 narrative=spec["narrative"],
                 location=spec["location"],
                 severity=spec["severity"],
                 risk_level=spec["risk"],
-                time_sensitivity=TimeSensitivity.URGENT,
                 occurred_at=timezone.now() - timedelta(minutes=25),
-                owner=plan.owner,
-                owner_position=plan.owner_position,
-                responsible=plan.responsible,
-                reporter=reporter,
-                actor=reporter,
             )
-            work.start_incident_workflow(incident=incident, actor=reporter)
             for type_, name, role in spec["pole"]:
                 PoleEntity(organisation=tenant, incident=incident, type=type_, name=name, role=role).save()
             if spec["acknowledge"]:
-                incident = lifecycle.acknowledge(incident=incident, actor=plan.responsible)
+                incident = lifecycle.acknowledge(incident=incident, actor=incident.responsible)
             created.append(incident)
     return created
