@@ -19,15 +19,23 @@ from django.db.models import Min, Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from iwms.models import Organisation
 from organogram.models import Generation, OrgUnit, Position, PositionAssignment, Shift
 
 # Saving these fields of a user changes nothing the organogram answers (sign-ins save last_login).
 _USER_FIELDS_THAT_MATTER = frozenset({"is_active", "organisation", "organisation_id"})
 
 
-def current(tenant_id: int) -> uuid.UUID | None:
-    """The tenant's token, or None before its organogram has ever changed (nothing is kept then)."""
-    return Generation.objects.filter(organisation_id=tenant_id).values_list("token", flat=True).first()
+def current(tenant: Organisation | int) -> uuid.UUID | None:
+    """The tenant's token, or None before its organogram has ever changed (nothing is kept then).
+    An organisation read with `select_related("organogram_generation")` (in the caller's
+    transaction) answers without another query."""
+    if isinstance(tenant, Organisation):
+        if Organisation.organogram_generation.is_cached(tenant):
+            row = getattr(tenant, "organogram_generation", None)
+            return row.token if row is not None else None
+        tenant = tenant.pk
+    return Generation.objects.filter(organisation_id=tenant).values_list("token", flat=True).first()
 
 
 def changed(tenant_id: int | None) -> None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from arc.accountability import resolve_accountable_position
 from incidents.models import Category
 from iwms.errors import PolicyError
-from iwms.models import User
+from iwms.models import Organisation, User
 from organogram import generation
 from organogram.hierarchy import ancestors, holders_by_position, primary_position, supervisor_of
 from organogram.models import OrgUnit, Position
@@ -49,11 +49,14 @@ _PLANS: dict[tuple[Any, ...], tuple[AssignmentPlan, datetime | None]] = {}
 _PLANS_KEPT = 4096
 
 
-def plan_assignment(*, reporter: User, category: Category, kind: str) -> AssignmentPlan:
+def plan_assignment(
+    *, reporter: User, category: Category, kind: str, tenant: Organisation | None = None
+) -> AssignmentPlan:
     """Owner: the holder of the accountable position for the reporter's unit, category and
     kind. Responsible: the reporter's supervisor (one level up), or the owner when the
-    reporter holds no position. Kept while the tenant's organogram generation is the same."""
-    token = generation.current(reporter.organisation_id)
+    reporter holds no position. Kept while the tenant's organogram generation is the same
+    (`tenant`, the reporter's organisation, may come with its generation already read)."""
+    token = generation.current(tenant if tenant is not None else reporter.organisation_id)
     if token is None:
         return _plan(reporter=reporter, category=category, kind=kind)
     key = (reporter.organisation_id, token, reporter.pk, category.code, kind)

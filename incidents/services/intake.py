@@ -89,7 +89,7 @@ def submit_report(*, draft: ReportDraft, actor: User, duplicate_justification: s
     with transaction.atomic():
         locked = (
             ReportDraft.objects.select_for_update(of=("self",))
-            .select_related("reporter", "organisation")
+            .select_related("reporter", "organisation__organogram_generation")
             .get(pk=draft.pk)
         )
         if locked.is_submitted:
@@ -120,7 +120,9 @@ def submit_report(*, draft: ReportDraft, actor: User, duplicate_justification: s
                 tenant=locked.organisation,
                 field="category",
             )
-        plan = plan_assignment(reporter=locked.reporter, category=category, kind=data["kind"])
+        plan = plan_assignment(
+            reporter=locked.reporter, category=category, kind=data["kind"], tenant=locked.organisation
+        )
         incident = create_incident(
             tenant=locked.organisation,
             kind=data["kind"],

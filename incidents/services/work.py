@@ -36,7 +36,7 @@ from workflows.selectors import known_hashes, main_run, review_steps
 from workflows.services import evidence as evidence_services
 from workflows.services import runs as run_services
 from workflows.services import steps as step_services
-from workflows.services.templates import template_for_category_code
+from workflows.services.templates import template_steps_for_category_code
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,7 +64,7 @@ def workflow_of(incident: Incident) -> WorkflowRun | None:
 
 def start_incident_workflow(*, incident: Incident, actor: Any = None) -> WorkflowRun:
     """Generate the category's workflow (its current template version) for a new incident."""
-    template = template_for_category_code(
+    template, template_steps = template_steps_for_category_code(
         tenant=incident.organisation, template_code=incident.category.workflow_template_code
     )
     run = run_services.start_workflow(
@@ -76,6 +76,7 @@ def start_incident_workflow(*, incident: Incident, actor: Any = None) -> Workflo
         responsible=incident.responsible,
         started_at=incident.reported_at,
         actor=actor,
+        template_steps=template_steps,
     )
     # Step due dates are clocks too; they have only just started, so fold them in without re-reading.
     add_started_clocks(

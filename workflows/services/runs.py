@@ -16,7 +16,7 @@ from iwms.models import Organisation, User
 from iwms.transitions import run_transition
 from organogram.hierarchy import holders_by_position
 from workflows.choices import ResponsibleRole, RunKind, StepStatus
-from workflows.models import Step, WorkflowRun, WorkflowTemplate
+from workflows.models import Step, TemplateStep, WorkflowRun, WorkflowTemplate
 from workflows.policy import may_resolve_request, may_work_step
 
 MIN_REQUEST = 15
@@ -32,10 +32,12 @@ def start_workflow(
     responsible: User,
     started_at: datetime,
     actor: Any = None,
+    template_steps: list[TemplateStep] | None = None,
 ) -> WorkflowRun:
     """Start the main workflow of a subject from a template version: each template step is
     copied into the run with its due date; position steps go to the position's holder (a
-    vacant position leaves the step with the responsible person)."""
+    vacant position leaves the step with the responsible person). `template_steps`, when the
+    caller read them with the template, saves reading them again."""
     with transaction.atomic(savepoint=False):
         run = WorkflowRun(
             organisation=tenant,
@@ -47,7 +49,8 @@ def start_workflow(
             responsible=responsible,
             started_at=started_at,
         )
-        template_steps = list(template.steps.all())
+        if template_steps is None:
+            template_steps = list(template.steps.all())
         run.due_at = max((started_at + s.due_offset for s in template_steps), default=None)
         run.save()
         position_ids = [s.responsible_position_id for s in template_steps if s.responsible_position_id]

@@ -66,6 +66,28 @@ def template_for_category_code(*, tenant: Organisation | int, template_code: str
     )
 
 
+def template_steps_for_category_code(
+    *, tenant: Organisation | int, template_code: str
+) -> tuple[WorkflowTemplate, list[TemplateStep]]:
+    """The template `template_for_category_code` picks, with its steps in order, in one query
+    (steps joined to their current template) instead of two."""
+    rows = list(
+        TemplateStep.objects.for_tenant(tenant)
+        .filter(template__code__in={template_code, FALLBACK_CODE}, template__is_current=True)
+        .select_related("template")
+        .order_by("position")
+    )
+    first = template_code or FALLBACK_CODE
+    steps = [step for step in rows if step.template.code == first]
+    if not steps:  # no own template, or one without steps: let the one-by-one lookup decide
+        template = template_for_category_code(tenant=tenant, template_code=template_code)
+        return template, list(template.steps.all())
+    template = steps[0].template
+    for step in steps:
+        step.template = template
+    return template, steps
+
+
 def install_template(*, tenant: Organisation, spec: dict[str, Any], actor: Any = None) -> tuple[WorkflowTemplate, bool]:
     """Install `spec` as the current version of its code; returns (template, created). The
     same content is not installed twice; different content becomes the next version and the
