@@ -4,7 +4,7 @@ reference check every tenant-owned save runs. The database-level twin is `iwms.d
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from django.db import models
 
@@ -50,16 +50,23 @@ def _tenant_foreign_keys(model: type[models.Model]) -> tuple[models.ForeignKey, 
     )
 
 
-def check_tenant_references(instance: models.Model) -> None:
+def check_tenant_references(instance: models.Model, update_fields: Iterable[str] | None = None) -> None:
     """Refuse to save a row whose foreign keys point into another tenant.
 
     A referenced row without a tenant (a platform superuser) is allowed: it belongs to no
     tenant's data. The refusal is audited where the transaction ends (`iwms.refusals`).
+    A save limited to `update_fields` writes only those: only the keys among them are checked
+    (all of them when the row's own tenant is among them).
     """
     own_tenant = getattr(instance, "organisation_id", None)
     if own_tenant is None:
         return
-    for field in tenant_foreign_keys(type(instance)):
+    fields = tenant_foreign_keys(type(instance))
+    if update_fields is not None:
+        names = set(update_fields)
+        if not names & {"organisation", "organisation_id"}:
+            fields = (f for f in fields if f.name in names or f.attname in names)
+    for field in fields:
         value = getattr(instance, field.attname)
         if value is None:
             continue

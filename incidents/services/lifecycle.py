@@ -19,9 +19,11 @@ from incidents.models import Category, Incident, ReferenceCounter
 from incidents.services.clocks import first_clock, refresh_next_clock
 from incidents.sla import deadlines_for, policy_for
 from iwms.audit import record_event
+from iwms.bulk_rows import create_with_history
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
+from iwms.tenancy import check_tenant_references
 from iwms.transitions import run_transition
 from organogram.models import Position
 
@@ -117,7 +119,8 @@ def create_incident(
             **asdict(deadlines),
             next_clock_at=first_clock(deadlines, now),
         )
-        incident.save()
+        check_tenant_references(incident)  # what save() checks; the row and its history go in as one statement
+        create_with_history(Incident, [incident])
         record_event(
             tenant=tenant,
             action=AuditAction.CREATE,

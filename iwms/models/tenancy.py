@@ -52,5 +52,5 @@ class TenantScopedModel(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         from iwms.tenancy import check_tenant_references
 
-        check_tenant_references(self)
+        check_tenant_references(self, kwargs.get("update_fields"))
         super().save(*args, **kwargs)

@@ -10,10 +10,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
+from simple_history.utils import bulk_create_with_history
 
 from arc.choices import DelegationReason, DelegationStatus
 from incidents.choices import IncidentStatus, Severity
 from incidents.services import lifecycle, work
+from iwms.bulk_rows import create_with_history
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 from workflows.choices import EvidenceKind, EvidenceSource, StepStatus
@@ -267,3 +269,46 @@ def test_delegating_responsibility_keeps_the_owner(make_incident, people):
 def test_generated_steps_have_history_from_the_start(started):
     run = work.workflow_of(started)
     assert Step.history.filter(run_id=run.pk, history_type="+").count() == run.steps.count()
+
+
+def _history_values(rows) -> list[dict]:
+    tracked = [f.attname for f in Step.history.model.tracked_fields if f.attname not in {"id", "key", "position", "created_at", "updated_at"}]
+    return [{name: getattr(row, name) for name in [*tracked, "history_type", "history_user_id"]} for row in rows]
+
+
+def test_steps_and_their_history_are_written_as_the_history_library_writes_them(started, people):
+    """`create_with_history` (one statement on PostgreSQL) leaves the same rows and history
+    rows as simple-history's own `bulk_create_with_history`."""
+    run = work.workflow_of(started)
+    template = list(run.steps.order_by("template_step__position"))
+
+    def copies(suffix: str, offset: int) -> list[Step]:
+        return [
+            Step(
+                organisation_id=s.organisation_id,
+                run=run,
+                template_step_id=s.template_step_id,
+                position=s.position + offset,
+                key=f"{s.key}-{suffix}",
+                name=s.name,
+                instructions=s.instructions,
+                mandatory=s.mandatory,
+                required_evidence=s.required_evidence,
+                due_at=s.due_at,
+                assignee=people["responsible"] if n % 2 else None,
+            )
+            for n, s in enumerate(template)
+        ]
+
+    ours = create_with_history(Step, copies("ours", 100))
+    theirs = bulk_create_with_history(copies("lib", 200), Step)
+    assert all(step.pk for step in ours) and not any(step._state.adding for step in ours)
+    for mine, lib in zip(ours, theirs, strict=True):
+        stored = Step.objects.get(pk=mine.pk)
+        assert stored.required_evidence == lib.required_evidence and stored.due_at == lib.due_at
+        assert stored.key == mine.key and stored.assignee_id == lib.assignee_id
+    history = Step.history.filter(history_type="+")
+    assert _history_values(history.filter(key__endswith="-ours").order_by("id")) == _history_values(
+        history.filter(key__endswith="-lib").order_by("id")
+    )
+    assert [h.id for h in history.filter(key__endswith="-ours").order_by("id")] == [s.pk for s in ours]

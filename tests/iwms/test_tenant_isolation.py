@@ -9,6 +9,7 @@ import json
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from arc.choices import Role
@@ -82,6 +83,21 @@ def test_repointing_a_saved_row_into_another_tenant_is_refused(position, own_uni
     with pytest.raises(PolicyError) as refused:
         position.save()
     assert refused.value.code == CROSS
+    assert Position.objects.get(pk=position.pk).unit_id == own_unit.pk
+
+
+def test_a_save_of_some_fields_checks_the_keys_among_them(position, own_unit, foreign_unit):
+    fresh = Position.objects.get(pk=position.pk)  # its unit is not loaded: checking it would cost a query
+    with CaptureQueriesContext(connection) as saved:
+        fresh.title = "Senior planner"
+        fresh.save(update_fields=["title"])
+    assert not [q for q in saved.captured_queries if q["sql"].startswith("SELECT")]
+    fresh.unit = foreign_unit
+    with pytest.raises(PolicyError, match=CROSS):
+        fresh.save(update_fields=["unit", "title"])
+    fresh.unit, fresh.organisation_id = own_unit, foreign_unit.organisation_id
+    with pytest.raises(PolicyError, match=CROSS):  # moving the row itself: every key is checked
+        fresh.save(update_fields=["organisation"])
     assert Position.objects.get(pk=position.pk).unit_id == own_unit.pk
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from iwms.audit import record_event
+from iwms.bulk_rows import create_with_history
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
@@ -55,7 +55,8 @@ def start_workflow(
         run.save()
         position_ids = [s.responsible_position_id for s in template_steps if s.responsible_position_id]
         holders = holders_by_position(position_ids) if position_ids else {}
-        run.generated_steps = bulk_create_with_history(
+        run.generated_steps = create_with_history(
+            Step,
             [
                 Step(
                     organisation=tenant,
@@ -74,7 +75,6 @@ def start_workflow(
                 )
                 for s in template_steps
             ],
-            Step,
         )
         record_event(
             tenant=tenant,
