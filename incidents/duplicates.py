@@ -31,7 +31,10 @@ def _words(text: str) -> set[str]:
 
 def similarity(a: str, b: str) -> float:
     """Jaccard overlap of the content words."""
-    left, right = _words(a), _words(b)
+    return _overlap(_words(a), _words(b))
+
+
+def _overlap(left: set[str], right: set[str]) -> float:
     return len(left & right) / len(left | right) if left and right else 0.0
 
 
@@ -48,8 +51,9 @@ def find_duplicates(
         .order_by("-occurred_at")[:50]
     )
     candidates = []
+    words = _words(text)  # once, not once per candidate
     for incident in near:
-        score = similarity(text, f"{incident.title} {incident.narrative}")
+        score = _overlap(words, _words(f"{incident.title} {incident.narrative}"))
         if score < MIN_SIMILARITY:
             continue
         reasons = ["similar description"]

@@ -8,9 +8,11 @@ backs that up in the database).
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -164,6 +166,12 @@ def record_event(
         "request_id": current_request_id(),
         "created_at": timezone.now(),
     }
+    collecting = _collecting.get()
+    if collecting is not None:
+        collecting.append(
+            (tenant_id, Entry(action, None, object_type, object_id, message, changes, actor or current_actor()))
+        )
+        return AuditEvent(organisation_id=tenant_id, **fields)
     payload = canonical_payload(tenant_id=tenant_id, **fields)
     event = AuditEvent(organisation_id=tenant_id, **fields)
     if connection.vendor == "postgresql":
@@ -171,6 +179,26 @@ def record_event(
     else:
         _append_with_orm(event, payload)
     return event
+
+
+_collecting: contextvars.ContextVar[list[tuple[int, Entry]] | None] = contextvars.ContextVar(
+    "iwms_audit_collecting", default=None
+)
+
+
+@contextmanager
+def collected() -> Iterator[list[tuple[int, Entry]]]:
+    """Within the block, `record_event` appends nothing: it collects (tenant, entry) pairs,
+    in order, for the caller to append later with `record_events` — many events under one
+    lock of the chain head instead of one statement each. `record_event` then returns the
+    event unsaved. The caller appends them in the same transaction, or drops them with the
+    work they describe when that work fails."""
+    entries: list[tuple[int, Entry]] = []
+    token = _collecting.set(entries)
+    try:
+        yield entries
+    finally:
+        _collecting.reset(token)
 
 
 def _append_with_orm(event: AuditEvent, payload: str) -> None:

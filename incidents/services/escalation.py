@@ -16,14 +16,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from incidents.choices import IncidentKind, IncidentStatus, SignalKind, Source, SystemReason
-from incidents.models import Escalation, Incident, MaturitySignal
+from incidents.models import Category, Escalation, Incident, MaturitySignal
 from incidents.services import clocks, lifecycle, work
+from incidents.sla import policy_for
 from iwms import notifications
 from iwms.audit import record_event
 from iwms.choices import AuditAction
@@ -31,6 +33,8 @@ from iwms.errors import PolicyError
 from iwms.models import Organisation, User
 from iwms.refusals import audited_refusals
 from organogram.hierarchy import Level, department_head_of, supervisor_of, top_of_hierarchy
+from workflows.models import TemplateStep, WorkflowTemplate
+from workflows.services.templates import template_steps_for_category_code
 
 logger = logging.getLogger(__name__)
 
@@ -93,11 +97,44 @@ def source_reference(escalation: Escalation) -> str:
     return f"escalation:{escalation.pk}"
 
 
-def escalate_overdue(*, incident: Incident, missed_at: datetime, now: datetime) -> Escalation | None:
+class Lookups:
+    """What failure-to-complete incidents read again and again — their category's SLA policy
+    and its workflow template with its steps — read once per sweep (a sweep lasts seconds:
+    what it read at its start holds for it, as for `sweep.SweptPeople`)."""
+
+    def __init__(self) -> None:
+        self._policies: dict[tuple[int, int | None], Any] = {}
+        self._templates: dict[tuple[int, str], tuple[WorkflowTemplate, list[TemplateStep]]] = {}
+
+    def policy(self, category: Category) -> Any:
+        key = (category.organisation_id, category.sla_policy_id)
+        if key not in self._policies:
+            self._policies[key] = policy_for(category)
+        return self._policies[key]
+
+    def template(self, category: Category) -> tuple[WorkflowTemplate, list[TemplateStep]]:
+        key = (category.organisation_id, category.workflow_template_code)
+        if key not in self._templates:
+            self._templates[key] = template_steps_for_category_code(
+                tenant=category.organisation_id, template_code=category.workflow_template_code
+            )
+        return self._templates[key]
+
+
+def escalate_overdue(
+    *,
+    incident: Incident,
+    missed_at: datetime,
+    now: datetime,
+    drafts: list[notifications.Draft] | None = None,
+    lookups: Lookups | None = None,
+) -> Escalation | None:
     """Escalate `incident` (locked by the caller, its resolve deadline `missed_at` just
     breached) one level up, or stop at the top. Runs inside the caller's transaction; the
     unique (incident, level) constraint makes a second attempt a no-op. Returns the new
-    escalation, or None when there was nothing (left) to escalate to."""
+    escalation, or None when there was nothing (left) to escalate to. With `drafts`, the
+    notifications are added to it for the caller to send with others, not sent here."""
+    lookups = lookups or Lookups()
     level = incident.escalation_level + 1
     origin = origin_of(incident)
     targets = escalation_targets(origin.responsible, origin.organisation_id, now, up_to=level)
@@ -120,7 +157,9 @@ def escalate_overdue(*, incident: Incident, missed_at: datetime, now: datetime) 
     except IntegrityError:
         logger.info("%s was already escalated to level %s", incident.reference, level)
         return None
-    failure = _failure_to_complete(incident=incident, origin=origin, escalation=escalation, target=target, level=level)
+    failure = _failure_to_complete(
+        incident=incident, origin=origin, escalation=escalation, target=target, level=level, lookups=lookups
+    )
     escalation.ack_due_at = failure.ack_due_at
     escalation.save(update_fields=["ack_due_at", "updated_at"])
     incident.escalation_level = level
@@ -158,12 +197,16 @@ def escalate_overdue(*, incident: Incident, missed_at: datetime, now: datetime) 
             "vacant_skipped": [p.code for p in target.skipped_vacant],
         },
     )
-    _notify_escalation(escalation=escalation, incident=incident, failure=failure)
+    messages = _escalation_drafts(escalation=escalation, incident=incident, failure=failure)
+    if drafts is None:
+        notifications.notify_many(messages)
+    else:
+        drafts += messages
     return escalation
 
 
 def _failure_to_complete(
-    *, incident: Incident, origin: Incident, escalation: Escalation, target: Level, level: int
+    *, incident: Incident, origin: Incident, escalation: Escalation, target: Level, level: int, lookups: Lookups
 ) -> Incident:
     narrative = (
         f"{incident.reference} '{incident.title}' was not completed by its resolve deadline of "
@@ -193,8 +236,9 @@ def _failure_to_complete(
         parent=incident,
         escalation_level=level,
         actor=SWEEP_ACTOR,
+        policy=lookups.policy(incident.category),
     )
-    work.start_incident_workflow(incident=failure, actor=SWEEP_ACTOR)
+    work.start_incident_workflow(incident=failure, actor=SWEEP_ACTOR, template=lookups.template(incident.category))
     return failure
 
 
@@ -225,7 +269,7 @@ def _stop_at_top(*, incident: Incident, origin: Incident, missed_at: datetime) -
     )
 
 
-def _notify_escalation(*, escalation: Escalation, incident: Incident, failure: Incident) -> None:
+def _escalation_drafts(*, escalation: Escalation, incident: Incident, failure: Incident) -> list[notifications.Draft]:
     target = escalation.to_person
     url = reverse("escalation_list")
     drafts = {
@@ -251,7 +295,7 @@ def _notify_escalation(*, escalation: Escalation, incident: Incident, failure: I
         f"by {clocks.local_time(escalation.ack_due_at)}.",
         url=url,
     )
-    notifications.notify_many(drafts.values())
+    return list(drafts.values())
 
 
 # --- acknowledgement ---------------------------------------------------------------------------

@@ -55,6 +55,9 @@ def next_reference(*, tenant: Organisation, at: datetime, prefix: str = REFERENC
     return f"{prefix}-{year}-{row[0]:06d}"
 
 
+UNREAD = object()  # an argument the caller did not give: read it here
+
+
 def create_incident(
     *,
     tenant: Organisation,
@@ -77,8 +80,10 @@ def create_incident(
     parent: Incident | None = None,
     escalation_level: int = 0,
     actor: Any = None,
+    policy: Any = UNREAD,
 ) -> Incident:
-    """Create an incident with its anchors in one transaction, audited."""
+    """Create an incident with its anchors in one transaction, audited. `policy`, the
+    category's SLA policy (`incidents.sla.policy_for`), when the caller has it already."""
     if (source == Source.SYSTEM) != bool(system_reason):
         raise PolicyError(
             "validation.invalid",
@@ -91,7 +96,7 @@ def create_incident(
         raise PolicyError(
             "validation.invalid", "The event cannot have occurred in the future.", tenant=tenant, field="occurred_at"
         )
-    deadlines = deadlines_for(severity, now, policy_for(category))
+    deadlines = deadlines_for(severity, now, policy_for(category) if policy is UNREAD else policy)
     with transaction.atomic(savepoint=False):  # a failure aborts the caller's transaction anyway
         incident = Incident(
             organisation=tenant,

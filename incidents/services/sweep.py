@@ -29,7 +29,7 @@ from incidents.choices import ClockKind
 from incidents.models import Breach, BreachWarning, Escalation, Incident
 from incidents.services import clocks, escalation
 from incidents.services.clocks import Clock
-from iwms import notifications
+from iwms import audit, notifications
 from iwms.audit import Entry, record_events
 from iwms.bulk_rows import recordset, rows_json
 from iwms.choices import AuditAction
@@ -89,9 +89,9 @@ def sweep_due(
     batch_size = batch_size or settings.IWMS_SWEEP_BATCH_SIZE
     started = time.monotonic()
     report = SweepReport()
-    people = SweptPeople()
+    people, lookups = SweptPeople(), escalation.Lookups()
     while True:
-        batch = sweep_batch(now=now or timezone.now(), batch_size=batch_size, people=people)
+        batch = sweep_batch(now=now or timezone.now(), batch_size=batch_size, people=people, lookups=lookups)
         report.add(batch)
         if batch.incidents < batch_size:
             return report
@@ -107,9 +107,12 @@ def _lock_due(now: datetime, batch_size: int) -> list[Incident]:
     return list(due[:batch_size])
 
 
-def sweep_batch(*, now: datetime, batch_size: int, people: SweptPeople | None = None) -> SweepReport:
-    """One batch in one transaction (see the module docstring). `people` carries what earlier
-    batches of the same sweep learnt about the people they notified."""
+def sweep_batch(
+    *, now: datetime, batch_size: int, people: SweptPeople | None = None, lookups: escalation.Lookups | None = None
+) -> SweepReport:
+    """One batch in one transaction (see the module docstring). `people` and `lookups` carry
+    what earlier batches of the same sweep learnt about the people they notified and the
+    policies and templates failure-to-complete incidents take."""
     report = SweepReport()
     with transaction.atomic():
         incidents = _lock_due(now, batch_size)
@@ -141,25 +144,27 @@ def sweep_batch(*, now: datetime, batch_size: int, people: SweptPeople | None = 
             if breach is not None:
                 drafts += messages.breach(incident, clock, breach, ledger)
                 report.breaches += 1
-        for tenant_id, entries in ledger.items():
-            record_events(tenant=tenant_id, entries=entries)
 
         retry: set[int] = set()
         escalating = time.perf_counter()
         for incident, clock in missed_resolve:
-            outcome = _escalate(incident, clock, now, messages)
+            outcome = _escalate(incident, clock, now, messages, lookups or escalation.Lookups())
             if outcome is None:
                 retry.add(incident.pk)
                 report.failures += 1
                 continue
-            recorded, raised, breach_drafts = outcome
-            drafts += breach_drafts
+            recorded, raised, escalation_drafts, events = outcome
+            drafts += escalation_drafts
+            for tenant_id, entry in events:
+                ledger[tenant_id].append(entry)
             report.breaches += recorded
             report.escalations += raised is not None
             states[incident.pk].breached.add(clock.key)
             if raised is not None and raised.ack_due_at is not None:
                 states[incident.pk].clocks.append(clocks.escalation_clock(raised))
         report.escalation_seconds = time.perf_counter() - escalating if missed_resolve else 0.0
+        for tenant_id, entries in ledger.items():
+            record_events(tenant=tenant_id, entries=entries)
         notifications.notify_many(drafts)
 
         for incident in incidents:
@@ -227,7 +232,13 @@ def _insert_new_postgresql(model: type[models.Model], rows: list[models.Model]) 
     """One INSERT … SELECT FROM json_to_recordset(…) ON CONFLICT DO NOTHING RETURNING: the ids
     of the rows that were new, by (incident, clock, subject)."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    values = [{f.column: f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields} for row in rows]
+    # Plain values (ids, text, flags, moments): taken as they are, the timestamps stamped once.
+    now = timezone.now()
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            for row in rows:
+                setattr(row, f.attname, now)
+    values = [{f.column: getattr(row, f.attname) for f in fields} for row in rows]
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     source = recordset([(f.column, f.db_type(connection)) for f in fields])
     sql = (
@@ -241,29 +252,33 @@ def _insert_new_postgresql(model: type[models.Model], rows: list[models.Model]) 
 
 
 def _escalate(
-    incident: Incident, clock: Clock, now: datetime, messages: _Messages
-) -> tuple[bool, Escalation | None, list[notifications.Draft]] | None:
+    incident: Incident, clock: Clock, now: datetime, messages: _Messages, lookups: escalation.Lookups
+) -> tuple[bool, Escalation | None, list[notifications.Draft], list[tuple[int, Entry]]] | None:
     """Record the missed resolve deadline and escalate, in a savepoint of its own: a failure
     (logged) leaves this incident for a later sweep and the rest of the batch goes on.
     Returns whether the breach was new here, the escalation raised (None at the top or when
-    someone else recorded the breach) and the breach's notifications; None on failure."""
+    someone else recorded the breach), the notifications and the ledger entries (for the
+    batch to write with its own, so they vanish with the savepoint when it fails); None on
+    failure."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit.collected() as events:
             # Locked already; now every field, and what the escalation names.
             incident = Incident.objects.select_related("organisation", "category", "owner", "responsible").get(
                 pk=incident.pk
             )
             [breach] = _record(Breach, [_breach_row(incident, clock, now)])
             if breach is None:  # recorded (and escalated) by someone else
-                return False, None, []
+                return False, None, [], []
             ledger: dict[int, list[Entry]] = defaultdict(list)
             drafts = messages.breach(incident, clock, breach, ledger)
-            record_events(tenant=incident.organisation_id, entries=ledger[incident.organisation_id])
-            raised = escalation.escalate_overdue(incident=incident, missed_at=clock.due, now=now)
+            events += [(incident.organisation_id, entry) for entry in ledger[incident.organisation_id]]
+            raised = escalation.escalate_overdue(
+                incident=incident, missed_at=clock.due, now=now, drafts=drafts, lookups=lookups
+            )
     except Exception:
         logger.exception("escalating %s failed; the sweep tries again in %s", incident.reference, RETRY_AFTER)
         return None
-    return True, raised, drafts
+    return True, raised, drafts, events
 
 
 # --- who hears about it, and the ledger ----------------------------------------------------

@@ -29,7 +29,7 @@ from iwms.errors import PolicyError
 from iwms.models import User
 from iwms.refusals import audited_refusals
 from workflows.choices import RunKind, RunStatus, StepStatus, Verdict
-from workflows.models import Evidence, Review, Step, WorkflowRun
+from workflows.models import Evidence, Review, Step, TemplateStep, WorkflowRun, WorkflowTemplate
 from workflows.review import review as run_rules
 from workflows.review.llm import LLMReviewer
 from workflows.selectors import known_hashes, main_run, review_steps
@@ -62,9 +62,12 @@ def workflow_of(incident: Incident) -> WorkflowRun | None:
     return main_run(subject_type=SUBJECT, subject_id=incident.pk, tenant=incident.organisation_id)
 
 
-def start_incident_workflow(*, incident: Incident, actor: Any = None) -> WorkflowRun:
-    """Generate the category's workflow (its current template version) for a new incident."""
-    template, template_steps = template_steps_for_category_code(
+def start_incident_workflow(
+    *, incident: Incident, actor: Any = None, template: tuple[WorkflowTemplate, list[TemplateStep]] | None = None
+) -> WorkflowRun:
+    """Generate the category's workflow (its current template version) for a new incident.
+    `template`: that template with its steps, when the caller has read them already."""
+    template, template_steps = template or template_steps_for_category_code(
         tenant=incident.organisation, template_code=incident.category.workflow_template_code
     )
     run = run_services.start_workflow(

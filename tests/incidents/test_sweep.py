@@ -19,7 +19,7 @@ from incidents.models import Breach, BreachWarning, Escalation, Incident
 from incidents.services import escalation, lifecycle, sweep, work
 from incidents.services.sweep import sweep_due
 from iwms import notifications
-from iwms.audit import verify_chain
+from iwms.audit import record_event, verify_chain
 from iwms.models import AuditEvent, Notification
 
 
@@ -185,12 +185,20 @@ def test_a_failing_escalation_is_retried_later_without_holding_up_the_batch(make
     moment = late.resolve_due_at + timedelta(seconds=1)
 
     def broken(**kwargs):
+        record_event(
+            tenant=kwargs["incident"].organisation_id, action="escalate", obj=kwargs["incident"], message="half"
+        )
         raise RuntimeError("organogram service down")
 
     monkeypatch.setattr(escalation, "escalate_overdue", broken)
     report = sweep_at(moment)
     assert report.failures == 1
     assert not Breach.objects.filter(incident=late, clock=ClockKind.RESOLVE).exists()
+    # What the failed escalation had written, to the ledger too, went with it.
+    late_events = AuditEvent.objects.filter(object_type="incidents.incident", object_id=str(late.pk))
+    assert not late_events.filter(action="escalate").exists()
+    assert not late_events.filter(message__startswith="Breach: the resolve").exists()
+    assert verify_chain(late.organisation).ok
     assert Breach.objects.filter(incident=other, clock=ClockKind.ACKNOWLEDGE).exists()
     assert Incident.objects.get(pk=late.pk).next_clock_at == moment + sweep.RETRY_AFTER
     monkeypatch.undo()

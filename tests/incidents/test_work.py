@@ -272,7 +272,8 @@ def test_generated_steps_have_history_from_the_start(started):
 
 
 def _history_values(rows) -> list[dict]:
-    tracked = [f.attname for f in Step.history.model.tracked_fields if f.attname not in {"id", "key", "position", "created_at", "updated_at"}]
+    differing = {"id", "key", "position", "created_at", "updated_at"}
+    tracked = [f.attname for f in Step.history.model.tracked_fields if f.attname not in differing]
     return [{name: getattr(row, name) for name in [*tracked, "history_type", "history_user_id"]} for row in rows]
 
 

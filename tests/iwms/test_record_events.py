@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from iwms.audit import Entry, record_event, record_events, verify_chain
+from iwms.audit import Entry, collected, record_event, record_events, verify_chain
 from iwms.models import AuditChainHead, AuditEvent
 
 
@@ -42,3 +42,25 @@ def test_an_unknown_action_appends_nothing(tenant):
             entries=[Entry(action="create", object_type="t", object_id="1"), Entry(action="shred", object_type="t")],
         )
     assert not AuditEvent.objects.filter(organisation=tenant).exists()
+
+
+def test_collected_events_are_appended_later_and_chain_as_if_recorded_one_by_one(tenant):
+    with collected() as events:
+        unsaved = record_event(
+            tenant=tenant, action="create", object_type="tests.item", object_id="1", actor="system:test"
+        )
+        record_event(tenant=tenant.pk, action="escalate", object_type="tests.item", object_id="1", message="up")
+    assert unsaved.pk is None and not AuditEvent.objects.filter(organisation=tenant).exists()
+    assert [(tenant_id, entry.action) for tenant_id, entry in events] == [
+        (tenant.pk, "create"),
+        (tenant.pk, "escalate"),
+    ]
+    record_event(tenant=tenant, action="read", object_type="tests.item", object_id="1")  # outside: written at once
+    assert record_events(tenant=tenant, entries=[entry for _, entry in events]) == 2
+    stored = list(AuditEvent.objects.filter(organisation=tenant).order_by("seq"))
+    assert [(e.action, e.actor_label, e.message) for e in stored] == [
+        ("read", "system", ""),
+        ("create", "system:test", ""),
+        ("escalate", "system", "up"),
+    ]
+    assert verify_chain(tenant).ok

@@ -13,6 +13,7 @@ from iwms.bulk_rows import create_with_history
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
+from iwms.tenancy import check_tenant_references
 from iwms.transitions import run_transition
 from organogram.hierarchy import holders_by_position
 from workflows.choices import ResponsibleRole, RunKind, StepStatus
@@ -52,7 +53,8 @@ def start_workflow(
         if template_steps is None:
             template_steps = list(template.steps.all())
         run.due_at = max((started_at + s.due_offset for s in template_steps), default=None)
-        run.save()
+        check_tenant_references(run)  # what save() checks; the run and its history row go in as one statement
+        create_with_history(WorkflowRun, [run])
         position_ids = [s.responsible_position_id for s in template_steps if s.responsible_position_id]
         holders = holders_by_position(position_ids) if position_ids else {}
         run.generated_steps = create_with_history(
