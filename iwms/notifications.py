@@ -175,7 +175,8 @@ def schedule_emails(notification_ids: Sequence[int]) -> None:
 
     def enqueue() -> None:
         for chunk in chunks:
-            send_notification_emails.delay(chunk)
+            # A short argsrepr: Celery would otherwise build a repr of every id for its logs.
+            send_notification_emails.apply_async(args=[chunk], argsrepr=f"[{len(chunk)} notification ids]")
 
     transaction.on_commit(enqueue)
 
