@@ -18,20 +18,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from incidents.choices import IncidentKind, IncidentStatus, SignalKind, Source, SystemReason
 from incidents.models import Category, Escalation, Incident, MaturitySignal
 from incidents.services import clocks, lifecycle, work
-from incidents.sla import policy_for
+from incidents.sla import deadlines_for, policy_for
 from iwms import notifications
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
 from iwms.refusals import audited_refusals
+from iwms.tenancy import check_tenant_references
 from organogram.hierarchy import Level, department_head_of, supervisor_of, top_of_hierarchy
 from workflows.models import TemplateStep, WorkflowTemplate
 from workflows.services.templates import template_steps_for_category_code
@@ -121,6 +123,19 @@ class Lookups:
         return self._templates[key]
 
 
+@dataclass
+class _Step:
+    """One late incident's way up: the level it goes to and what is created there."""
+
+    incident: Incident
+    origin: Incident
+    target: Level
+    role: str
+    level: int
+    escalation: Escalation | None = None
+    failure: Incident | None = None
+
+
 def escalate_overdue(
     *,
     incident: Incident,
@@ -129,99 +144,136 @@ def escalate_overdue(
     drafts: list[notifications.Draft] | None = None,
     lookups: Lookups | None = None,
 ) -> Escalation | None:
-    """Escalate `incident` (locked by the caller, its resolve deadline `missed_at` just
-    breached) one level up, or stop at the top. Runs inside the caller's transaction; the
-    unique (incident, level) constraint makes a second attempt a no-op. Returns the new
-    escalation, or None when there was nothing (left) to escalate to. With `drafts`, the
-    notifications are added to it for the caller to send with others, not sent here."""
+    """Escalate one late incident (see `escalate_many`)."""
+    return escalate_many(late=[(incident, missed_at)], now=now, drafts=drafts, lookups=lookups)[0]
+
+
+def escalate_many(
+    *,
+    late: list[tuple[Incident, datetime]],
+    now: datetime,
+    drafts: list[notifications.Draft] | None = None,
+    lookups: Lookups | None = None,
+) -> list[Escalation | None]:
+    """Escalate each late incident (full rows, locked by the caller, each with the resolve
+    deadline it has just missed) one level up, or stop at the top. Runs inside the caller's
+    transaction; an incident already escalated to that level is left alone (the unique
+    (incident, level) constraint has the last word). The escalations, the failure-to-complete
+    incidents and their workflows are written together, a few statements for all of them.
+    Returns, in order, each new escalation, or None when there was nothing (left) to escalate
+    to. With `drafts`, the notifications are added to it for the caller to send with others."""
     lookups = lookups or Lookups()
-    level = incident.escalation_level + 1
-    origin = origin_of(incident)
-    targets = escalation_targets(origin.responsible, origin.organisation_id, now, up_to=level)
-    if level > len(targets):
-        _stop_at_top(incident=incident, origin=origin, missed_at=missed_at)
-        return None
-    target, role = targets[level - 1].level, targets[level - 1].role
-    escalation = Escalation(
-        organisation_id=incident.organisation_id,
-        incident=incident,
-        level=level,
-        to_person=target.holder,
-        to_position=target.position,
-        reason=f"{incident.reference} missed its resolve deadline of {clocks.local_time(missed_at)}.",
-        escalated_at=now,
-    )
-    try:
-        with transaction.atomic():
-            escalation.save()
-    except IntegrityError:
-        logger.info("%s was already escalated to level %s", incident.reference, level)
-        return None
-    failure = _failure_to_complete(
-        incident=incident, origin=origin, escalation=escalation, target=target, level=level, lookups=lookups
-    )
-    escalation.ack_due_at = failure.ack_due_at
-    escalation.save(update_fields=["ack_due_at", "updated_at"])
-    incident.escalation_level = level
-    incident.save(update_fields=["escalation_level", "updated_at"])
-    if target.flagged:
-        vacant = target.skipped_vacant[0]
-        MaturitySignal.objects.bulk_create(
-            [
-                MaturitySignal(
-                    organisation_id=incident.organisation_id,
-                    unit=vacant.unit,
-                    kind=SignalKind.VACANT_SUPERVISOR,
-                    incident=failure,
-                    detail=f"Escalation of {incident.reference} passed the vacant position {vacant} to reach "
-                    f"{target.holder} ({target.position}).",
-                )
-            ],
-            ignore_conflicts=True,
+    outbox: list[notifications.Draft] = [] if drafts is None else drafts
+    done = set(Escalation.objects.filter(incident__in=[i for i, _ in late]).values_list("incident_id", "level"))
+    steps: list[_Step | None] = []
+    for incident, missed_at in late:
+        level = incident.escalation_level + 1
+        if (incident.pk, level) in done:
+            logger.info("%s was already escalated to level %s", incident.reference, level)
+            steps.append(None)
+            continue
+        origin = origin_of(incident)
+        targets = escalation_targets(origin.responsible, origin.organisation_id, now, up_to=level)
+        if level > len(targets):
+            _stop_at_top(incident=incident, origin=origin, missed_at=missed_at)
+            steps.append(None)
+            continue
+        target = targets[level - 1]
+        escalation = Escalation(
+            organisation_id=incident.organisation_id,
+            incident=incident,
+            level=level,
+            to_person=target.level.holder,
+            to_position=target.level.position,
+            reason=f"{incident.reference} missed its resolve deadline of {clocks.local_time(missed_at)}.",
+            escalated_at=now,
+            # The failure-to-complete incident's acknowledge deadline: it is reported now, under its category's policy.
+            ack_due_at=deadlines_for(incident.severity, now, lookups.policy(incident.category)).ack_due_at,
         )
-    record_event(
-        tenant=incident.organisation_id,
-        action=AuditAction.ESCALATE,
-        actor=SWEEP_ACTOR,
-        obj=origin,
-        message=f"Escalated to level {level} ({role}): {target.holder}, "
-        f"{target.position}. {incident.reference} missed its resolve deadline; {failure.reference} was created "
-        f"for {target.holder} to see it completed.",
-        changes={
-            "escalation": escalation.pk,
-            "level": level,
-            "late": incident.reference,
-            "to_person": target.holder.pk,
-            "to_position": target.position.pk,
-            "failure_to_complete": failure.reference,
-            "vacant_skipped": [p.code for p in target.skipped_vacant],
-        },
-    )
-    messages = _escalation_drafts(escalation=escalation, incident=incident, failure=failure)
+        steps.append(_Step(incident, origin, target.level, target.role, level, escalation))
+    raised = [step for step in steps if step is not None]
+    if raised:
+        _raise(raised, now, lookups, outbox)
     if drafts is None:
-        notifications.notify_many(messages)
-    else:
-        drafts += messages
-    return escalation
+        notifications.notify_many(outbox)
+    return [step.escalation if step is not None else None for step in steps]
 
 
-def _failure_to_complete(
-    *, incident: Incident, origin: Incident, escalation: Escalation, target: Level, level: int, lookups: Lookups
-) -> Incident:
+def _raise(steps: list[_Step], now: datetime, lookups: Lookups, outbox: list[notifications.Draft]) -> None:
+    """Write the escalations, their failure-to-complete incidents with workflows (per tenant),
+    the late incidents' new level, vacant-supervisor signals, the ledger and the messages."""
+    for step in steps:
+        check_tenant_references(step.escalation)  # what save() checks: the rows go in without it
+    Escalation.objects.bulk_create([step.escalation for step in steps])
+    by_tenant: dict[int, list[_Step]] = {}
+    for step in steps:
+        by_tenant.setdefault(step.incident.organisation_id, []).append(step)
+    for tenant_steps in by_tenant.values():
+        tenant = tenant_steps[0].incident.organisation
+        for step in tenant_steps:
+            step.failure = _failure_to_complete(step, now, lookups)
+        failures = [step.failure for step in tenant_steps]
+        lifecycle.create_incidents(tenant=tenant, incidents=failures, actor=SWEEP_ACTOR)
+        work.start_incident_workflows(tenant=tenant, incidents=failures, actor=SWEEP_ACTOR, templates=lookups.template)
+    moment = timezone.now()
+    for step in steps:
+        step.incident.escalation_level = step.level
+        step.incident.updated_at = moment
+    bulk_update_with_history([step.incident for step in steps], Incident, ["escalation_level", "updated_at"])
+    signals = [
+        MaturitySignal(
+            organisation_id=step.incident.organisation_id,
+            unit=step.target.skipped_vacant[0].unit,
+            kind=SignalKind.VACANT_SUPERVISOR,
+            incident=step.failure,
+            detail=f"Escalation of {step.incident.reference} passed the vacant position "
+            f"{step.target.skipped_vacant[0]} to reach {step.target.holder} ({step.target.position}).",
+        )
+        for step in steps
+        if step.target.flagged
+    ]
+    if signals:
+        MaturitySignal.objects.bulk_create(signals, ignore_conflicts=True)
+    for step in steps:
+        incident, target, failure = step.incident, step.target, step.failure
+        record_event(
+            tenant=incident.organisation_id,
+            action=AuditAction.ESCALATE,
+            actor=SWEEP_ACTOR,
+            obj=step.origin,
+            message=f"Escalated to level {step.level} ({step.role}): {target.holder}, "
+            f"{target.position}. {incident.reference} missed its resolve deadline; {failure.reference} was created "
+            f"for {target.holder} to see it completed.",
+            changes={
+                "escalation": step.escalation.pk,
+                "level": step.level,
+                "late": incident.reference,
+                "to_person": target.holder.pk,
+                "to_position": target.position.pk,
+                "failure_to_complete": failure.reference,
+                "vacant_skipped": [p.code for p in target.skipped_vacant],
+            },
+        )
+        outbox += _escalation_drafts(escalation=step.escalation, incident=incident, failure=failure)
+
+
+def _failure_to_complete(step: _Step, now: datetime, lookups: Lookups) -> Incident:
+    """The failure-to-complete incident of an escalation, built (`create_incidents` writes it)."""
+    incident, target = step.incident, step.target
     narrative = (
         f"{incident.reference} '{incident.title}' was not completed by its resolve deadline of "
         f"{clocks.local_time(incident.resolve_due_at)}. {incident.responsible} is responsible for it and "
         f"{incident.owner} is accountable. This failure-to-complete incident holds {target.holder} "
-        f"({target.position}), level {level} of the escalation of {origin.reference}, accountable for seeing the "
-        f"work completed and for what the organisation learns from the delay. If it is not completed in time it "
-        f"escalates one level further."
+        f"({target.position}), level {step.level} of the escalation of {step.origin.reference}, accountable for "
+        f"seeing the work completed and for what the organisation learns from the delay. If it is not completed in "
+        f"time it escalates one level further."
     )
-    failure = lifecycle.create_incident(
+    return lifecycle.new_incident(
         tenant=incident.organisation,
         kind=IncidentKind.OTHER_GOVERNED_EVENT,
         source=Source.SYSTEM,
         system_reason=SystemReason.OVERDUE,
-        source_reference=source_reference(escalation),
+        source_reference=source_reference(step.escalation),
         category=incident.category,
         title=f"Failure to complete in time: {incident.reference} {incident.title}"[:200],
         narrative=narrative,
@@ -234,12 +286,10 @@ def _failure_to_complete(
         owner_position=target.position,
         responsible=target.holder,
         parent=incident,
-        escalation_level=level,
-        actor=SWEEP_ACTOR,
+        escalation_level=step.level,
         policy=lookups.policy(incident.category),
+        now=now,
     )
-    work.start_incident_workflow(incident=failure, actor=SWEEP_ACTOR, template=lookups.template(incident.category))
-    return failure
 
 
 def _stop_at_top(*, incident: Incident, origin: Incident, missed_at: datetime) -> None:

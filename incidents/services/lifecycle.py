@@ -30,35 +30,38 @@ from organogram.models import Position
 REFERENCE_PREFIX = "INC"
 
 
-_TAKE_NUMBER = (
-    "UPDATE {table} SET last_number = last_number + 1, updated_at = %s "
+_TAKE_NUMBERS = (
+    "UPDATE {table} SET last_number = last_number + %s, updated_at = %s "
     "WHERE organisation_id = %s AND prefix = %s AND year = %s RETURNING last_number"
 )
 
 
-def next_reference(*, tenant: Organisation, at: datetime, prefix: str = REFERENCE_PREFIX) -> str:
-    """`INC-2026-000123`: numbered per tenant and year, without gaps, inside the caller's
-    transaction. Taking a number is one statement: the increment locks the counter row until
-    the caller commits, so a concurrent report waits for it and takes the next one."""
+def next_references(
+    *, tenant: Organisation | int, at: datetime, count: int, prefix: str = REFERENCE_PREFIX
+) -> list[str]:
+    """`count` references such as `INC-2026-000123`: numbered per tenant and year, without gaps,
+    inside the caller's transaction. Taking numbers is one statement: the increment locks the
+    counter row until the caller commits, so a concurrent report waits and takes the next ones."""
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
     year = timezone.localtime(at).year
-    sql = _TAKE_NUMBER.format(table=connection.ops.quote_name(ReferenceCounter._meta.db_table))
-    params = [connection.ops.adapt_datetimefield_value(timezone.now()), tenant.pk, prefix, year]
+    sql = _TAKE_NUMBERS.format(table=connection.ops.quote_name(ReferenceCounter._meta.db_table))
+    params = [count, connection.ops.adapt_datetimefield_value(timezone.now()), tenant_id, prefix, year]
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
         if row is None:  # the first number of the year
             ReferenceCounter.objects.bulk_create(
-                [ReferenceCounter(organisation=tenant, prefix=prefix, year=year)], ignore_conflicts=True
+                [ReferenceCounter(organisation_id=tenant_id, prefix=prefix, year=year)], ignore_conflicts=True
             )
             cursor.execute(sql, params)
             row = cursor.fetchone()
-    return f"{prefix}-{year}-{row[0]:06d}"
+    return [f"{prefix}-{year}-{number:06d}" for number in range(row[0] - count + 1, row[0] + 1)]
 
 
 UNREAD = object()  # an argument the caller did not give: read it here
 
 
-def create_incident(
+def new_incident(
     *,
     tenant: Organisation,
     kind: IncidentKind,
@@ -79,11 +82,12 @@ def create_incident(
     source_reference: str = "",
     parent: Incident | None = None,
     escalation_level: int = 0,
-    actor: Any = None,
     policy: Any = UNREAD,
+    now: datetime | None = None,
 ) -> Incident:
-    """Create an incident with its anchors in one transaction, audited. `policy`, the
-    category's SLA policy (`incidents.sla.policy_for`), when the caller has it already."""
+    """An incident checked and built with its anchors and deadlines, reported `now`, not yet
+    numbered or written: `create_incidents` writes it. `policy`, the category's SLA policy
+    (`incidents.sla.policy_for`), when the caller has it already."""
     if (source == Source.SYSTEM) != bool(system_reason):
         raise PolicyError(
             "validation.invalid",
@@ -91,57 +95,79 @@ def create_incident(
             tenant=tenant,
             field="system_reason",
         )
-    now = timezone.now()
+    now = now or timezone.now()
     if occurred_at > now:
         raise PolicyError(
             "validation.invalid", "The event cannot have occurred in the future.", tenant=tenant, field="occurred_at"
         )
     deadlines = deadlines_for(severity, now, policy_for(category) if policy is UNREAD else policy)
+    return Incident(
+        organisation=tenant,
+        kind=kind,
+        source=source,
+        system_reason=system_reason,
+        source_reference=source_reference,
+        owner=owner,
+        owner_position=owner_position,
+        initial_responsible=responsible,
+        responsible=responsible,
+        reporter=reporter,
+        title=title,
+        narrative=narrative,
+        category=category,
+        location=location,
+        risk_level=risk_level,
+        severity=severity,
+        time_sensitivity=time_sensitivity,
+        occurred_at=occurred_at,
+        reported_at=now,
+        parent=parent,
+        escalation_level=escalation_level,
+        **asdict(deadlines),
+        next_clock_at=first_clock(deadlines, now),
+    )
+
+
+def create_incidents(*, tenant: Organisation, incidents: list[Incident], actor: Any = None) -> list[Incident]:
+    """Write incidents built by `new_incident` for one tenant, each audited: their references
+    taken in one statement per year, the rows and their history rows in one more (see
+    `iwms.bulk_rows.create_with_history`)."""
+    if not incidents:
+        return []
     with transaction.atomic(savepoint=False):  # a failure aborts the caller's transaction anyway
-        incident = Incident(
-            organisation=tenant,
-            reference=next_reference(tenant=tenant, at=now),
-            kind=kind,
-            source=source,
-            system_reason=system_reason,
-            source_reference=source_reference,
-            owner=owner,
-            owner_position=owner_position,
-            initial_responsible=responsible,
-            responsible=responsible,
-            reporter=reporter,
-            title=title,
-            narrative=narrative,
-            category=category,
-            location=location,
-            risk_level=risk_level,
-            severity=severity,
-            time_sensitivity=time_sensitivity,
-            occurred_at=occurred_at,
-            reported_at=now,
-            parent=parent,
-            escalation_level=escalation_level,
-            **asdict(deadlines),
-            next_clock_at=first_clock(deadlines, now),
-        )
-        check_tenant_references(incident)  # what save() checks; the row and its history go in as one statement
-        create_with_history(Incident, [incident])
-        record_event(
-            tenant=tenant,
-            action=AuditAction.CREATE,
-            actor=actor if actor is not None else reporter,
-            obj=incident,
-            changes={
-                "reference": incident.reference,
-                "kind": kind,
-                "source": source,
-                "category": category.code,
-                "severity": severity,
-                "owner": owner.pk,
-                "responsible": responsible.pk,
-            },
-        )
-    return incident
+        by_year: dict[int, list[Incident]] = {}
+        for incident in incidents:
+            by_year.setdefault(timezone.localtime(incident.reported_at).year, []).append(incident)
+        for group in by_year.values():
+            numbered = next_references(tenant=tenant, at=group[0].reported_at, count=len(group))
+            for incident, reference in zip(group, numbered, strict=True):
+                incident.reference = reference
+        for incident in incidents:
+            check_tenant_references(incident)  # what save() checks: the rows go in without it
+        create_with_history(Incident, incidents)
+        for incident in incidents:
+            record_event(
+                tenant=tenant,
+                action=AuditAction.CREATE,
+                actor=actor if actor is not None else incident.reporter,
+                obj=incident,
+                changes={
+                    "reference": incident.reference,
+                    "kind": incident.kind,
+                    "source": incident.source,
+                    "category": incident.category.code,
+                    "severity": incident.severity,
+                    "owner": incident.owner_id,
+                    "responsible": incident.responsible_id,
+                },
+            )
+    return incidents
+
+
+def create_incident(*, tenant: Organisation, actor: Any = None, **fields: Any) -> Incident:
+    """Create an incident with its anchors in one transaction, audited (`new_incident` names
+    the fields)."""
+    return create_incidents(tenant=tenant, incidents=[new_incident(tenant=tenant, **fields)], actor=actor)[0]
 
 
 def acknowledge(*, incident: Incident, actor: Any) -> Incident:

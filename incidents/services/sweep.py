@@ -147,16 +147,18 @@ def sweep_batch(
 
         retry: set[int] = set()
         escalating = time.perf_counter()
-        for incident, clock in missed_resolve:
-            outcome = _escalate(incident, clock, now, messages, lookups or escalation.Lookups())
+        outcomes, escalation_drafts, events = _escalate_all(
+            missed_resolve, now, messages, lookups or escalation.Lookups()
+        )
+        drafts += escalation_drafts
+        for tenant_id, entry in events:
+            ledger[tenant_id].append(entry)
+        for (incident, clock), outcome in zip(missed_resolve, outcomes, strict=True):
             if outcome is None:
                 retry.add(incident.pk)
                 report.failures += 1
                 continue
-            recorded, raised, escalation_drafts, events = outcome
-            drafts += escalation_drafts
-            for tenant_id, entry in events:
-                ledger[tenant_id].append(entry)
+            recorded, raised = outcome
             report.breaches += recorded
             report.escalations += raised is not None
             states[incident.pk].breached.add(clock.key)
@@ -251,34 +253,74 @@ def _insert_new_postgresql(model: type[models.Model], rows: list[models.Model]) 
         return {(incident_id, kind, subject): pk for incident_id, kind, subject, pk in cursor.fetchall()}
 
 
+@dataclass
+class _Escalated:
+    """What escalating missed resolve deadlines did: per incident, whether its breach was new
+    here and the escalation raised (None at the top, or when someone else recorded the
+    breach); the notifications and ledger entries, for the batch to write with its own."""
+
+    outcomes: list[tuple[bool, Escalation | None]]
+    drafts: list[notifications.Draft]
+    events: list[tuple[int, Entry]]
+
+
+def _escalate_all(
+    missed: list[tuple[Incident, Clock]], now: datetime, messages: _Messages, lookups: escalation.Lookups
+) -> tuple[list[tuple[bool, Escalation | None] | None], list[notifications.Draft], list[tuple[int, Entry]]]:
+    """Escalate the batch's missed resolve deadlines all together; when that fails, one by one,
+    so a failing incident (logged, None in its place) is left for a later sweep and the rest go on."""
+    if not missed:
+        return [], [], []
+    if len(missed) > 1:
+        try:
+            done = _escalate(missed, now, messages, lookups)
+            return list(done.outcomes), done.drafts, done.events
+        except Exception:
+            logger.exception("escalating %s incidents together failed; trying them one by one", len(missed))
+    outcomes: list[tuple[bool, Escalation | None] | None] = []
+    drafts: list[notifications.Draft] = []
+    events: list[tuple[int, Entry]] = []
+    for item in missed:
+        try:
+            done = _escalate([item], now, messages, lookups)
+        except Exception:
+            logger.exception("escalating %s failed; the sweep tries again in %s", item[0].reference, RETRY_AFTER)
+            outcomes.append(None)
+            continue
+        outcomes += done.outcomes
+        drafts += done.drafts
+        events += done.events
+    return outcomes, drafts, events
+
+
 def _escalate(
-    incident: Incident, clock: Clock, now: datetime, messages: _Messages, lookups: escalation.Lookups
-) -> tuple[bool, Escalation | None, list[notifications.Draft], list[tuple[int, Entry]]] | None:
-    """Record the missed resolve deadline and escalate, in a savepoint of its own: a failure
-    (logged) leaves this incident for a later sweep and the rest of the batch goes on.
-    Returns whether the breach was new here, the escalation raised (None at the top or when
-    someone else recorded the breach), the notifications and the ledger entries (for the
-    batch to write with its own, so they vanish with the savepoint when it fails); None on
-    failure."""
-    try:
-        with transaction.atomic(), audit.collected() as events:
-            # Locked already; now every field, and what the escalation names.
-            incident = Incident.objects.select_related("organisation", "category", "owner", "responsible").get(
-                pk=incident.pk
-            )
-            [breach] = _record(Breach, [_breach_row(incident, clock, now)])
+    missed: list[tuple[Incident, Clock]], now: datetime, messages: _Messages, lookups: escalation.Lookups
+) -> _Escalated:
+    """Record the missed resolve deadlines and escalate (`escalation.escalate_many`), in a
+    savepoint of their own: on failure nothing of it stays, its ledger entries included."""
+    with transaction.atomic(), audit.collected() as events:
+        # Locked already; now every field, and what the escalation names.
+        full = Incident.objects.select_related("organisation", "category", "owner", "responsible").in_bulk(
+            [incident.pk for incident, _ in missed]
+        )
+        late = [(full[incident.pk], clock) for incident, clock in missed]
+        breaches = _record(Breach, [_breach_row(incident, clock, now) for incident, clock in late])
+        drafts: list[notifications.Draft] = []
+        new: list[tuple[Incident, Clock]] = []
+        for (incident, clock), breach in zip(late, breaches, strict=True):
             if breach is None:  # recorded (and escalated) by someone else
-                return False, None, [], []
+                continue
             ledger: dict[int, list[Entry]] = defaultdict(list)
-            drafts = messages.breach(incident, clock, breach, ledger)
+            drafts += messages.breach(incident, clock, breach, ledger)
             events += [(incident.organisation_id, entry) for entry in ledger[incident.organisation_id]]
-            raised = escalation.escalate_overdue(
-                incident=incident, missed_at=clock.due, now=now, drafts=drafts, lookups=lookups
-            )
-    except Exception:
-        logger.exception("escalating %s failed; the sweep tries again in %s", incident.reference, RETRY_AFTER)
-        return None
-    return True, raised, drafts, events
+            new.append((incident, clock))
+        raised = escalation.escalate_many(
+            late=[(incident, clock.due) for incident, clock in new], now=now, drafts=drafts, lookups=lookups
+        )
+    raised_by = {incident.pk: escalated for (incident, _), escalated in zip(new, raised, strict=True)}
+    return _Escalated(
+        [(incident.pk in raised_by, raised_by.get(incident.pk)) for incident, _ in missed], drafts, list(events)
+    )
 
 
 # --- who hears about it, and the ledger ----------------------------------------------------

@@ -20,13 +20,13 @@ from arc.choices import DelegationReason, DelegationScope
 from arc.models import Delegation
 from arc.services import accept_delegation, decline_delegation, delegate_responsibility
 from incidents.choices import IncidentStatus, Severity
-from incidents.models import Incident, PoleEntity
+from incidents.models import Category, Incident, PoleEntity
 from incidents.services import lifecycle
 from incidents.services.clocks import add_started_clocks, refresh_next_clock, step_clock
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
-from iwms.models import User
+from iwms.models import Organisation, User
 from iwms.refusals import audited_refusals
 from workflows.choices import RunKind, RunStatus, StepStatus, Verdict
 from workflows.models import Evidence, Review, Step, TemplateStep, WorkflowRun, WorkflowTemplate
@@ -62,30 +62,48 @@ def workflow_of(incident: Incident) -> WorkflowRun | None:
     return main_run(subject_type=SUBJECT, subject_id=incident.pk, tenant=incident.organisation_id)
 
 
-def start_incident_workflow(
-    *, incident: Incident, actor: Any = None, template: tuple[WorkflowTemplate, list[TemplateStep]] | None = None
-) -> WorkflowRun:
-    """Generate the category's workflow (its current template version) for a new incident.
-    `template`: that template with its steps, when the caller has read them already."""
-    template, template_steps = template or template_steps_for_category_code(
-        tenant=incident.organisation, template_code=incident.category.workflow_template_code
-    )
-    run = run_services.start_workflow(
-        tenant=incident.organisation,
-        template=template,
-        subject_type=SUBJECT,
-        subject_id=str(incident.pk),
-        title=f"{incident.reference}: {template.name}",
-        responsible=incident.responsible,
-        started_at=incident.reported_at,
+def start_incident_workflows(
+    *,
+    tenant: Organisation,
+    incidents: list[Incident],
+    actor: Any = None,
+    templates: Callable[[Category], tuple[WorkflowTemplate, list[TemplateStep]]] | None = None,
+) -> list[WorkflowRun]:
+    """Generate each new incident's workflow from its category's current template version (all
+    of one tenant, written together: `run_services.start_workflows`). `templates` gives a
+    category's template with its steps when the caller has them already."""
+
+    def read(category: Category) -> tuple[WorkflowTemplate, list[TemplateStep]]:
+        return template_steps_for_category_code(tenant=tenant, template_code=category.workflow_template_code)
+
+    chosen = [(templates or read)(incident.category) for incident in incidents]
+    runs = run_services.start_workflows(
+        tenant=tenant,
+        runs=[
+            run_services.NewRun(
+                template=template,
+                template_steps=steps,
+                subject_type=SUBJECT,
+                subject_id=str(incident.pk),
+                title=f"{incident.reference}: {template.name}",
+                responsible=incident.responsible,
+                started_at=incident.reported_at,
+            )
+            for incident, (template, steps) in zip(incidents, chosen, strict=True)
+        ],
         actor=actor,
-        template_steps=template_steps,
     )
     # Step due dates are clocks too; they have only just started, so fold them in without re-reading.
-    add_started_clocks(
-        incident, (step_clock(run, step) for step in run.generated_steps if step.mandatory and step.due_at)
-    )
-    return run
+    for incident, run in zip(incidents, runs, strict=True):
+        add_started_clocks(
+            incident, (step_clock(run, step) for step in run.generated_steps if step.mandatory and step.due_at)
+        )
+    return runs
+
+
+def start_incident_workflow(*, incident: Incident, actor: Any = None) -> WorkflowRun:
+    """Generate the category's workflow (its current template version) for a new incident."""
+    return start_incident_workflows(tenant=incident.organisation, incidents=[incident], actor=actor)[0]
 
 
 # --- working steps -------------------------------------------------------------------------

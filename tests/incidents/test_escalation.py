@@ -14,6 +14,7 @@ from incidents.choices import ClockKind, IncidentKind, IncidentStatus, Severity,
 from incidents.models import Breach, Escalation, Incident, MaturitySignal
 from incidents.services import clocks, escalation
 from incidents.services.sweep import sweep_due
+from iwms.audit import verify_chain
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent, Notification
 from organogram.models import PositionAssignment
@@ -153,6 +154,31 @@ def test_escalate_overdue_itself_is_guarded_by_the_unique_level(make_incident):
         again = escalation.escalate_overdue(incident=late, missed_at=late.resolve_due_at, now=late.resolve_due_at)
     assert again is None
     assert Incident.objects.filter(parent=late).count() == 1
+
+
+def test_late_incidents_swept_together_each_get_their_own_escalation_and_failure_to_complete(make_incident, people):
+    late = [make_incident(severity=severity) for severity in (Severity.SEV1, Severity.SEV2, Severity.SEV1)]
+    moment = max(incident.resolve_due_at for incident in late) + timedelta(seconds=1)
+    report = sweep_at(moment)
+    assert report.escalations == 3 and report.failures == 0
+    failures = [failure_of(incident) for incident in late]
+    assert len({failure.reference for failure in failures}) == 3
+    numbers = sorted(int(failure.reference.rsplit("-", 1)[1]) for failure in failures)
+    assert numbers == list(range(numbers[0], numbers[0] + 3))  # taken together, without gaps
+    for incident, failure in zip(late, failures, strict=True):
+        esc = Escalation.objects.get(incident=incident)
+        assert failure.source_reference == f"escalation:{esc.pk}" and esc.ack_due_at == failure.ack_due_at
+        assert (failure.severity, failure.parent_id, failure.reported_at) == (incident.severity, incident.pk, moment)
+        run = WorkflowRun.objects.get(subject_type="incidents.incident", subject_id=str(failure.pk))
+        assert run.steps.count() == run.template.steps.count() > 0
+        assert Incident.objects.get(pk=incident.pk).escalation_level == 1
+        # The move up a level is in the incident's history, as a save would have put it.
+        assert Incident.history.filter(id=incident.pk, history_type="~", escalation_level=1).count() == 1
+        assert AuditEvent.objects.filter(object_id=str(incident.pk), action="escalate").count() == 1
+        created = AuditEvent.objects.filter(action="create")
+        assert created.filter(object_type="incidents.incident", object_id=str(failure.pk)).count() == 1
+        assert created.filter(object_type="workflows.workflowrun", object_id=str(run.pk)).count() == 1
+    assert verify_chain(late[0].organisation).ok
 
 
 def test_acknowledging_records_the_lag_and_takes_on_the_failure_to_complete(make_incident, people):

@@ -185,12 +185,11 @@ def test_a_failing_escalation_is_retried_later_without_holding_up_the_batch(make
     moment = late.resolve_due_at + timedelta(seconds=1)
 
     def broken(**kwargs):
-        record_event(
-            tenant=kwargs["incident"].organisation_id, action="escalate", obj=kwargs["incident"], message="half"
-        )
+        [(incident, _missed)] = kwargs["late"]
+        record_event(tenant=incident.organisation_id, action="escalate", obj=incident, message="half")
         raise RuntimeError("organogram service down")
 
-    monkeypatch.setattr(escalation, "escalate_overdue", broken)
+    monkeypatch.setattr(escalation, "escalate_many", broken)
     report = sweep_at(moment)
     assert report.failures == 1
     assert not Breach.objects.filter(incident=late, clock=ClockKind.RESOLVE).exists()
@@ -205,6 +204,26 @@ def test_a_failing_escalation_is_retried_later_without_holding_up_the_batch(make
     sweep_at(moment + sweep.RETRY_AFTER)
     assert Breach.objects.filter(incident=late, clock=ClockKind.RESOLVE).count() == 1
     assert Escalation.objects.filter(incident=late).count() == 1
+
+
+def test_when_escalating_a_batch_together_fails_the_others_still_escalate_one_by_one(make_incident, monkeypatch):
+    late, also_late = make_incident(severity=Severity.SEV1), make_incident(severity=Severity.SEV1)
+    moment = max(late.resolve_due_at, also_late.resolve_due_at) + timedelta(seconds=1)
+    real = escalation.escalate_many
+
+    def broken_for_late(**kwargs):
+        if any(incident.pk == late.pk for incident, _ in kwargs["late"]):
+            raise RuntimeError("organogram service down")
+        return real(**kwargs)
+
+    monkeypatch.setattr(escalation, "escalate_many", broken_for_late)
+    report = sweep_at(moment)
+    assert (report.failures, report.escalations) == (1, 1)
+    assert not Escalation.objects.filter(incident=late).exists()
+    assert Escalation.objects.filter(incident=also_late, level=1).count() == 1
+    assert Incident.objects.filter(parent=also_late, system_reason="overdue").count() == 1
+    assert Incident.objects.get(pk=late.pk).next_clock_at == moment + sweep.RETRY_AFTER
+    assert verify_chain(late.organisation).ok
 
 
 def test_batches_work_through_every_due_incident(make_incident):

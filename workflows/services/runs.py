@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,85 @@ from workflows.policy import may_resolve_request, may_work_step
 MIN_REQUEST = 15
 
 
+@dataclass(frozen=True)
+class NewRun:
+    """A main workflow to start for a subject, from a template version and its steps."""
+
+    template: WorkflowTemplate
+    template_steps: list[TemplateStep]
+    subject_type: str
+    subject_id: str
+    title: str
+    responsible: User
+    started_at: datetime
+
+
+def start_workflows(*, tenant: Organisation, runs: list[NewRun], actor: Any = None) -> list[WorkflowRun]:
+    """Start the main workflows of subjects of one tenant: each template step is copied into
+    its run with its due date; position steps go to the position's holder (a vacant position
+    leaves the step with the responsible person). Each run is audited; the runs and the steps,
+    with their history rows, go in as one statement each (`create_with_history`), and each
+    run's new steps are on its `generated_steps`."""
+    if not runs:
+        return []
+    with transaction.atomic(savepoint=False):
+        started = [
+            WorkflowRun(
+                organisation=tenant,
+                kind=RunKind.MAIN,
+                template=new.template,
+                subject_type=new.subject_type,
+                subject_id=new.subject_id,
+                title=new.title,
+                responsible=new.responsible,
+                started_at=new.started_at,
+                due_at=max((new.started_at + s.due_offset for s in new.template_steps), default=None),
+            )
+            for new in runs
+        ]
+        for run in started:
+            check_tenant_references(run)  # what save() checks: the rows go in without it
+        create_with_history(WorkflowRun, started)
+        position_ids = {s.responsible_position_id for new in runs for s in new.template_steps}
+        position_ids.discard(None)
+        holders = holders_by_position(position_ids) if position_ids else {}
+        for run, new in zip(started, runs, strict=True):
+            run.generated_steps = [
+                Step(
+                    organisation=tenant,
+                    run=run,
+                    template_step=s,
+                    position=s.position,
+                    key=s.key,
+                    name=s.name,
+                    instructions=s.instructions,
+                    mandatory=s.mandatory,
+                    required_evidence=s.required_evidence,
+                    due_at=new.started_at + s.due_offset,
+                    assignee=holders.get(s.responsible_position_id)
+                    if s.responsible_role == ResponsibleRole.POSITION
+                    else None,
+                )
+                for s in new.template_steps
+            ]
+        create_with_history(Step, [step for run in started for step in run.generated_steps])
+        for run, new in zip(started, runs, strict=True):
+            record_event(
+                tenant=tenant,
+                action=AuditAction.CREATE,
+                actor=actor,
+                obj=run,
+                message=f"Workflow '{new.template.name}' v{new.template.version} started with "
+                f"{len(new.template_steps)} steps.",
+                changes={
+                    "template": new.template.code,
+                    "version": new.template.version,
+                    "subject": f"{new.subject_type}:{new.subject_id}",
+                },
+            )
+    return started
+
+
 def start_workflow(
     *,
     tenant: Organisation,
@@ -35,58 +115,12 @@ def start_workflow(
     actor: Any = None,
     template_steps: list[TemplateStep] | None = None,
 ) -> WorkflowRun:
-    """Start the main workflow of a subject from a template version: each template step is
-    copied into the run with its due date; position steps go to the position's holder (a
-    vacant position leaves the step with the responsible person). `template_steps`, when the
+    """Start one subject's main workflow (see `start_workflows`). `template_steps`, when the
     caller read them with the template, saves reading them again."""
-    with transaction.atomic(savepoint=False):
-        run = WorkflowRun(
-            organisation=tenant,
-            kind=RunKind.MAIN,
-            template=template,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            title=title,
-            responsible=responsible,
-            started_at=started_at,
-        )
-        if template_steps is None:
-            template_steps = list(template.steps.all())
-        run.due_at = max((started_at + s.due_offset for s in template_steps), default=None)
-        check_tenant_references(run)  # what save() checks; the run and its history row go in as one statement
-        create_with_history(WorkflowRun, [run])
-        position_ids = [s.responsible_position_id for s in template_steps if s.responsible_position_id]
-        holders = holders_by_position(position_ids) if position_ids else {}
-        run.generated_steps = create_with_history(
-            Step,
-            [
-                Step(
-                    organisation=tenant,
-                    run=run,
-                    template_step=s,
-                    position=s.position,
-                    key=s.key,
-                    name=s.name,
-                    instructions=s.instructions,
-                    mandatory=s.mandatory,
-                    required_evidence=s.required_evidence,
-                    due_at=started_at + s.due_offset,
-                    assignee=holders.get(s.responsible_position_id)
-                    if s.responsible_role == ResponsibleRole.POSITION
-                    else None,
-                )
-                for s in template_steps
-            ],
-        )
-        record_event(
-            tenant=tenant,
-            action=AuditAction.CREATE,
-            actor=actor,
-            obj=run,
-            message=f"Workflow '{template.name}' v{template.version} started with {len(template_steps)} steps.",
-            changes={"template": template.code, "version": template.version, "subject": f"{subject_type}:{subject_id}"},
-        )
-    return run
+    if template_steps is None:
+        template_steps = list(template.steps.all())
+    new = NewRun(template, template_steps, subject_type, subject_id, title, responsible, started_at)
+    return start_workflows(tenant=tenant, runs=[new], actor=actor)[0]
 
 
 def request_information(*, step: Step, actor: User, responsible: User, request: str, due_at: datetime) -> WorkflowRun:
