@@ -152,6 +152,34 @@ def supervisor_of(person: User, at: datetime | None = None, *, position: Positio
     return chain[0] if chain else None
 
 
+def supervisor_levels(people: Iterable[int], at: datetime | None = None) -> dict[int, Level | None]:
+    """`supervisor_of` for many people (user ids) at once, each from their primary position:
+    one query for their positions, then two per level walked up, whatever their number."""
+    at = _at(at)
+    people = set(people)
+    rows = assignments_at(at).filter(person_id__in=people, position__is_active=True).select_related("position")
+    climbing: dict[int, int | None] = {}
+    for assignment in sorted(rows, key=lambda a: (a.kind != AssignmentKind.SUBSTANTIVE, a.kind, a.starts_at)):
+        climbing.setdefault(assignment.person_id, assignment.position.parent_id)
+    answers: dict[int, Level | None] = dict.fromkeys(people)
+    skipped: dict[int, list[Position]] = {person: [] for person in climbing}
+    for _depth in range(100):  # bounded, like the organogram's own upward walk
+        climbing = {person: parent for person, parent in climbing.items() if parent is not None}
+        if not climbing:
+            break
+        positions = Position.objects.select_related("unit").in_bulk(set(climbing.values()))
+        holders = holders_by_position(positions, at)
+        for person, parent in list(climbing.items()):
+            position, holder = positions[parent], holders.get(parent)
+            if holder is not None and position.is_active and holder.pk != person:
+                answers[person] = Level(position, holder, tuple(skipped[person]))
+                del climbing[person]
+            else:  # vacant, abolished or held by the person themself: skipped, and the walk goes on up
+                skipped[person].append(position)
+                climbing[person] = position.parent_id
+    return answers
+
+
 def top_of_hierarchy(tenant: object, at: datetime | None = None) -> Level | None:
     root = Position.objects.for_tenant(tenant).filter(parent__isnull=True, is_active=True).first()
     if root is None:

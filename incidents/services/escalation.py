@@ -26,6 +26,7 @@ from simple_history.utils import bulk_update_with_history
 from incidents.choices import IncidentKind, IncidentStatus, SignalKind, Source, SystemReason
 from incidents.models import Category, Escalation, Incident, MaturitySignal
 from incidents.services import clocks, lifecycle, work
+from incidents.services.lifecycle import UNREAD
 from incidents.sla import deadlines_for, policy_for
 from iwms import notifications
 from iwms.audit import record_event
@@ -34,7 +35,7 @@ from iwms.errors import PolicyError
 from iwms.models import Organisation, User
 from iwms.refusals import audited_refusals
 from iwms.tenancy import check_tenant_references
-from organogram.hierarchy import Level, department_head_of, supervisor_of, top_of_hierarchy
+from organogram.hierarchy import Level, department_head_of, supervisor_levels, supervisor_of, top_of_hierarchy
 from workflows.models import TemplateStep, WorkflowTemplate
 from workflows.services.templates import template_steps_for_category_code
 
@@ -53,14 +54,20 @@ class Target:
 
 
 def escalation_targets(
-    person: User, tenant: Organisation | int, at: datetime | None = None, *, up_to: int | None = None
+    person: User,
+    tenant: Organisation | int,
+    at: datetime | None = None,
+    *,
+    up_to: int | None = None,
+    supervisor: Level | object | None = UNREAD,
 ) -> list[Target]:
     """The levels a late item of `person` escalates to, in order: supervisor, department head,
     top of the hierarchy; a level held by the same position or person as one below it, or by
     `person` themself, is left out. With `up_to`, only that many are looked up (each costs a
-    few queries)."""
+    few queries). `supervisor`: the person's supervisor level, when the caller knows it
+    (`organogram.hierarchy.supervisor_levels`)."""
     lookups = (
-        ("supervisor", lambda: supervisor_of(person, at)),
+        ("supervisor", lambda: supervisor_of(person, at) if supervisor is UNREAD else supervisor),
         ("department head", lambda: department_head_of(person, at)),
         ("top of the hierarchy", lambda: top_of_hierarchy(tenant, at)),
     )
@@ -165,6 +172,9 @@ def escalate_many(
     lookups = lookups or Lookups()
     outbox: list[notifications.Draft] = [] if drafts is None else drafts
     done = set(Escalation.objects.filter(incident__in=[i for i, _ in late]).values_list("incident_id", "level"))
+    origins = {incident.pk: origin_of(incident) for incident, _ in late}
+    # Every chain starts with the supervisor: looked up for all the people at once.
+    supervisors = supervisor_levels({origin.responsible_id for origin in origins.values()}, now)
     steps: list[_Step | None] = []
     for incident, missed_at in late:
         level = incident.escalation_level + 1
@@ -172,8 +182,14 @@ def escalate_many(
             logger.info("%s was already escalated to level %s", incident.reference, level)
             steps.append(None)
             continue
-        origin = origin_of(incident)
-        targets = escalation_targets(origin.responsible, origin.organisation_id, now, up_to=level)
+        origin = origins[incident.pk]
+        targets = escalation_targets(
+            origin.responsible,
+            origin.organisation_id,
+            now,
+            up_to=level,
+            supervisor=supervisors[origin.responsible_id],
+        )
         if level > len(targets):
             _stop_at_top(incident=incident, origin=origin, missed_at=missed_at)
             steps.append(None)

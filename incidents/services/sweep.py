@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -33,9 +32,7 @@ from iwms import audit, notifications
 from iwms.audit import Entry, record_events
 from iwms.bulk_rows import recordset, rows_json
 from iwms.choices import AuditAction
-from organogram.choices import AssignmentKind
-from organogram.hierarchy import assignments_at, holders_by_position
-from organogram.models import Position
+from organogram.hierarchy import supervisor_levels
 
 logger = logging.getLogger(__name__)
 
@@ -326,33 +323,6 @@ def _escalate(
 # --- who hears about it, and the ledger ----------------------------------------------------
 
 
-def supervisors_of(person_ids: Iterable[int], at: datetime) -> dict[int, int | None]:
-    """The supervisor (user id) of each person, as `organogram.hierarchy.supervisor_of`
-    answers it (vacant, abolished and self-held levels skipped), for many people at once: one
-    query for their positions, then two per level walked up, whatever their number."""
-    person_ids = set(person_ids)
-    rows = assignments_at(at).filter(person_id__in=person_ids, position__is_active=True).select_related("position")
-    climbing: dict[int, int | None] = {}
-    for assignment in sorted(rows, key=lambda a: (a.kind != AssignmentKind.SUBSTANTIVE, a.kind, a.starts_at)):
-        climbing.setdefault(assignment.person_id, assignment.position.parent_id)
-    answers: dict[int, int | None] = dict.fromkeys(person_ids)
-    for _depth in range(100):  # bounded, like the organogram's own upward walk
-        climbing = {person: parent for person, parent in climbing.items() if parent is not None}
-        if not climbing:
-            break
-        levels = Position.objects.filter(pk__in=set(climbing.values())).only("pk", "parent_id", "is_active")
-        positions = {position.pk: position for position in levels}
-        holders = holders_by_position(positions, at)
-        for person, parent in list(climbing.items()):
-            holder = holders.get(parent)
-            if holder is not None and positions[parent].is_active and holder.pk != person:
-                answers[person] = holder.pk
-                del climbing[person]
-            else:
-                climbing[person] = positions[parent].parent_id
-    return answers
-
-
 _NEXT_CLOCKS_SQL = (
     "UPDATE incidents_incident AS i SET next_clock_at = v.at "  # noqa: S608 - no user input
     f"FROM {recordset([('id', 'bigint'), ('at', 'timestamptz')], alias='v')} WHERE i.id = v.id"
@@ -382,7 +352,8 @@ class SweptPeople:
 
         responsible = {i.responsible_id for i in incidents} - self.supervisors.keys()
         if responsible:
-            self.supervisors.update(supervisors_of(responsible, timezone.now()))
+            levels = supervisor_levels(responsible, timezone.now())
+            self.supervisors.update({person: level and level.holder.pk for person, level in levels.items()})
         unnamed = ({i.owner_id for i in incidents} | {i.responsible_id for i in incidents}) - self.names.keys()
         if unnamed:
             rows = User.objects.filter(pk__in=unnamed).values_list("pk", "first_name", "last_name", "username")

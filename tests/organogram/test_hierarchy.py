@@ -12,6 +12,7 @@ from organogram.hierarchy import (
     department_head_of,
     escalation_chain,
     holders_by_position,
+    supervisor_levels,
     supervisor_of,
     top_of_hierarchy,
 )
@@ -175,3 +176,26 @@ def test_ancestors_of_a_unit_stop_at_its_root(org):
     mine = org.gm_position.unit
     assert ancestors(org.miner_a_position.unit)[-1] == mine
     assert ancestors(mine) == []
+
+
+@pytest.mark.parametrize("change", ["none", "vacant_head", "abolished_supervisor", "head_acting_up"])
+def test_supervisor_levels_answer_as_supervisor_of_does_for_everyone_at_once(
+    org, change, django_assert_max_num_queries
+):
+    if change == "vacant_head":
+        _vacate(org.head_position)
+    elif change == "abolished_supervisor":
+        abolish_position(position=org.supervisor_a_position)
+    elif change == "head_acting_up":
+        _vacate(org.head_position)
+        assign_person(
+            position=org.head_position, person=org.supervisor_a, kind=AssignmentKind.ACTING, starts_at=LEFT_AT
+        )
+    outsider = UserFactory(organisation=org.tenant)  # holds no position: no supervisor
+    people = [org.miner_a, org.miner_b, org.supervisor_a, org.head, org.gm, outsider]
+    with django_assert_max_num_queries(1 + 2 * 4):  # their positions, then two per level walked up
+        levels = supervisor_levels([person.pk for person in people])
+    expected = {person.pk: supervisor_of(person) for person in people}
+    summarise = {pk: level and _summary(level) for pk, level in levels.items()}
+    assert summarise == {pk: level and _summary(level) for pk, level in expected.items()}
+    assert levels[outsider.pk] is None and levels[org.gm.pk] is None
