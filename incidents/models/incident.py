@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -126,15 +127,14 @@ class Incident(FSMModelMixin, TenantScopedModel):
     def from_db(cls, db: str | None, field_names: list[str], values: list[Any]) -> Incident:
         instance = super().from_db(db, field_names, values)
         instance._anchor_values = {
-            name: getattr(instance, cls._meta.get_field(name).attname)
-            for name in ANCHOR_FIELDS
-            if cls._meta.get_field(name).attname in field_names
+            name: getattr(instance, attname) for name, attname in _anchor_attnames() if attname in field_names
         }
         return instance
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         loaded = getattr(self, "_anchor_values", {})
-        changed = [n for n, v in loaded.items() if getattr(self, self._meta.get_field(n).attname) != v]
+        attnames = dict(_anchor_attnames())
+        changed = [n for n, v in loaded.items() if getattr(self, attnames[n]) != v]
         if changed:
             raise PolicyError(
                 "anchor.immutable",
@@ -178,6 +178,12 @@ class Incident(FSMModelMixin, TenantScopedModel):
         """Only through the reopen service: reason, elevated approver, lineage kept."""
         self.closed_at = None
         self.reopened_count += 1
+
+
+@functools.cache
+def _anchor_attnames() -> tuple[tuple[str, str], ...]:
+    """(field name, column attribute) of each anchor: read for every incident loaded."""
+    return tuple((name, Incident._meta.get_field(name).attname) for name in ANCHOR_FIELDS)
 
 
 class PoleEntity(TenantScopedModel):
