@@ -66,8 +66,10 @@ def _plain_sql(
     workflow: WorkflowTemplate,
 ) -> None:
     """The same rows `submit_report` writes: reference counter, incident and its history row,
-    POLE entity and its history row, audit event, draft. The audit rows go to a separate
-    tenant so the demo tenant's chain stays verifiable."""
+    POLE entity and its history row, the workflow (run, steps, history rows), three audit
+    events (incident, workflow, the justification given despite similar open incidents),
+    draft. The audit rows go to a separate tenant so the demo tenant's chain stays
+    verifiable; they are plain inserts, without the chain head the service also moves."""
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -149,7 +151,7 @@ def _plain_sql(
             "(%s, %s, 'system', NULL, 'system:bench', 'create', 'incidents.incident', %s, '', %s, '', %s, %s, %s)",
             [
                 ledger_tenant_id,
-                2 * n + 1,
+                3 * n + 1,
                 str(incident_id),
                 json.dumps({"reference": f"SQL-{n}"}),
                 now,
@@ -158,7 +160,24 @@ def _plain_sql(
             ],
         )
         _plain_sql_workflow(
-            cursor, tenant_id, incident_id, responsible_id, workflow, (ledger_tenant_id, 2 * n + 2), now
+            cursor, tenant_id, incident_id, responsible_id, workflow, (ledger_tenant_id, 3 * n + 2), now
+        )
+        # The reporter's justification for reporting despite similar open incidents (as the service audits it).
+        cursor.execute(
+            "INSERT INTO iwms_auditevent (organisation_id, seq, actor_kind, actor_id, actor_label, action, "
+            "object_type, object_id, message, changes, request_id, created_at, prev_hash, hash) VALUES "
+            "(%s, %s, 'user', %s, 'reporter', 'identify', 'incidents.incident', %s, %s, %s, '', %s, %s, %s)",
+            [
+                ledger_tenant_id,
+                3 * n + 3,
+                reporter_id,
+                str(incident_id),
+                f"Reported as a different event despite similar open incidents: {JUSTIFICATION}",
+                json.dumps({"similar": ["INC-2026-000001"]}),
+                now,
+                "0" * 64,
+                uuid.uuid4().hex * 2,
+            ],
         )
         cursor.execute(
             "UPDATE incidents_reportdraft SET incident_id = %s, updated_at = %s WHERE id = %s",

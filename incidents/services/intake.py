@@ -16,9 +16,11 @@ from incidents.services.assignment import plan_assignment
 from incidents.services.lifecycle import create_incident
 from incidents.services.work import start_incident_workflow
 from iwms.audit import record_event
+from iwms.bulk_rows import create_with_history
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import User
+from iwms.tenancy import check_tenant_references
 
 STEPS = ("kind", "classification", "context", "confirm")
 REQUIRED = {
@@ -142,14 +144,19 @@ def submit_report(*, draft: ReportDraft, actor: User, duplicate_justification: s
             actor=actor,
         )
         start_incident_workflow(incident=incident, actor=actor)
-        for entity in data.get("pole", []):
+        entities = [
             PoleEntity(
                 organisation=locked.organisation,
                 incident=incident,
                 type=entity["type"],
                 name=entity["name"],
                 role=entity.get("role", ""),
-            ).save()
+            )
+            for entity in data.get("pole", [])
+        ]
+        for entity in entities:
+            check_tenant_references(entity)  # what save() checks: the rows go in without it
+        create_with_history(PoleEntity, entities)
         if candidates:
             record_event(
                 tenant=locked.organisation,
