@@ -14,7 +14,10 @@ class Notification(TenantScopedModel):
     escalation, a decision, an information request). The (recipient, event, object) triple is
     unique, so a sweep that runs twice never notifies twice."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
+    # No index of its own: the unique (recipient, event, object) constraint below starts with it.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications", db_index=False
+    )
     event = models.CharField(max_length=64, help_text="e.g. breach.warning, escalation.raised, closure.rejected")
     object_type = models.CharField(max_length=100)
     object_id = models.CharField(max_length=64)
