@@ -1,5 +1,6 @@
 """`{% inbox_badge %}`: the header's inbox link with the signed-in person's unread count
-(the same fragment that `/inbox/badge/` serves to the header's HTMX refresh)."""
+(the same fragment that `/inbox/badge/` serves to the header's HTMX refresh). In a page the
+count comes with the header's navigation row, read once per request."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ from typing import Any
 
 from django import template
 
-from iwms.notifications import unread_count
+from incidents.navigation import navigation_for
 
 register = template.Library()
 
 
 @register.inclusion_tag("incidents/partials/inbox_badge.html", takes_context=True)
 def inbox_badge(context: dict[str, Any]) -> dict[str, Any]:
-    user = context["user"]
-    return {"unread": unread_count(user)}
+    return {"unread": navigation_for(context["request"]).unread}
