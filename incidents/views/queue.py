@@ -109,7 +109,8 @@ def _page(queue: QuerySet[dict[str, Any]], raw_number: str | None) -> Page:
     except ValueError:
         number = 1
     rows = list(queue[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
-    total = rows[0]["queue_total"] if rows else queue.count()
+    # An empty first page is an empty queue; an empty later page may be past the end of a shorter one.
+    total = rows[0]["queue_total"] if rows else (queue.count() if number > 1 else 0)
     if not rows and total:
         number = ceil(total / PAGE_SIZE)
         rows = list(queue[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
