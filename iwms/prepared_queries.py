@@ -23,12 +23,13 @@ SENTINEL_TIME = datetime(1901, 3, 7, 11, 13, 17, 190_123, tzinfo=UTC)
 
 
 class PreparedQuery:
-    """`build(**sentinels)` returns a `.values(...)` queryset of one row; `row(**values)` runs
-    its SQL with each sentinel replaced by the value of the same name and returns that row as
-    a dict (or None). Values are adapted as the ORM adapts them (a time becomes text on SQLite)
-    but read back raw: the caller converts them (`bool()` for an EXISTS on SQLite)."""
+    """`build(**sentinels)` returns a `.values(...)` or `.values_list(...)` queryset;
+    `row(**values)` runs its SQL with each sentinel replaced by the value of the same name and
+    returns the first row as a dict (or None), `rows(**values)` every row as tuples. Values
+    are adapted as the ORM adapts them (a time becomes text on SQLite) but read back raw: the
+    caller converts them (`bool()` for an EXISTS on SQLite)."""
 
-    def __init__(self, build: Callable[..., QuerySet[dict[str, Any]]], **sentinels: Any) -> None:
+    def __init__(self, build: Callable[..., QuerySet[Any]], **sentinels: Any) -> None:
         self.build = build
         self.sentinels = sentinels
         self._compiled: dict[str, tuple[str, list[Any], dict[int, str], list[str]]] = {}
@@ -53,7 +54,7 @@ class PreparedQuery:
         # The columns in the order the SELECT lists them (`selected` follows `.values()`).
         return sql, list(params), slots, list(queryset.query.selected)
 
-    def row(self, *, using: str = "default", **values: Any) -> dict[str, Any] | None:
+    def _run(self, using: str, values: dict[str, Any]) -> tuple[list[str], Any]:
         compiled = self._compiled.get(using)
         if compiled is None:
             compiled = self._compiled[using] = self._compile(using)
@@ -61,7 +62,18 @@ class PreparedQuery:
         bound = list(params)
         for index, name in slots.items():
             bound[index] = self._adapt(using, values[name])
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, bound)
+        cursor = connections[using].cursor()
+        cursor.execute(sql, bound)
+        return columns, cursor
+
+    def row(self, *, using: str = "default", **values: Any) -> dict[str, Any] | None:
+        columns, cursor = self._run(using, values)
+        with cursor:
             found = cursor.fetchone()
         return None if found is None else dict(zip(columns, found, strict=True))
+
+    def rows(self, *, using: str = "default", **values: Any) -> list[tuple[Any, ...]]:
+        """Every row, as tuples in the order of the queryset's `.values_list()`."""
+        _, cursor = self._run(using, values)
+        with cursor:
+            return cursor.fetchall()
