@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from math import ceil
 from typing import Any, TypedDict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,7 +31,7 @@ from incidents.closure_forms import (
 )
 from incidents.models import ClosureDecision, Incident
 from incidents.policy import may_decide_closure
-from incidents.selectors import LatestReview, closure_queue_for, get_incident_for_user
+from incidents.selectors import LatestReview, closure_queue_page, get_incident_for_user
 from incidents.services import closure, work
 from incidents.services.intake import time_left
 from iwms.errors import PolicyError
@@ -101,21 +99,15 @@ def queue_row(values: dict[str, Any], *, decide_url: str, work_url: str) -> Queu
     }
 
 
-def _page(queue: QuerySet[dict[str, Any]], raw_number: str | None) -> Page:
+def _page(request: HttpRequest, filters: dict[str, Any], raw_number: str | None) -> Page:
     """The page asked for (the first when unreadable, the last when past the end), read
     with its count in one query: every row carries the queue's length."""
     try:
         number = max(1, int(raw_number or 1))
     except ValueError:
         number = 1
-    rows = list(queue[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
-    # An empty first page is an empty queue; an empty later page may be past the end of a shorter one.
-    total = rows[0]["queue_total"] if rows else (queue.count() if number > 1 else 0)
-    if not rows and total:
-        number = ceil(total / PAGE_SIZE)
-        rows = list(queue[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
-    paginator = Paginator(queue, PAGE_SIZE)
-    paginator.count = total  # known already; Paginator would count again
+    rows, number, total = closure_queue_page(request.user, number=number, size=PAGE_SIZE, **filters)
+    paginator = Paginator(range(total), PAGE_SIZE)  # the count is known: Paginator need not ask
     return Page(rows, number, paginator)
 
 
@@ -125,8 +117,7 @@ def closure_queue(request: HttpRequest) -> HttpResponse:
     if request.user.organisation_id is None:
         raise Http404("The closure queue belongs to an organisation.")
     form = QueueFilterForm(request.GET or None, tenant_id=request.user.organisation_id)
-    queue = closure_queue_for(request.user, **form.filters())
-    page = _page(queue, request.GET.get("page"))
+    page = _page(request, form.filters(), request.GET.get("page"))
     request.closure_queue_visible = page.paginator.count > 0  # the navigation need not ask again
     # One reverse per link kind, not per row: the page lists 25 rows of three links each.
     decide_url, work_url = (reverse(name, args=[REFERENCE_SLOT]) for name in ("closure_decision", "incident_work"))
