@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from html import escape
 from typing import Any, TypedDict
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Severity
@@ -44,9 +46,7 @@ DECISION_TEMPLATE = "incidents/queue/closure_detail.html"
 
 
 class QueueRow(TypedDict):
-    """What one row of the queue shows, as text: the template only places it. A plain dict,
-    because the template looks keys up before attributes; 25 rows of a dozen values are a
-    large share of the page's time."""
+    """What one row of the queue shows, as text; `row_html` places it."""
 
     reference: str
     title: str
@@ -66,6 +66,56 @@ class QueueRow(TypedDict):
 
 SEVERITY_LABELS = dict(Severity.choices)
 VERDICT_LABELS = dict(Verdict.choices)
+
+
+# One row of the queue's table. Written here rather than in the template: the page lists 25
+# rows of a dozen values, and the template engine's cost per value was a large share of the
+# page's time, where filling one string costs next to nothing. Every value is escaped.
+ROW_HTML = """      <tr data-testid="queue-row" data-reference="{reference}">
+        <td><a href="{decide_url}"><strong>{reference}</strong></a> {title}
+          <br><small class="muted">{category}</small>{escalated}</td>
+        <td><span class="badge sev-{severity}">{severity_label}</span></td>
+        <td>{resolve_by}<br><small class="muted">{time_left}</small></td>
+        <td>{responsible}</td>
+        <td data-testid="queue-review">{review}</td>
+        <td><a href="{decide_url}" role="button" data-testid="decide">Decide</a><br>
+          <small><a href="{work_url}">Steps and evidence</a></small></td>
+      </tr>
+"""
+ESCALATED_HTML = ' <span class="badge warn">escalated to you</span>'
+REVIEW_HTML = '{verdict} <small class="muted">(review {sequence})</small>\n            {findings}\n          '
+NO_FINDINGS_HTML = '<br><small class="muted">no findings</small>'
+NOT_REVIEWED_HTML = '<span class="muted">not reviewed</span>'
+
+
+def row_html(row: QueueRow) -> SafeString:
+    """The table row of `row`, as HTML."""
+    if not row["verdict"]:
+        review = NOT_REVIEWED_HTML
+    else:
+        findings = "".join(f"<li>{escape(message)}</li>" for message in row["findings"])
+        review = REVIEW_HTML.format(
+            verdict=escape(row["verdict"]),
+            sequence=row["review_sequence"],
+            findings=f'<ul class="findings-list">{findings}</ul>' if findings else NO_FINDINGS_HTML,
+        )
+    text = {
+        name: escape(str(row[name]))
+        for name in (
+            "reference",
+            "title",
+            "category",
+            "severity",
+            "severity_label",
+            "resolve_by",
+            "time_left",
+            "responsible",
+            "decide_url",
+            "work_url",
+        )
+    }
+    html = ROW_HTML.format(**text, escalated=ESCALATED_HTML if row["escalated"] else "", review=review)
+    return mark_safe(html)  # noqa: S308 - every value escaped above
 
 
 def _findings(review: LatestReview | None) -> list[dict[str, Any]]:
@@ -122,10 +172,12 @@ def closure_queue(request: HttpRequest) -> HttpResponse:
     # One reverse per link kind, not per row: the page lists 25 rows of three links each.
     decide_url, work_url = (reverse(name, args=[REFERENCE_SLOT]) for name in ("closure_decision", "incident_work"))
     rows = [
-        queue_row(
-            values,
-            decide_url=decide_url.replace(REFERENCE_SLOT, values["reference"]),
-            work_url=work_url.replace(REFERENCE_SLOT, values["reference"]),
+        row_html(
+            queue_row(
+                values,
+                decide_url=decide_url.replace(REFERENCE_SLOT, values["reference"]),
+                work_url=work_url.replace(REFERENCE_SLOT, values["reference"]),
+            )
         )
         for values in page.object_list
     ]

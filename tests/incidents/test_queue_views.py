@@ -188,6 +188,25 @@ def test_queue_query_count_does_not_grow_with_rows(
         assert len(rows(client.get(QUEUE))) == 25
 
 
+def test_a_row_shows_the_review_and_its_findings_escaped(client, people, make_incident, to_pending):
+    found = to_pending(make_incident(title="Hoist <rope> & sheave"))
+    Review.objects.filter(run__subject_id=str(found.pk)).update(
+        findings=[{"message": "Photo of the <rope> missing"}, {"message": "Sign-off & date absent"}]
+    )
+    plain = to_pending(make_incident(title="Plain"))
+    Review.objects.filter(run__subject_id=str(plain.pk)).delete()
+    client.force_login(people["supervisor"])
+    body = client.get(QUEUE).content.decode()
+    assert "Hoist &lt;rope&gt; &amp; sheave" in body and "<rope>" not in body
+    assert (
+        '<ul class="findings-list"><li>Photo of the &lt;rope&gt; missing</li><li>Sign-off &amp; date absent</li></ul>'
+        in body
+    )
+    assert body.count('<span class="muted">not reviewed</span>') == 1
+    assert f'href="{decision_url(found)}" role="button" data-testid="decide"' in body
+    assert f'href="{reverse("incident_work", args=[found.reference])}">Steps and evidence</a>' in body
+
+
 def test_the_compiled_page_reads_what_the_queue_queryset_reads(people, make_incident, to_pending, mine):
     from incidents.selectors import closure_queue_for, closure_queue_page
 
