@@ -80,11 +80,13 @@ class PreparedQuery:
         if missing:
             raise ValueError(f"the compiled query takes no parameter for {sorted(name for name, _ in missing)}")
         # The columns in the order the SELECT lists them (`selected` follows `.values()`).
+        # The converters (a JSON text, a time or a boolean read back on SQLite) are worked out
+        # once too; each is then called with the connection of the request that runs the query.
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
         converters = [(index, funcs, field) for index, (funcs, field) in compiler.get_converters(fields).items()]
         return _Compiled(sql, list(params), slots, list(queryset.query.selected), converters)
 
-    def _run(self, using: str, values: dict[str, Any]) -> tuple[_Compiled | None, list[tuple[Any, ...]] | None]:
+    def _run(self, using: str, values: dict[str, Any]) -> tuple[_Compiled | None, list[tuple[Any, ...]]]:
         if using not in self._compiled:
             self._compiled[using] = self._compile(using)
         compiled = self._compiled[using]
