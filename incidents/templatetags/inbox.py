@@ -9,10 +9,14 @@ from typing import Any
 from django import template
 
 from incidents.navigation import navigation_for
+from iwms.notifications import unread_count
 
 register = template.Library()
 
 
 @register.inclusion_tag("incidents/partials/inbox_badge.html", takes_context=True)
 def inbox_badge(context: dict[str, Any]) -> dict[str, Any]:
-    return {"unread": navigation_for(context["request"]).unread}
+    request = context.get("request")
+    if request is None:  # rendered outside a request: ask on its own
+        return {"unread": unread_count(context["user"])}
+    return {"unread": navigation_for(request).unread}
