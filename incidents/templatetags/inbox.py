@@ -1,5 +1,6 @@
 """`{% inbox_badge %}`: the header's inbox link with the signed-in person's unread count
-(the same fragment that `/inbox/badge/` serves to the header's HTMX refresh)."""
+(the same fragment that `/inbox/badge/` serves to the header's HTMX refresh). In a page the
+count comes with the header's navigation row, read once per request."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django import template
 
+from incidents.navigation import navigation_for
 from iwms.notifications import unread_count
 
 register = template.Library()
@@ -14,5 +16,7 @@ register = template.Library()
 
 @register.inclusion_tag("incidents/partials/inbox_badge.html", takes_context=True)
 def inbox_badge(context: dict[str, Any]) -> dict[str, Any]:
-    user = context["user"]
-    return {"unread": unread_count(user)}
+    request = context.get("request")
+    if request is None:  # rendered outside a request: ask on its own
+        return {"unread": unread_count(context["user"])}
+    return {"unread": navigation_for(request).unread}

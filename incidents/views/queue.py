@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from math import ceil
+from html import escape
 from typing import Any, TypedDict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Severity
@@ -33,7 +33,7 @@ from incidents.closure_forms import (
 )
 from incidents.models import ClosureDecision, Incident
 from incidents.policy import may_decide_closure
-from incidents.selectors import LatestReview, closure_queue_for, get_incident_for_user
+from incidents.selectors import LatestReview, closure_queue_page, get_incident_for_user
 from incidents.services import closure, work
 from incidents.services.intake import time_left
 from iwms.errors import PolicyError
@@ -46,9 +46,7 @@ DECISION_TEMPLATE = "incidents/queue/closure_detail.html"
 
 
 class QueueRow(TypedDict):
-    """What one row of the queue shows, as text: the template only places it. A plain dict,
-    because the template looks keys up before attributes; 25 rows of a dozen values are a
-    large share of the page's time."""
+    """What one row of the queue shows, as text; `row_html` places it."""
 
     reference: str
     title: str
@@ -68,6 +66,56 @@ class QueueRow(TypedDict):
 
 SEVERITY_LABELS = dict(Severity.choices)
 VERDICT_LABELS = dict(Verdict.choices)
+
+
+# One row of the queue's table. Written here rather than in the template: the page lists 25
+# rows of a dozen values, and the template engine's cost per value was a large share of the
+# page's time, where filling one string costs next to nothing. Every value is escaped.
+ROW_HTML = """      <tr data-testid="queue-row" data-reference="{reference}">
+        <td><a href="{decide_url}"><strong>{reference}</strong></a> {title}
+          <br><small class="muted">{category}</small>{escalated}</td>
+        <td><span class="badge sev-{severity}">{severity_label}</span></td>
+        <td>{resolve_by}<br><small class="muted">{time_left}</small></td>
+        <td>{responsible}</td>
+        <td data-testid="queue-review">{review}</td>
+        <td><a href="{decide_url}" role="button" data-testid="decide">Decide</a><br>
+          <small><a href="{work_url}">Steps and evidence</a></small></td>
+      </tr>
+"""
+ESCALATED_HTML = ' <span class="badge warn">escalated to you</span>'
+REVIEW_HTML = '{verdict} <small class="muted">(review {sequence})</small>\n            {findings}\n          '
+NO_FINDINGS_HTML = '<br><small class="muted">no findings</small>'
+NOT_REVIEWED_HTML = '<span class="muted">not reviewed</span>'
+
+
+def row_html(row: QueueRow) -> SafeString:
+    """The table row of `row`, as HTML."""
+    if not row["verdict"]:
+        review = NOT_REVIEWED_HTML
+    else:
+        findings = "".join(f"<li>{escape(message)}</li>" for message in row["findings"])
+        review = REVIEW_HTML.format(
+            verdict=escape(row["verdict"]),
+            sequence=row["review_sequence"],
+            findings=f'<ul class="findings-list">{findings}</ul>' if findings else NO_FINDINGS_HTML,
+        )
+    text = {
+        name: escape(str(row[name]))
+        for name in (
+            "reference",
+            "title",
+            "category",
+            "severity",
+            "severity_label",
+            "resolve_by",
+            "time_left",
+            "responsible",
+            "decide_url",
+            "work_url",
+        )
+    }
+    html = ROW_HTML.format(**text, escalated=ESCALATED_HTML if row["escalated"] else "", review=review)
+    return mark_safe(html)  # noqa: S308 - every value escaped above
 
 
 def _findings(review: LatestReview | None) -> list[dict[str, Any]]:
@@ -101,20 +149,15 @@ def queue_row(values: dict[str, Any], *, decide_url: str, work_url: str) -> Queu
     }
 
 
-def _page(queue: QuerySet[dict[str, Any]], raw_number: str | None) -> Page:
+def _page(request: HttpRequest, filters: dict[str, Any], raw_number: str | None) -> Page:
     """The page asked for (the first when unreadable, the last when past the end), read
     with its count in one query: every row carries the queue's length."""
     try:
         number = max(1, int(raw_number or 1))
     except ValueError:
         number = 1
-    rows = list(queue[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
-    total = rows[0]["queue_total"] if rows else queue.count()
-    if not rows and total:
-        number = ceil(total / PAGE_SIZE)
-        rows = list(queue[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
-    paginator = Paginator(queue, PAGE_SIZE)
-    paginator.count = total  # known already; Paginator would count again
+    rows, number, total = closure_queue_page(request.user, number=number, size=PAGE_SIZE, **filters)
+    paginator = Paginator(range(total), PAGE_SIZE)  # the count is known: Paginator need not ask
     return Page(rows, number, paginator)
 
 
@@ -124,16 +167,17 @@ def closure_queue(request: HttpRequest) -> HttpResponse:
     if request.user.organisation_id is None:
         raise Http404("The closure queue belongs to an organisation.")
     form = QueueFilterForm(request.GET or None, tenant_id=request.user.organisation_id)
-    queue = closure_queue_for(request.user, **form.filters())
-    page = _page(queue, request.GET.get("page"))
+    page = _page(request, form.filters(), request.GET.get("page"))
     request.closure_queue_visible = page.paginator.count > 0  # the navigation need not ask again
     # One reverse per link kind, not per row: the page lists 25 rows of three links each.
     decide_url, work_url = (reverse(name, args=[REFERENCE_SLOT]) for name in ("closure_decision", "incident_work"))
     rows = [
-        queue_row(
-            values,
-            decide_url=decide_url.replace(REFERENCE_SLOT, values["reference"]),
-            work_url=work_url.replace(REFERENCE_SLOT, values["reference"]),
+        row_html(
+            queue_row(
+                values,
+                decide_url=decide_url.replace(REFERENCE_SLOT, values["reference"]),
+                work_url=work_url.replace(REFERENCE_SLOT, values["reference"]),
+            )
         )
         for values in page.object_list
     ]
