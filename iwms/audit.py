@@ -41,9 +41,38 @@ def _jsonb_numbers(value: Any) -> Any:
     return value
 
 
+_ENCODER = DjangoJSONEncoder()
+
+
 def _normalise(value: Any) -> Any:
     """Make `value` plain JSON so what is hashed is exactly what the database returns."""
-    return _jsonb_numbers(json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True)))
+    try:
+        return _plain(value)
+    except _NotPlain:  # floats and anything unusual: through the encoder and back
+        return _jsonb_numbers(json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True)))
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _plain(value: Any) -> Any:
+    """`value` as the JSON round trip would return it, for the common cases (text, whole
+    numbers, flags, moments as the encoder writes them, lists, dicts with text keys), without
+    the round trip; `_NotPlain` for anything else."""
+    if value is None or type(value) is str or type(value) is bool:
+        return value
+    if isinstance(value, str):
+        return str(value)  # a choice's member reads back as its text
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)  # an IntEnum's member reads back as its number
+    if isinstance(value, datetime):
+        return _ENCODER.default(value)
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    raise _NotPlain
 
 
 def canonical_payload(

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 EMAIL_CHUNK = 200
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a sweep builds tens of thousands, and frozen ones cost twice as much to make
 class Draft:
     """A notification to write: who gets it, about which event on which object, and what it says."""
 

@@ -14,6 +14,7 @@ maturity signal is recorded for the original incident's unit, once (seed 000 §9
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -161,6 +162,7 @@ def escalate_many(
     now: datetime,
     drafts: list[notifications.Draft] | None = None,
     lookups: Lookups | None = None,
+    supervisors: Mapping[int, Level | None] | None = None,
 ) -> list[Escalation | None]:
     """Escalate each late incident (full rows, locked by the caller, each with the resolve
     deadline it has just missed) one level up, or stop at the top. Runs inside the caller's
@@ -168,13 +170,18 @@ def escalate_many(
     (incident, level) constraint has the last word). The escalations, the failure-to-complete
     incidents and their workflows are written together, a few statements for all of them.
     Returns, in order, each new escalation, or None when there was nothing (left) to escalate
-    to. With `drafts`, the notifications are added to it for the caller to send with others."""
+    to. With `drafts`, the notifications are added to it for the caller to send with others.
+    `supervisors`: supervisor levels (`organogram.hierarchy.supervisor_levels`) the caller
+    has already looked up, by person."""
     lookups = lookups or Lookups()
     outbox: list[notifications.Draft] = [] if drafts is None else drafts
     done = set(Escalation.objects.filter(incident__in=[i for i, _ in late]).values_list("incident_id", "level"))
     origins = {incident.pk: origin_of(incident) for incident, _ in late}
     # Every chain starts with the supervisor: looked up for all the people at once.
-    supervisors = supervisor_levels({origin.responsible_id for origin in origins.values()}, now)
+    known = supervisors or {}
+    people = {origin.responsible_id for origin in origins.values()}
+    supervisors = {person: known[person] for person in people & known.keys()}
+    supervisors |= supervisor_levels(people - known.keys(), now) if people - known.keys() else {}
     steps: list[_Step | None] = []
     for incident, missed_at in late:
         level = incident.escalation_level + 1

@@ -32,7 +32,7 @@ from iwms import audit, notifications
 from iwms.audit import Entry, record_events
 from iwms.bulk_rows import recordset, rows_json
 from iwms.choices import AuditAction
-from organogram.hierarchy import supervisor_levels
+from organogram.hierarchy import Level, supervisor_levels
 
 logger = logging.getLogger(__name__)
 
@@ -312,7 +312,11 @@ def _escalate(
             events += [(incident.organisation_id, entry) for entry in ledger[incident.organisation_id]]
             new.append((incident, clock))
         raised = escalation.escalate_many(
-            late=[(incident, clock.due) for incident, clock in new], now=now, drafts=drafts, lookups=lookups
+            late=[(incident, clock.due) for incident, clock in new],
+            now=now,
+            drafts=drafts,
+            lookups=lookups,
+            supervisors=messages.levels,
         )
     raised_by = {incident.pk: escalated for (incident, _), escalated in zip(new, raised, strict=True)}
     return _Escalated(
@@ -343,16 +347,18 @@ class SweptPeople:
     its batches (a sweep lasts seconds: the organogram's answer at its start holds for it)."""
 
     def __init__(self) -> None:
-        self.supervisors: dict[int, int | None] = {}
+        self.levels: dict[int, Level | None] = {}  # each person's supervisor level (escalation starts there)
+        self.supervisors: dict[int, int | None] = {}  # and its holder
         self.names: dict[int, str] = {}
 
     def learn(self, incidents: list[Incident]) -> None:
         """Look up those of the incidents' owners and responsible people not known yet."""
         from iwms.models import User
 
-        responsible = {i.responsible_id for i in incidents} - self.supervisors.keys()
+        responsible = {i.responsible_id for i in incidents} - self.levels.keys()
         if responsible:
             levels = supervisor_levels(responsible, timezone.now())
+            self.levels.update(levels)
             self.supervisors.update({person: level and level.holder.pk for person, level in levels.items()})
         unnamed = ({i.owner_id for i in incidents} | {i.responsible_id for i in incidents}) - self.names.keys()
         if unnamed:
@@ -366,6 +372,7 @@ class _Messages:
 
     def __init__(self, incidents: list[Incident], people: SweptPeople) -> None:
         people.learn(incidents)
+        self.levels = people.levels
         self.supervisors = people.supervisors
         self.names = people.names
         # reverse() is slow next to everything else here: reverse once, fill in per message.

@@ -3,9 +3,17 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
 
-from iwms.audit import Entry, collected, record_event, record_events, verify_chain
+import pytest
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from iwms.audit import Entry, _jsonb_numbers, _normalise, collected, record_event, record_events, verify_chain
+from iwms.choices import AuditAction
 from iwms.models import AuditChainHead, AuditEvent
 
 
@@ -64,3 +72,19 @@ def test_collected_events_are_appended_later_and_chain_as_if_recorded_one_by_one
         ("escalate", "system", "up"),
     ]
     assert verify_chain(tenant).ok
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"state": ["open", "in_progress"], "n": 3, "flag": True, "none": None},
+        {"due_at": timezone.now(), "at": [timezone.now().replace(microsecond=0)], "nested": {"k": ("a", 1)}},
+        {"action": AuditAction.CREATE, "big": 1e16, "ratio": 0.25},
+        {"id": uuid.uuid4(), "money": Decimal("1.50"), "day": date(2026, 11, 25), "span": timedelta(minutes=5)},
+    ],
+)
+def test_changes_are_normalised_exactly_as_the_json_round_trip_would(changes):
+    round_trip = _jsonb_numbers(json.loads(json.dumps(changes, cls=DjangoJSONEncoder, sort_keys=True)))
+    normalised = _normalise(changes)
+    assert normalised == round_trip
+    assert json.dumps(normalised, sort_keys=True) == json.dumps(round_trip, sort_keys=True)
