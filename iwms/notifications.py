@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -88,10 +89,10 @@ def notify_many(drafts: Iterable[Draft]) -> list[int]:
 
 
 # One statement for any number of rows; the constraint decides what is new and RETURNING says so.
-# (Built from constants only.)
-_DRAFT_COLUMNS = (
+# A message sent to several people travels once, with its recipients. (Built from constants only.)
+_MESSAGE_COLUMNS = (
     ("organisation_id", "bigint"),
-    ("recipient_id", "bigint"),
+    ("recipients", "json"),
     ("event", "text"),
     ("object_type", "text"),
     ("object_id", "text"),
@@ -102,8 +103,9 @@ _DRAFT_COLUMNS = (
 _INSERT_NEW_SQL = f"""
 INSERT INTO iwms_notification (organisation_id, recipient_id, event, object_type, object_id, subject, body, url,
                                created_at, updated_at)
-SELECT t.organisation_id, t.recipient_id, t.event, t.object_type, t.object_id, t.subject, t.body, t.url, %s, %s
-  FROM {recordset(_DRAFT_COLUMNS)}
+SELECT t.organisation_id, r.recipient_id::bigint, t.event, t.object_type, t.object_id, t.subject, t.body, t.url, %s, %s
+  FROM {recordset(_MESSAGE_COLUMNS)}
+ CROSS JOIN LATERAL json_array_elements_text(t.recipients) AS r(recipient_id)
 ON CONFLICT (recipient_id, event, object_type, object_id) DO NOTHING
 RETURNING id
 """  # noqa: S608
@@ -111,18 +113,22 @@ RETURNING id
 
 def _insert_new_postgresql(drafts: list[Draft]) -> list[int]:
     now = timezone.now()
+    messages: dict[tuple[Any, ...], list[int]] = {}
+    for d in drafts:
+        key = (d.tenant_id, d.event, d.object_type, d.object_id, d.subject, d.body, d.url)
+        messages.setdefault(key, []).append(d.recipient_id)
     rows = [
         {
-            "organisation_id": d.tenant_id,
-            "recipient_id": d.recipient_id,
-            "event": d.event,
-            "object_type": d.object_type,
-            "object_id": d.object_id,
-            "subject": d.subject,
-            "body": d.body,
-            "url": d.url,
+            "organisation_id": tenant_id,
+            "recipients": recipients,
+            "event": event,
+            "object_type": object_type,
+            "object_id": object_id,
+            "subject": subject,
+            "body": body,
+            "url": url,
         }
-        for d in drafts
+        for (tenant_id, event, object_type, object_id, subject, body, url), recipients in messages.items()
     ]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_NEW_SQL, [now, now, rows_json(rows)])
