@@ -80,7 +80,11 @@ def create_with_history(model: type[models.Model], objs: list[models.Model]) -> 
     from what the insert returned (no ORM compilation, no second round trip). Same rows, same
     history user and date as the library writes; elsewhere, or when rows carry their own
     history user, date or change reason, the library itself. Like any bulk insert it skips
-    `save()` and its signals: callers check what `save()` would have checked."""
+    `save()` and its signals; the tenant references `save()` checks are checked here too."""
+    from iwms.tenancy import check_tenant_references
+
+    for obj in objs:
+        check_tenant_references(obj)
     if connection.vendor != "postgresql" or not objs:
         return bulk_create_with_history(objs, model)
     plan = _history_insert(model)

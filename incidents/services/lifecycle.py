@@ -23,7 +23,6 @@ from iwms.bulk_rows import create_with_history
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
-from iwms.tenancy import check_tenant_references
 from iwms.transitions import run_transition
 from organogram.models import Position
 
@@ -142,8 +141,6 @@ def create_incidents(*, tenant: Organisation, incidents: list[Incident], actor: 
             numbered = next_references(tenant=tenant, at=group[0].reported_at, count=len(group))
             for incident, reference in zip(group, numbered, strict=True):
                 incident.reference = reference
-        for incident in incidents:
-            check_tenant_references(incident)  # what save() checks: the rows go in without it
         create_with_history(Incident, incidents)
         for incident in incidents:
             record_event(

@@ -17,6 +17,7 @@ from arc.models import Delegation, RoleGrant
 from arc.services import accept_delegation, grant_role
 from iwms import db_guards
 from iwms.audit import record_event, verify_chain
+from iwms.bulk_rows import create_with_history
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent, User
 from iwms.refusals import audited_refusals
@@ -99,6 +100,16 @@ def test_a_save_of_some_fields_checks_the_keys_among_them(position, own_unit, fo
     with pytest.raises(PolicyError, match=CROSS):  # moving the row itself: every key is checked
         fresh.save(update_fields=["organisation"])
     assert Position.objects.get(pk=position.pk).unit_id == own_unit.pk
+
+
+def test_rows_written_with_their_history_in_bulk_are_checked_as_save_checks_them(tenant, own_unit, foreign_unit):
+    rows = [
+        Position(organisation=tenant, code="ok", title="Planner", unit=own_unit),
+        Position(organisation=tenant, code="p", title="Planner", unit_id=foreign_unit.pk),
+    ]
+    with pytest.raises(PolicyError, match=CROSS):
+        create_with_history(Position, rows)
+    assert not Position.objects.filter(code__in=["ok", "p"]).exists()
 
 
 def test_a_reference_set_by_id_is_checked_too(tenant, foreign_unit):

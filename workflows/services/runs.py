@@ -14,7 +14,6 @@ from iwms.bulk_rows import create_with_history
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
-from iwms.tenancy import check_tenant_references
 from iwms.transitions import run_transition
 from organogram.hierarchy import holders_by_position
 from workflows.choices import ResponsibleRole, RunKind, StepStatus
@@ -60,8 +59,6 @@ def start_workflows(*, tenant: Organisation, runs: list[NewRun], actor: Any = No
             )
             for new in runs
         ]
-        for run in started:
-            check_tenant_references(run)  # what save() checks: the rows go in without it
         create_with_history(WorkflowRun, started)
         position_ids = {s.responsible_position_id for new in runs for s in new.template_steps}
         position_ids.discard(None)
