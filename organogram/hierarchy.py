@@ -122,6 +122,12 @@ def ancestors(node: Node, *related: str) -> list[Node]:
     return chain
 
 
+def _supervises(position: Position, holder: User | None, person_id: int) -> bool:
+    """Whether a position above a person is a level of their chain: filled, not abolished, and
+    not held by the person themself (acting up: nobody supervises themself)."""
+    return holder is not None and position.is_active and holder.pk != person_id
+
+
 def escalation_chain(person: User, at: datetime | None = None, *, position: Position | None = None) -> list[Level]:
     """The filled levels from the person's supervisor up to the top of the hierarchy.
 
@@ -138,7 +144,7 @@ def escalation_chain(person: User, at: datetime | None = None, *, position: Posi
     skipped: list[Position] = []
     for ancestor in above:
         holder = holders.get(ancestor.pk)
-        if holder is None or not ancestor.is_active or holder.pk == person.pk:
+        if not _supervises(ancestor, holder, person.pk):
             skipped.append(ancestor)
             continue
         levels.append(Level(ancestor, holder, tuple(skipped)))
@@ -171,10 +177,10 @@ def supervisor_levels(people: Iterable[int], at: datetime | None = None) -> dict
         holders = holders_by_position(positions, at)
         for person, parent in list(climbing.items()):
             position, holder = positions[parent], holders.get(parent)
-            if holder is not None and position.is_active and holder.pk != person:
+            if _supervises(position, holder, person):
                 answers[person] = Level(position, holder, tuple(skipped[person]))
                 del climbing[person]
-            else:  # vacant, abolished or held by the person themself: skipped, and the walk goes on up
+            else:  # skipped, and the walk goes on up
                 skipped[person].append(position)
                 climbing[person] = position.parent_id
     return answers

@@ -348,7 +348,6 @@ class SweptPeople:
 
     def __init__(self) -> None:
         self.levels: dict[int, Level | None] = {}  # each person's supervisor level (escalation starts there)
-        self.supervisors: dict[int, int | None] = {}  # and its holder
         self.names: dict[int, str] = {}
 
     def learn(self, incidents: list[Incident]) -> None:
@@ -357,9 +356,7 @@ class SweptPeople:
 
         responsible = {i.responsible_id for i in incidents} - self.levels.keys()
         if responsible:
-            levels = supervisor_levels(responsible, timezone.now())
-            self.levels.update(levels)
-            self.supervisors.update({person: level and level.holder.pk for person, level in levels.items()})
+            self.levels.update(supervisor_levels(responsible, timezone.now()))
         unnamed = ({i.owner_id for i in incidents} | {i.responsible_id for i in incidents}) - self.names.keys()
         if unnamed:
             rows = User.objects.filter(pk__in=unnamed).values_list("pk", "first_name", "last_name", "username")
@@ -373,7 +370,6 @@ class _Messages:
     def __init__(self, incidents: list[Incident], people: SweptPeople) -> None:
         people.learn(incidents)
         self.levels = people.levels
-        self.supervisors = people.supervisors
         self.names = people.names
         # reverse() is slow next to everything else here: reverse once, fill in per message.
         self.incident_link = reverse("incident_detail", args=["REFERENCE"]).replace("REFERENCE", "{}")
@@ -388,12 +384,8 @@ class _Messages:
 
     def recipients(self, incident: Incident, clock: Clock) -> list[int]:
         """Owner, responsible person and their supervisor, and whoever acts on the clock."""
-        people = [
-            incident.owner_id,
-            incident.responsible_id,
-            self.supervisors.get(incident.responsible_id),
-            clock.person_id,
-        ]
+        supervisor = self.levels.get(incident.responsible_id)
+        people = [incident.owner_id, incident.responsible_id, supervisor and supervisor.holder.pk, clock.person_id]
         return list(dict.fromkeys(p for p in people if p is not None))
 
     def who(self, incident: Incident) -> str:
