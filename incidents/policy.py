@@ -15,12 +15,12 @@ from organogram.models import Position
 
 
 def may_report(user: User) -> Decision:
-    """Reporting is for the organisation's own people: auditors, regulators and external
-    providers read through their grants and work on their steps, never report."""
+    """Reporting is for the organisation's own people and its external providers: auditors and
+    regulators read through their grants and never report."""
     if not user.is_authenticated or user.organisation_id is None:
         return Decision(False, "Only people of an organisation can report.")
     if DerivedRole.REPORTER not in roles_of(user):
-        return Decision(False, "Auditors, regulators and external providers do not report incidents here.")
+        return Decision(False, "Auditors and regulators read through their grants; they do not report incidents here.")
     return Decision(True)
 
 
