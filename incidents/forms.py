@@ -47,9 +47,8 @@ class ClassificationForm(forms.Form):
 
     def clean_category(self) -> str:
         code = self.cleaned_data["category"]
-        category = (
-            Category.objects.for_tenant(self.tenant).filter(code=code, is_active=True, offered_to_reporters=True).first()
-        )
+        offered = Category.objects.for_tenant(self.tenant).filter(is_active=True, offered_to_reporters=True)
+        category = offered.filter(code=code).first()
         if category is None:
             raise forms.ValidationError("That category does not exist in your organisation's tree.")
         if category.children.exists():
@@ -60,9 +59,11 @@ class ClassificationForm(forms.Form):
 class ContextForm(forms.Form):
     unit = forms.TypedChoiceField(
         coerce=int,
+        required=False,
+        empty_value=None,
         label="Where did it happen (which part of the organisation)?",
         help_text="The owner and the responsible person are found from this part of the organogram.",
-        error_messages={"required": "Say which part of the organisation it happened in."},
+        error_messages={"invalid_choice": "Choose a part of your organisation from the list."},
     )
     location = forms.CharField(
         max_length=200,

@@ -25,6 +25,8 @@ class AssignmentPlan:
     responsible: User
     explanation: list[str]
     flagged: bool  # a vacant position was skipped: the organogram needs attention
+    unit: OrgUnit | None = None  # where it happened: the unit accountability was routed by
+    reporter_holds_position: bool = True
 
 
 def _filled_at_or_above(position: Position) -> tuple[Position, User, bool]:
@@ -86,6 +88,7 @@ def _copy(plan: AssignmentPlan) -> AssignmentPlan:
         owner_position=copy.copy(plan.owner_position),
         responsible=copy.copy(plan.responsible),
         explanation=list(plan.explanation),
+        unit=copy.copy(plan.unit),
     )
 
 
@@ -137,4 +140,4 @@ def _plan(*, reporter: User, category: Category, kind: str, unit: OrgUnit | None
         responsible = owner
         explanation.append("Responsible: the owner, because you hold no position in the organogram.")
         flagged = owner_flagged
-    return AssignmentPlan(owner, owner_position, responsible, explanation, flagged)
+    return AssignmentPlan(owner, owner_position, responsible, explanation, flagged, unit, position is not None)

@@ -111,15 +111,19 @@ def typed_values(draft: ReportDraft, step: str) -> dict[str, Any]:
     return (draft.data.get("typed") or {}).get(step, {})
 
 
+def chosen_unit(draft: ReportDraft) -> OrgUnit | None:
+    """Where it happened, as the reporter chose it (None: not chosen, the reporter's own unit)."""
+    unit_id = draft.data.get("unit")
+    return OrgUnit.objects.for_tenant(draft.organisation_id).filter(pk=unit_id).first() if unit_id else None
+
+
 def draft_unit(draft: ReportDraft) -> OrgUnit | None:
     """Where it happened: the unit the reporter chose, or the reporter's own unit."""
-    unit_id = draft.data.get("unit")
-    if unit_id:
-        unit = OrgUnit.objects.for_tenant(draft.organisation_id).filter(pk=unit_id).first()
-        if unit is not None:
-            return unit
-    position = primary_position(draft.reporter)
-    return position.unit if position else None
+    unit = chosen_unit(draft)
+    if unit is None:
+        position = primary_position(draft.reporter)
+        unit = position.unit if position else None
+    return unit
 
 
 def draft_category(draft: ReportDraft) -> Category | None:
@@ -181,12 +185,15 @@ def submit_report(*, draft: ReportDraft, actor: User, duplicate_justification: s
                 tenant=locked.organisation,
                 field="category",
             )
-        unit = draft_unit(locked)
         plan = plan_assignment(
-            reporter=locked.reporter, category=category, kind=data["kind"], unit=unit, tenant=locked.organisation
+            reporter=locked.reporter,
+            category=category,
+            kind=data["kind"],
+            unit=chosen_unit(locked),
+            tenant=locked.organisation,
         )
-        roles = roles_of(locked.reporter)
-        outsider = Role.EXTERNAL_PROVIDER in roles and not roles.positions
+        # Someone without a position who reports is an external provider when granted as one.
+        outsider = not plan.reporter_holds_position and Role.EXTERNAL_PROVIDER in roles_of(locked.reporter)
         incident = create_incident(
             tenant=locked.organisation,
             kind=data["kind"],
@@ -195,7 +202,7 @@ def submit_report(*, draft: ReportDraft, actor: User, duplicate_justification: s
             title=data["title"],
             narrative=data["narrative"],
             location=data["location"],
-            unit=unit,
+            unit=plan.unit,
             severity=data["severity"],
             risk_level=data["risk_level"],
             time_sensitivity=data["time_sensitivity"],

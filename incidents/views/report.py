@@ -3,6 +3,7 @@ server-side draft, so back, refresh and an interrupted session lose nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import datetime
 
@@ -183,10 +184,8 @@ def _context(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
         initial["unit"] = unit.pk if unit else None
     if initial.get("occurred_at"):
         # Kept as ISO 8601 with its offset; the field shows local time without one.
-        try:
+        with contextlib.suppress(TypeError, ValueError, OverflowError):  # as typed: Next says what is wrong
             initial["occurred_at"] = timezone.localtime(datetime.fromisoformat(initial["occurred_at"]))
-        except (TypeError, ValueError, OverflowError):
-            pass  # as typed: the field shows it and says what is wrong on Next
     form = ContextForm(request.POST or None, initial=initial, tenant=draft.organisation_id)
     # Bound rows carry no initial values: an unchanged pre-filled row must still count as data.
     if request.method == "POST":

@@ -86,7 +86,7 @@ def test_a_unit_of_another_tenant_is_refused_with_a_message(client, people, mine
 
     other_unit = OrgUnit.objects.filter(organisation=build_second_tenant(password="pw-demo-12345")).first()
     client.force_login(people["reporter"])
-    draft, step = start(client)
+    _draft, step = start(client)
     client.post(step("kind"), {"kind": "incident", "title": "Slab fell at Shaft 2"})
     client.post(step("classification"), {"category": "SAF.GEO.FOG"})
     response = client.post(step("context"), context_values(other_unit))
@@ -96,7 +96,7 @@ def test_a_unit_of_another_tenant_is_refused_with_a_message(client, people, mine
 
 def test_revisiting_the_context_step_keeps_when_it_happened(client, people, mine):
     client.force_login(people["reporter"])
-    draft, step = start(client)
+    _draft, step = start(client)
     client.post(step("kind"), {"kind": "incident", "title": "Slab fell at Shaft 2"})
     client.post(step("classification"), {"category": "SAF.GEO.FOG"})
     when = occurred(45)
@@ -150,7 +150,7 @@ def test_the_drill_category_is_not_offered_to_reporters(client, people, mine):
 
     drill = drill_category(mine)
     client.force_login(people["reporter"])
-    draft, step = start(client)
+    _draft, step = start(client)
     client.post(step("kind"), {"kind": "incident", "title": "Escalation drill refuge bay"})
     page = client.get(step("classification")).content.decode()
     assert drill.name not in page
