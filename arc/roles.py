@@ -57,17 +57,21 @@ class RoleSet:
 
 
 OUTSIDER_ROLES = frozenset({Role.AUDITOR, Role.REGULATOR, Role.EXTERNAL_PROVIDER, Role.INTEGRATION})
+# Outsiders who never report: read-only roles and machine accounts. External providers do
+# report what they see on site (seed 000 lists "external provider" as a source).
+NON_REPORTING_ROLES = OUTSIDER_ROLES - {Role.EXTERNAL_PROVIDER}
 
 
 def is_reporter(*, has_organisation: bool, holds_position: bool, granted: set[str] | frozenset[str]) -> bool:
-    """A person of an organisation reports unless they are only an outsider there (auditor,
-    regulator, external provider or integration account without a position)."""
-    return has_organisation and (holds_position or not (set(granted) & OUTSIDER_ROLES))
+    """A person of an organisation reports unless they are only a read-only outsider there
+    (auditor, regulator) or an integration account, without a position."""
+    return has_organisation and (holds_position or not (set(granted) & NON_REPORTING_ROLES))
 
 
 def roles_of(user: User, at: datetime | None = None) -> RoleSet:
-    """Everything the user may act as at `at`. External roles (auditor, regulator, provider,
-    integration) do not make a person a reporter: they are outsiders with scoped access."""
+    """Everything the user may act as at `at`. Auditors, regulators and integration accounts do
+    not make a person a reporter: they are outsiders with scoped access; external providers
+    report what they see on site."""
     at = at or timezone.now()
     roles: list[str] = []
     if user.is_superuser:

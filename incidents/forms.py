@@ -17,6 +17,7 @@ from incidents.choices import (
     TimeSensitivity,
 )
 from incidents.models import Category
+from organogram.models import OrgUnit
 
 MIN_NARRATIVE = 30
 
@@ -46,7 +47,8 @@ class ClassificationForm(forms.Form):
 
     def clean_category(self) -> str:
         code = self.cleaned_data["category"]
-        category = Category.objects.for_tenant(self.tenant).filter(code=code, is_active=True).first()
+        offered = Category.objects.for_tenant(self.tenant).filter(is_active=True, offered_to_reporters=True)
+        category = offered.filter(code=code).first()
         if category is None:
             raise forms.ValidationError("That category does not exist in your organisation's tree.")
         if category.children.exists():
@@ -55,6 +57,14 @@ class ClassificationForm(forms.Form):
 
 
 class ContextForm(forms.Form):
+    unit = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        label="Where did it happen (which part of the organisation)?",
+        help_text="The owner and the responsible person are found from this part of the organogram.",
+        error_messages={"invalid_choice": "Choose a part of your organisation from the list."},
+    )
     location = forms.CharField(
         max_length=200,
         error_messages={"required": "Say where it happened."},
@@ -79,6 +89,11 @@ class ContextForm(forms.Form):
     )
 
     severity_definitions = SEVERITY_DEFINITIONS
+
+    def __init__(self, *args: object, tenant: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        units = OrgUnit.objects.for_tenant(tenant).with_tree_fields()
+        self.fields["unit"].choices = [(unit.pk, "\u2003" * (unit.tree_depth) + unit.name) for unit in units]
 
     def clean_occurred_at(self) -> object:
         value = self.cleaned_data["occurred_at"]

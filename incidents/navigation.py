@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from arc.choices import Role
 from arc.models import RoleGrant
-from arc.roles import OUTSIDER_ROLES, is_reporter
+from arc.roles import NON_REPORTING_ROLES, is_reporter
 from incidents.models import AccessGrant, Escalation
 from iwms.models import Notification, User
 from iwms.prepared_queries import SENTINEL_ID, SENTINEL_TIME, PreparedQuery
@@ -69,7 +69,7 @@ def _facts_query(*, person: int, now: datetime) -> QuerySet[dict[str, Any]]:
         User.objects.filter(pk=person)
         .annotate(
             holds_position=Exists(held),
-            outsider=Exists(live_roles.filter(role__in=OUTSIDER_ROLES)),
+            outsider=Exists(live_roles.filter(role__in=NON_REPORTING_ROLES)),
             provider=Exists(live_roles.filter(role=Role.EXTERNAL_PROVIDER)),
             admin=Exists(live_roles.filter(role=Role.TENANT_ADMIN)),
             granted=Exists(AccessGrant.objects.filter(grantee_id=OuterRef("pk"), issued_at__isnull=False)),
@@ -91,7 +91,7 @@ def _facts(user: User) -> Navigation:
         may_report=is_reporter(
             has_organisation=True,
             holds_position=bool(row["holds_position"]),
-            granted=OUTSIDER_ROLES if row["outsider"] else frozenset(),
+            granted=NON_REPORTING_ROLES if row["outsider"] else frozenset(),
         ),
         closure_queue=bool(row["supervises"]),
         # The portal lists the grants issued to the person (live or ended); without one it has nothing.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from arc.roles import DerivedRole, roles_of
+from arc.roles import OUTSIDER_ROLES, DerivedRole, roles_of
 from incidents.choices import DecisionKind, IncidentStatus, SystemReason
 from incidents.models import BreachWarning, ClosureDecision, Escalation, Incident
 from incidents.routing import decider_of
@@ -15,12 +15,12 @@ from organogram.models import Position
 
 
 def may_report(user: User) -> Decision:
-    """Reporting is for the organisation's own people: auditors, regulators and external
-    providers read through their grants and work on their steps, never report."""
+    """Reporting is for the organisation's own people and its external providers: auditors and
+    regulators read through their grants and never report."""
     if not user.is_authenticated or user.organisation_id is None:
         return Decision(False, "Only people of an organisation can report.")
     if DerivedRole.REPORTER not in roles_of(user):
-        return Decision(False, "Auditors, regulators and external providers do not report incidents here.")
+        return Decision(False, "Auditors and regulators read through their grants; they do not report incidents here.")
     return Decision(True)
 
 
@@ -29,7 +29,8 @@ def may_request_grant(user: User, incident: Incident | None = None) -> Decision:
     on incidents they own (the grant service refuses anything else they name)."""
     if not user.is_authenticated or user.organisation_id is None:
         return Decision(False, "Only people of an organisation request audit access.")
-    if DerivedRole.REPORTER not in roles_of(user):
+    roles = roles_of(user)
+    if DerivedRole.REPORTER not in roles or (not roles.positions and set(roles.roles) & OUTSIDER_ROLES):
         return Decision(False, "Auditors, regulators and external providers do not request grants.")
     if incident is not None and incident.owner_id != user.pk:
         return Decision(False, f"Only the owner, {incident.owner}, requests audit access to this incident.")

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 ENGINE = "iwms.naive_bayes"
-VERSION = "1"
+VERSION = "2"
 
 STOPWORDS = frozenset(
     (
@@ -108,8 +108,8 @@ class CategoryInfo:
 class Proposal:
     code: str
     name: str
-    score: float  # posterior probability among the candidates, 0..1
-    words: tuple[str, ...]
+    score: float  # posterior among the candidates, scaled by the share of the words it knows; 0..1
+    words: tuple[str, ...]  # the words behind it; none: a fallback with no claim at all
 
     def as_dict(self) -> dict[str, object]:
         return {"code": self.code, "name": self.name, "score": round(self.score, 4), "words": list(self.words)}
@@ -171,9 +171,20 @@ class CategoryProposer:
         ) + self.BACKGROUND_WEIGHT * self._p_background(token)
 
     def propose(self, text: str, k: int = 3) -> list[Proposal]:
-        known = [t for t in tokens(text) if t in self.background]
-        if not known or not self.categories:
+        """The `k` most likely categories. A category's score is its posterior among the
+        candidates times the share of the text's words the model knows at all, so a report
+        whose main word is new to the tenant ("fire" where no category speaks of fire) is not
+        proposed with certainty; a proposal no word supports scores 0. Words that match nothing
+        still get `k` proposals: the categories most reported, with no claim."""
+        if not self.categories:
             return []
+        all_tokens = tokens(text)
+        known = [t for t in all_tokens if t in self.background]
+        if not known:
+            ranked = sorted(self.categories, key=lambda c: (-self.examples[c], c))[:k]
+            return [Proposal(code, self.categories[code].name, 0.0, ()) for code in ranked]
+        words = {t for t in all_tokens if " " not in t}
+        coverage = len({t for t in known if " " not in t}) / len(words) if words else 1.0
         total = self.history_size + len(self.categories)
         scores = {
             code: math.log((self.examples[code] + 1) / total) + sum(math.log(self._p_word(code, t)) for t in known)
@@ -182,12 +193,12 @@ class CategoryProposer:
         best = max(scores.values())
         normaliser = sum(math.exp(s - best) for s in scores.values())
         ranked = sorted(scores, key=lambda c: (-scores[c], c))[:k]
-        return [
-            Proposal(
-                code, self.categories[code].name, math.exp(scores[code] - best) / normaliser, self._drivers(code, known)
-            )
-            for code in ranked
-        ]
+        proposals = []
+        for code in ranked:
+            drivers = self._drivers(code, known)
+            score = coverage * math.exp(scores[code] - best) / normaliser if drivers else 0.0
+            proposals.append(Proposal(code, self.categories[code].name, score, drivers))
+        return proposals
 
     def _drivers(self, code: str, known: list[str], n: int = 4) -> tuple[str, ...]:
         """The words whose likelihood under this category most exceeds their average under the

@@ -23,6 +23,7 @@ urlpatterns = [
     path("report/<uuid:token>/categories/", report.category_search, name="report_category_search"),
     path("report/<uuid:token>/pole-row/", report.pole_row, name="report_pole_row"),
     path("report/<uuid:token>/<slug:step>/", report.report_step, name="report_step"),
+    path("report/<uuid:token>/<slug:step>/typed/", report.report_typed, name="report_typed"),
     path("incidents/mine/", incident.my_items, name="my_items"),
     path("incidents/<str:reference>/", incident.incident_detail, name="incident_detail"),
     path("incidents/<str:reference>/acknowledge/", incident.incident_acknowledge, name="incident_acknowledge"),

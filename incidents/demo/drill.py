@@ -72,6 +72,7 @@ def drill_category(tenant: Organisation) -> Category:
         default_risk=RiskLevel.MEDIUM,
         sla_policy=policy,
         custodian_position=Position.objects.filter(organisation=tenant, code="sheq-custodian").first(),
+        offered_to_reporters=False,  # the drill is seeded, never reported through the wizard
     )
     category.save()
     record_event(

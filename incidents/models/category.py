@@ -49,6 +49,10 @@ class Category(TenantScopedModel, TreeNode):
     )
     industry_template = models.CharField(max_length=50, blank=True, help_text="Industry template it was loaded from.")
     is_active = models.BooleanField(default=True)
+    offered_to_reporters = models.BooleanField(
+        default=True,
+        help_text="False for categories that only the system or a drill uses: the report wizard does not offer them.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()

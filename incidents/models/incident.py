@@ -24,7 +24,7 @@ from incidents.choices import (
 from incidents.models.category import Category
 from iwms.errors import PolicyError
 from iwms.models import TenantScopedModel
-from organogram.models import Position
+from organogram.models import OrgUnit, Position
 
 # Set once at creation; no path may change them (seed 000 §4.1). The database refuses it too.
 ANCHOR_FIELDS = ("source", "system_reason", "source_reference", "owner", "owner_position", "initial_responsible")
@@ -76,6 +76,15 @@ class Incident(FSMModelMixin, TenantScopedModel):
     narrative = models.TextField()
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="incidents")
     location = models.CharField(max_length=200)
+    unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        db_index=False,
+        help_text="Where it happened in the organisation; accountability is routed by it.",
+    )
     risk_level = models.CharField(max_length=16, choices=RiskLevel.choices)
     severity = models.CharField(max_length=8, choices=Severity.choices)
     time_sensitivity = models.CharField(max_length=16, choices=TimeSensitivity.choices)

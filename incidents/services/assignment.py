@@ -14,7 +14,7 @@ from incidents.models import Category
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
 from organogram import generation
-from organogram.hierarchy import ancestors, holders_by_position, primary_position, supervisor_of
+from organogram.hierarchy import ancestor_ids, ancestors, holders_by_position, primary_position, supervisor_of
 from organogram.models import OrgUnit, Position
 
 
@@ -25,6 +25,8 @@ class AssignmentPlan:
     responsible: User
     explanation: list[str]
     flagged: bool  # a vacant position was skipped: the organogram needs attention
+    unit: OrgUnit | None = None  # where it happened: the unit accountability was routed by
+    reporter_holds_position: bool = True
 
 
 def _filled_at_or_above(position: Position) -> tuple[Position, User, bool]:
@@ -50,21 +52,28 @@ _PLANS_KEPT = 4096
 
 
 def plan_assignment(
-    *, reporter: User, category: Category, kind: str, tenant: Organisation | None = None
+    *,
+    reporter: User,
+    category: Category,
+    kind: str,
+    unit: OrgUnit | None = None,
+    tenant: Organisation | None = None,
 ) -> AssignmentPlan:
-    """Owner: the holder of the accountable position for the reporter's unit, category and
-    kind. Responsible: the reporter's supervisor (one level up), or the owner when the
-    reporter holds no position. Kept while the tenant's organogram generation is the same
-    (`tenant`, the reporter's organisation, may come with its generation already read)."""
+    """Owner: the holder of the accountable position for the unit where it happened (`unit`;
+    the reporter's own unit when not given), the category and the kind. Responsible: the
+    reporter's supervisor (one level up) when it happened in the reporter's own part of the
+    organisation; otherwise the head of the unit where it happened; the owner when the reporter
+    holds no position. Kept while the tenant's organogram generation is the same (`tenant`,
+    the reporter's organisation, may come with its generation already read)."""
     token = generation.current(tenant if tenant is not None else reporter.organisation_id)
     if token is None:
-        return _plan(reporter=reporter, category=category, kind=kind)
-    key = (reporter.organisation_id, token, reporter.pk, category.code, kind)
+        return _plan(reporter=reporter, category=category, kind=kind, unit=unit)
+    key = (reporter.organisation_id, token, reporter.pk, category.code, kind, unit.pk if unit else None)
     now = timezone.now()
     kept = _PLANS.get(key)
     if kept is not None and (kept[1] is None or now < kept[1]):
         return _copy(kept[0])
-    plan = _plan(reporter=reporter, category=category, kind=kind)
+    plan = _plan(reporter=reporter, category=category, kind=kind, unit=unit)
     if len(_PLANS) >= _PLANS_KEPT:
         _PLANS.clear()
     _PLANS[key] = (plan, generation.next_boundary(reporter.organisation_id, now))
@@ -79,16 +88,35 @@ def _copy(plan: AssignmentPlan) -> AssignmentPlan:
         owner_position=copy.copy(plan.owner_position),
         responsible=copy.copy(plan.responsible),
         explanation=list(plan.explanation),
+        unit=copy.copy(plan.unit),
     )
 
 
-def _plan(*, reporter: User, category: Category, kind: str) -> AssignmentPlan:
+def _within(unit: OrgUnit, place: OrgUnit) -> bool:
+    """Whether `unit` is `place` or lies below it in the organogram."""
+    return unit.pk == place.pk or place.pk in ancestor_ids(OrgUnit, unit.pk)
+
+
+def unit_head(unit: OrgUnit) -> Position | None:
+    """The unit's head position, or failing one, its own top position (the one whose reporting
+    line leaves the unit)."""
+    positions = list(Position.objects.filter(unit=unit, is_active=True).select_related("parent"))
+    heads = [p for p in positions if p.is_unit_head] or [
+        p for p in positions if p.parent is None or p.parent.unit_id != unit.pk
+    ]
+    return min(heads, key=lambda p: p.pk) if heads else None
+
+
+def _plan(*, reporter: User, category: Category, kind: str, unit: OrgUnit | None = None) -> AssignmentPlan:
     position = primary_position(reporter)
-    unit = (
+    own_unit = (
         position.unit
         if position
         else OrgUnit.objects.for_tenant(reporter.organisation_id).filter(parent__isnull=True).first()
     )
+    elsewhere = unit is not None and own_unit is not None and not _within(own_unit, unit)
+    if unit is None:
+        unit = own_unit
     if unit is None:
         raise PolicyError(
             "arc.no_accountability_rule", "The organisation has no organogram yet.", tenant=reporter.organisation
@@ -98,8 +126,13 @@ def _plan(*, reporter: User, category: Category, kind: str) -> AssignmentPlan:
     explanation = [f"Owner: {accountability.explanation}"]
     if owner_flagged:
         explanation.append(f"{accountability.position} is vacant; {owner_position} holds accountability.")
-    supervisor = supervisor_of(reporter, position=position) if position else None
-    if supervisor is not None:
+    head = unit_head(unit) if elsewhere else None
+    supervisor = supervisor_of(reporter, position=position) if position and not elsewhere else None
+    if head is not None:
+        head_position, responsible, head_flagged = _filled_at_or_above(head)
+        explanation.append(f"Responsible: {head_position}, because it happened in {unit}, outside your unit.")
+        flagged = owner_flagged or head_flagged
+    elif supervisor is not None:
         responsible = supervisor.holder
         explanation.append(f"Responsible: your supervisor, {supervisor.position}.")
         flagged = owner_flagged or supervisor.flagged
@@ -107,4 +140,4 @@ def _plan(*, reporter: User, category: Category, kind: str) -> AssignmentPlan:
         responsible = owner
         explanation.append("Responsible: the owner, because you hold no position in the organogram.")
         flagged = owner_flagged
-    return AssignmentPlan(owner, owner_position, responsible, explanation, flagged)
+    return AssignmentPlan(owner, owner_position, responsible, explanation, flagged, unit, position is not None)

@@ -9,6 +9,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from arc.choices import Role
+from arc.roles import roles_of
 from incidents.choices import Source
 from incidents.duplicates import DuplicateCandidate, find_duplicates
 from incidents.models import Category, Incident, PoleEntity, ReportDraft
@@ -20,6 +22,8 @@ from iwms.bulk_rows import create_with_history
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import User
+from organogram.hierarchy import primary_position
+from organogram.models import OrgUnit
 
 STEPS = ("kind", "classification", "context", "confirm")
 REQUIRED = {
@@ -58,8 +62,68 @@ def save_step(*, draft: ReportDraft, values: dict[str, Any]) -> ReportDraft:
         )
     for name, value in values.items():
         draft.data[name] = value.isoformat() if isinstance(value, datetime) else value
+    step = next((step for step, fields in TYPED_FIELDS.items() if set(values) & set(fields)), None)
+    (draft.data.get("typed") or {}).pop(step, None)
     draft.save(update_fields=["data", "updated_at"])
     return draft
+
+
+# What a reporter may have typed into a step before pressing Next, kept as typed (unvalidated,
+# length-capped) so a refresh, Back or a lost connection loses nothing; Next validates it.
+TYPED_FIELDS = {
+    "kind": ("kind", "title"),
+    "classification": ("category",),
+    "context": ("unit", "location", "severity", "risk_level", "time_sensitivity", "occurred_at", "narrative"),
+}
+TYPED_MAX = 10_000
+POLE_FIELDS = ("type", "name", "role")
+
+
+def keep_typed(*, draft: ReportDraft, step: str, values: Any) -> ReportDraft:
+    """Keep what the reporter has typed into `step` so far (a QueryDict or a dict of lists)."""
+    if draft.is_submitted:
+        raise PolicyError(
+            "transition.not_allowed",
+            "This report has already been submitted.",
+            tenant=draft.organisation,
+            object_type="incidents.reportdraft",
+            object_id=str(draft.pk),
+        )
+    if step not in TYPED_FIELDS:
+        raise PolicyError("validation.invalid", "No such step.", tenant=draft.organisation, field="step")
+    typed: dict[str, Any] = {
+        name: str(values.get(name, ""))[:TYPED_MAX] for name in TYPED_FIELDS[step] if name in values
+    }
+    if step == "context":
+        rows = []
+        for index in range(50):
+            row = {name: str(values.get(f"pole-{index}-{name}", ""))[:200] for name in POLE_FIELDS}
+            if row["name"] and not values.get(f"pole-{index}-DELETE"):
+                rows.append(row)
+        typed["pole"] = rows
+    draft.data.setdefault("typed", {})[step] = typed
+    draft.save(update_fields=["data", "updated_at"])
+    return draft
+
+
+def typed_values(draft: ReportDraft, step: str) -> dict[str, Any]:
+    """The values of `step` as last typed, over what the draft holds."""
+    return (draft.data.get("typed") or {}).get(step, {})
+
+
+def chosen_unit(draft: ReportDraft) -> OrgUnit | None:
+    """Where it happened, as the reporter chose it (None: not chosen, the reporter's own unit)."""
+    unit_id = draft.data.get("unit")
+    return OrgUnit.objects.for_tenant(draft.organisation_id).filter(pk=unit_id).first() if unit_id else None
+
+
+def draft_unit(draft: ReportDraft) -> OrgUnit | None:
+    """Where it happened: the unit the reporter chose, or the reporter's own unit."""
+    unit = chosen_unit(draft)
+    if unit is None:
+        position = primary_position(draft.reporter)
+        unit = position.unit if position else None
+    return unit
 
 
 def draft_category(draft: ReportDraft) -> Category | None:
@@ -122,16 +186,23 @@ def submit_report(*, draft: ReportDraft, actor: User, duplicate_justification: s
                 field="category",
             )
         plan = plan_assignment(
-            reporter=locked.reporter, category=category, kind=data["kind"], tenant=locked.organisation
+            reporter=locked.reporter,
+            category=category,
+            kind=data["kind"],
+            unit=chosen_unit(locked),
+            tenant=locked.organisation,
         )
+        # Someone without a position who reports is an external provider when granted as one.
+        outsider = not plan.reporter_holds_position and Role.EXTERNAL_PROVIDER in roles_of(locked.reporter)
         incident = create_incident(
             tenant=locked.organisation,
             kind=data["kind"],
-            source=Source.MANUAL,
+            source=Source.EXTERNAL_PROVIDER if outsider else Source.MANUAL,
             category=category,
             title=data["title"],
             narrative=data["narrative"],
             location=data["location"],
+            unit=plan.unit,
             severity=data["severity"],
             risk_level=data["risk_level"],
             time_sensitivity=data["time_sensitivity"],

@@ -24,7 +24,7 @@ from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
 from iwms.transitions import run_transition
-from organogram.models import Position
+from organogram.models import OrgUnit, Position
 
 REFERENCE_PREFIX = "INC"
 
@@ -70,6 +70,7 @@ def new_incident(
     narrative: str,
     location: str,
     severity: Severity,
+    unit: OrgUnit | None = None,
     risk_level: RiskLevel,
     time_sensitivity: TimeSensitivity,
     occurred_at: datetime,
@@ -115,6 +116,7 @@ def new_incident(
         narrative=narrative,
         category=category,
         location=location,
+        unit=unit,
         risk_level=risk_level,
         severity=severity,
         time_sensitivity=time_sensitivity,

@@ -11,7 +11,9 @@ HISTORY_LIMIT = 20_000  # the most recent classified incidents the model learns 
 
 def selectable_categories(tenant: Organisation) -> list[CategoryInfo]:
     """Leaf categories (the ones a reporter selects), with their ancestors' names."""
-    nodes = list(Category.objects.for_tenant(tenant).filter(is_active=True).with_tree_fields())
+    nodes = list(
+        Category.objects.for_tenant(tenant).filter(is_active=True, offered_to_reporters=True).with_tree_fields()
+    )
     by_id = {node.pk: node for node in nodes}
     parents = {node.parent_id for node in nodes if node.parent_id}
     leaves = []

@@ -3,7 +3,9 @@ server-side draft, so back, refresh and an interrupted session lose nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -98,8 +100,26 @@ def report_step(request: HttpRequest, token: uuid.UUID, step: str) -> HttpRespon
     )
 
 
+def _initial(draft: ReportDraft, step: str) -> dict:
+    """What the step's form shows: the draft's saved values, then what was typed since."""
+    initial = {**draft.data, **intake.typed_values(draft, step)}
+    initial.pop("typed", None)
+    return initial
+
+
+@login_required
+@require_POST
+def report_typed(request: HttpRequest, token: uuid.UUID, step: str) -> HttpResponse:
+    """Keep what is typed into a step as it is typed (HTMX, a moment after each keystroke)."""
+    draft = _draft_for(request, token)
+    if draft.is_submitted:
+        return HttpResponse(status=204)
+    intake.keep_typed(draft=draft, step=step, values=request.POST)
+    return HttpResponse(status=204)
+
+
 def _kind(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
-    form = KindForm(request.POST or None, initial=draft.data)
+    form = KindForm(request.POST or None, initial=_initial(draft, "kind"))
     if request.method == "POST" and form.is_valid():
         intake.save_step(draft=draft, values=form.cleaned_data)
         return redirect(_step_url(draft, "classification"))
@@ -108,7 +128,9 @@ def _kind(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
 
 
 def _category_tree(tenant_id: int, query: str = "") -> list[Category]:
-    nodes = list(Category.objects.for_tenant(tenant_id).filter(is_active=True).with_tree_fields())
+    nodes = list(
+        Category.objects.for_tenant(tenant_id).filter(is_active=True, offered_to_reporters=True).with_tree_fields()
+    )
     parents = {n.parent_id for n in nodes if n.parent_id}
     for node in nodes:
         node.is_leaf = node.pk not in parents
@@ -125,7 +147,8 @@ def _category_tree(tenant_id: int, query: str = "") -> list[Category]:
 
 
 def _classification(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
-    form = ClassificationForm(request.POST or None, initial=draft.data, tenant=draft.organisation_id)
+    initial = _initial(draft, "classification")
+    form = ClassificationForm(request.POST or None, initial=initial, tenant=draft.organisation_id)
     if request.method == "POST" and form.is_valid():
         intake.save_step(draft=draft, values=form.cleaned_data)
         return redirect(_step_url(draft, "context"))
@@ -134,7 +157,7 @@ def _classification(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
         "form": form,
         "proposals": proposals,
         "tree": _category_tree(draft.organisation_id),
-        "selected": form.data.get("category") if form.is_bound else draft.data.get("category"),
+        "selected": form.data.get("category") if form.is_bound else initial.get("category"),
     }
     return _render(request, draft, "classification", context, status=422 if form.errors else 200)
 
@@ -152,16 +175,23 @@ def category_search(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
 
 
 def _context(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
-    initial = dict(draft.data)
+    initial = _initial(draft, "context")
     category = intake.draft_category(draft)
     if category and "severity" not in initial:
         initial.update(severity=category.default_severity, risk_level=category.default_risk)
-    form = ContextForm(request.POST or None, initial=initial)
+    if not initial.get("unit"):
+        unit = intake.draft_unit(draft)
+        initial["unit"] = unit.pk if unit else None
+    if initial.get("occurred_at"):
+        # Kept as ISO 8601 with its offset; the field shows local time without one.
+        with contextlib.suppress(TypeError, ValueError, OverflowError):  # as typed: Next says what is wrong
+            initial["occurred_at"] = timezone.localtime(datetime.fromisoformat(initial["occurred_at"]))
+    form = ContextForm(request.POST or None, initial=initial, tenant=draft.organisation_id)
     # Bound rows carry no initial values: an unchanged pre-filled row must still count as data.
     if request.method == "POST":
         pole = PoleFormSet(request.POST, prefix="pole")
     else:
-        pole = PoleFormSet(prefix="pole", initial=draft.data.get("pole", []))
+        pole = PoleFormSet(prefix="pole", initial=initial.get("pole", []))
     if request.method == "POST" and form.is_valid() and pole.is_valid():
         entities = [
             {"type": f.cleaned_data["type"], "name": f.cleaned_data["name"], "role": f.cleaned_data.get("role", "")}
@@ -228,7 +258,9 @@ def _confirm(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
             incident = intake.submit_report(draft=draft, actor=request.user, duplicate_justification=justification)
             return redirect("incident_detail", reference=incident.reference)
     try:
-        plan = plan_assignment(reporter=draft.reporter, category=category, kind=draft.data["kind"])
+        plan = plan_assignment(
+            reporter=draft.reporter, category=category, kind=draft.data["kind"], unit=intake.draft_unit(draft)
+        )
         plan_error = None
     except PolicyError as exc:
         plan, plan_error = None, exc.message
@@ -252,6 +284,7 @@ def _confirm(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
             "plan_error": plan_error,
             "deadlines": deadlines,
             "kind_label": IncidentKind(draft.data["kind"]).label,
+            "unit": intake.draft_unit(draft),
             "pole": draft.data.get("pole", []),
             "candidates": candidates,
             "errors": errors,

@@ -40,7 +40,8 @@ def test_keywords_alone_propose_the_right_category_with_its_words():
     assert proposals[0].code == "SAF.GEO.FOG"
     assert "hanging wall" in proposals[0].words
     assert len(proposals) == 3
-    assert abs(sum(p.score for p in proposals) - 1) < 1e-9
+    # Scaled by the share of the words the model knows ("came", "off", "level" are new to it).
+    assert 0.3 < sum(p.score for p in proposals) <= 1
     assert proposals[0].score > proposals[1].score
 
 
@@ -48,7 +49,8 @@ def test_history_teaches_the_tenants_own_words():
     history = [("the bowser overflowed at the generator", "ENV.SPILL.CHEM")] * 5
     before = CategoryProposer().fit(CATEGORIES).propose("bowser overflowed again")
     after = CategoryProposer().fit(CATEGORIES, history).propose("bowser overflowed again")
-    assert before == []  # no known word: nothing to propose rather than a guess
+    # No known word: three categories to start from, none with a claim.
+    assert len(before) == 3 and all(p.score == 0 and p.words == () for p in before)
     assert after[0].code == "ENV.SPILL.CHEM" and "bowser" in after[0].words
 
 
