@@ -128,7 +128,7 @@ def test_every_history_table_and_the_ledger_are_guarded():
     history_tables = {m._meta.db_table for m in apps.get_models() if db_guards.is_history_model(m)}
     assert "iwms_historicalorganisation" in history_tables
     assert "iwms_historicaluser" in history_tables
-    assert set(db_guards.append_only_tables()) == history_tables | {"iwms_auditevent"}
+    assert set(db_guards.append_only_tables()) == history_tables | {"iwms_auditevent", "iwms_maintenanceuse"}
     with connection.cursor() as cursor:
         if is_postgres():
             cursor.execute(
