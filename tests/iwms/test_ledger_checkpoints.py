@@ -100,7 +100,7 @@ def test_events_since_the_last_checkpoint_are_walked_before_signing(chain, tenan
     execute_bypassing_guards(
         "UPDATE iwms_auditevent SET message = %s WHERE seq = 7 AND organisation_id = %s", ["x", tenant.pk]
     )
-    error, output = failing("checkpoint_ledger")
+    error, _output = failing("checkpoint_ledger")
     assert "event #7" in error and "content does not match its hash" in error
     assert [line["seq"] for line in stored_lines(settings)] == [5]
 
@@ -145,7 +145,7 @@ def test_a_forged_checkpoint_is_reported(chain, tenant, settings):
     genuine = stored_lines(settings)[0]
     forged = Checkpoint(**{**genuine, "seq": 4, "event_id": chain[3].pk, "hash": chain[3].hash, "count": 4})
     CheckpointStore().append([forged])  # the old MAC, over other fields
-    error, output = failing("verify_audit")
+    error, _output = failing("verify_audit")
     assert f"tenant {tenant.slug}: event #4 (id {chain[3].pk}): the checkpoint's MAC does not match" in error
     assert "(checkpoint line 2)" in error
 
@@ -171,7 +171,7 @@ def test_a_line_that_is_no_checkpoint_is_reported(chain, settings):
     checkpoint_ledger()
     with (settings.IWMS_LEDGER_CHECKPOINT_DIR / "checkpoints.jsonl").open("a") as handle:
         handle.write('{"tenant": "acme", "hash": "f00"}\n')
-    error, output = failing("verify_audit")
+    error, _output = failing("verify_audit")
     assert "checkpoint store: not a checkpoint" in error and "(checkpoint line 2)" in error
 
 
