@@ -104,9 +104,10 @@ def grant_privileges(connection: BaseDatabaseWrapper) -> None:
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app}",
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {app}, {maint}",
         ]
-        for table in append_only:
-            statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE ON {_ident(table)} FROM {app}")
-            statements.append(f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON {_ident(table)} TO {maint}")
+        if append_only:
+            listed = ", ".join(_ident(table) for table in append_only)
+            statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE ON {listed} FROM {app}")
+            statements.append(f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON {listed} TO {maint}")
         # The database writes maintenance records (the trigger, as the maintenance member).
         statements.append(f'REVOKE INSERT ON "iwms_maintenanceuse" FROM {app}')
         for statement in statements:

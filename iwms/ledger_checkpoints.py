@@ -240,9 +240,11 @@ class CheckpointReport:
         mine = [f for f in self.failures if f.tenant_slug == tenant.slug and f.seq is not None]
         return sorted(mine, key=lambda failure: (failure.seq, failure.line))
 
-    @property
-    def unattributed(self) -> list[CheckpointFailure]:
-        return [failure for failure in self.failures if failure.seq is None]
+    def unattributed(self, tenants: Iterable[Organisation]) -> list[CheckpointFailure]:
+        """Failures no tenant among `tenants` owns: lines that are no checkpoint, and forged or
+        stale ones naming a tenant that does not exist."""
+        slugs = {tenant.slug for tenant in tenants}
+        return [failure for failure in self.failures if failure.seq is None or failure.tenant_slug not in slugs]
 
 
 def verify_checkpoints(

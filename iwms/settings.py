@@ -285,8 +285,8 @@ DATABASE_OWNER_URL = env_secret("DATABASE_OWNER_URL", default="")
 # the database; IWMS_LEDGER_KEY or IWMS_LEDGER_KEY_FILE; the embedded mode generates one at
 # IWMS_LEDGER_KEY_GENERATED_PATH on first use), the append-only store and how often beat writes.
 IWMS_LEDGER_KEY = env_secret("IWMS_LEDGER_KEY", default="")
-IWMS_LEDGER_KEY_GENERATED_PATH = Path(env_str("IWMS_LEDGER_KEY_GENERATED_PATH", str(VAR_DIR / "ledger.key")))
-IWMS_LEDGER_CHECKPOINT_DIR = Path(env_str("IWMS_LEDGER_CHECKPOINT_DIR", str(VAR_DIR / "ledger-checkpoints")))
+IWMS_LEDGER_KEY_GENERATED_PATH = Path(env_str("IWMS_LEDGER_KEY_GENERATED_PATH", "") or VAR_DIR / "ledger.key")
+IWMS_LEDGER_CHECKPOINT_DIR = Path(env_str("IWMS_LEDGER_CHECKPOINT_DIR", "") or VAR_DIR / "ledger-checkpoints")
 IWMS_LEDGER_CHECKPOINT_INTERVAL_SECONDS = env_int("IWMS_LEDGER_CHECKPOINT_INTERVAL_SECONDS", 300)
 CELERY_BEAT_SCHEDULE["ledger-checkpoint"] = {
     "task": "iwms.tasks.checkpoint_ledger",

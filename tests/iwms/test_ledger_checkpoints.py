@@ -167,6 +167,15 @@ def test_a_checkpoint_signed_with_another_key_names_that_key(chain, tenant, sett
     assert f"or signed with another key (key id {key_id(other_key)})" in error
 
 
+def test_a_forged_checkpoint_of_a_tenant_that_never_existed_is_reported(chain, tenant):
+    checkpoint_ledger()
+    line = json.loads(CheckpointStore().path.read_text())
+    CheckpointStore().append([Checkpoint(**{**line, "tenant_id": 999999, "tenant": "ghost"})])
+    error, output = failing("verify_audit")
+    assert "BROKEN  tenant ghost: event #5" in output and "MAC does not match" in error
+    assert f"ok      {tenant.slug}: 5 events verified, 1 checkpoint match" in output
+
+
 def test_a_line_that_is_no_checkpoint_is_reported(chain, settings):
     checkpoint_ledger()
     with (settings.IWMS_LEDGER_CHECKPOINT_DIR / "checkpoints.jsonl").open("a") as handle:

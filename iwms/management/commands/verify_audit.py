@@ -33,7 +33,7 @@ class Command(BaseCommand):
         except ImproperlyConfigured as exc:
             raise CommandError(f"checkpoints cannot be verified: {exc}") from exc
         broken: list[object] = []
-        for line in checkpoints.unattributed:
+        for line in checkpoints.unattributed(tenants):
             self.stdout.write(f"BROKEN  {line}")
             broken.append(line)
         for organisation in tenants:
