@@ -11,7 +11,10 @@ All are triggers, installed idempotently after every `migrate` (so each new gove
 model and its history table is covered without a hand-written migration). On PostgreSQL the
 tenant check of inserted rows runs once per statement over its transition table (one join,
 however many rows a bulk insert writes); updates are checked row by row. The only way
-around rule 1 is `maintenance()`, which is explicit and writes its own audit event.
+around rule 1 is `maintenance()`, which is explicit and writes its own audit event; on
+PostgreSQL the trigger itself lifts the rule only for a login in the maintenance role and
+records each use (`MaintenanceUse`), and the application's role holds no privilege to try
+(`iwms.database_roles`).
 """
 
 from __future__ import annotations
@@ -224,7 +227,7 @@ def _pg_statements(
     immutables: list[ImmutableColumn],
     exempt: list[TenantReference],
     *,
-    schema: str,
+    schema: str = "public",
 ) -> Iterator[str]:
     yield _PG_APPEND_ONLY_FUNCTION.format(schema=_quote_ident(schema), role=_quote_literal(maintenance_role()))
     yield _PG_FUNCTIONS
