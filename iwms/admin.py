@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from iwms.models import AuditChainHead, AuditEvent, Heartbeat, Notification, Organisation, User
+from iwms.models import AuditChainHead, AuditEvent, Heartbeat, MaintenanceUse, Notification, Organisation, User
 
 
 def platform_admins_only(request: HttpRequest) -> bool:
@@ -77,6 +77,13 @@ class AuditChainHeadAdmin(ReadOnlyAdmin):
     list_display = ["organisation", "last_seq", "last_hash", "updated_at"]
     list_select_related = ["organisation"]
     search_fields = ["organisation__name"]
+
+
+@admin.register(MaintenanceUse)
+class MaintenanceUseAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "session_role", "operation", "table_name", "reason"]
+    list_filter = ["operation", "session_role"]
+    search_fields = ["reason", "table_name"]
 
 
 @admin.register(Heartbeat)

@@ -9,9 +9,11 @@ class IwmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from iwms import db_guards, sessions
+        from iwms import database_roles, db_guards, ledger_checks, sessions  # noqa: F401 - checks register
 
-        # Database guards follow the schema: reinstalled (idempotently) after every migrate.
+        # Database guards follow the schema: reinstalled (idempotently) after every migrate, and
+        # the PostgreSQL roles re-granted on the tables it created (once they exist).
         post_migrate.connect(db_guards.install_after_migrate, sender=self, dispatch_uid="iwms_db_guards")
+        post_migrate.connect(database_roles.grant_after_migrate, sender=self, dispatch_uid="iwms_role_grants")
         # Every sign-in, whatever path made it, stamps the session the session limits count from.
         user_logged_in.connect(sessions.stamp_signed_in_session, dispatch_uid="iwms_session_stamp")

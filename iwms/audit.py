@@ -316,9 +316,13 @@ class ChainReport:
         return self.broken is None
 
 
-def _walk(tenant: Organisation, events: Iterable[AuditEvent]) -> Iterator[ChainBreak | tuple[int, str]]:
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
+def _walk(
+    tenant: Organisation, events: Iterable[AuditEvent], *, after_seq: int = 0, after_hash: str = GENESIS_HASH
+) -> Iterator[ChainBreak | tuple[int, str]]:
+    """Check each event's link and hash, starting after position `after_seq` whose hash is
+    `after_hash` (genesis by default); yields the first break, or (count walked, last hash)."""
+    expected_prev = after_hash
+    expected_seq = after_seq + 1
     count = 0
     for event in events:
         if event.seq != expected_seq:
@@ -356,6 +360,24 @@ def verify_chain(tenant: Organisation) -> ChainReport:
             tenant.slug, count, ChainBreak(tenant.slug, count, None, "chain head's hash differs from the last event")
         )
     return ChainReport(tenant.slug, count, None)
+
+
+def verify_chain_since(tenant: Organisation, *, seq: int, hash: str) -> ChainBreak | None:
+    """Walk the tenant's events after position `seq`, which must still hold `hash` (a signed
+    checkpoint's), to the chain head: only what was appended since is read."""
+    anchor = AuditEvent.objects.filter(organisation=tenant, seq=seq).values_list("pk", "hash").first()
+    if seq and (anchor is None or anchor[1] != hash):
+        reason = "missing" if anchor is None else "no longer has the hash of the last checkpoint"
+        return ChainBreak(tenant.slug, seq, anchor[0] if anchor else None, reason)
+    events = AuditEvent.objects.filter(organisation=tenant, seq__gt=seq).order_by("seq").iterator(chunk_size=2000)
+    outcome = list(_walk(tenant, events, after_seq=seq, after_hash=hash if seq else GENESIS_HASH))[-1]
+    if isinstance(outcome, ChainBreak):
+        return outcome
+    count, last_hash = outcome
+    head = AuditChainHead.objects.filter(organisation=tenant).first()
+    if head is not None and (head.last_seq != seq + count or (count and head.last_hash != last_hash)):
+        return ChainBreak(tenant.slug, seq + count, None, "chain head does not match the last event")
+    return None
 
 
 # Rows per INSERT in `record_events` (PostgreSQL takes at most 65,535 parameters a statement).

@@ -11,7 +11,10 @@ All are triggers, installed idempotently after every `migrate` (so each new gove
 model and its history table is covered without a hand-written migration). On PostgreSQL the
 tenant check of inserted rows runs once per statement over its transition table (one join,
 however many rows a bulk insert writes); updates are checked row by row. The only way
-around rule 1 is `maintenance()`, which is explicit and writes its own audit event.
+around rule 1 is `maintenance()`, which is explicit and writes its own audit event; on
+PostgreSQL the trigger itself lifts the rule only for a login in the maintenance role and
+records each use (`MaintenanceUse`), and the application's role holds no privilege to try
+(`iwms.database_roles`).
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.utils import timezone
 
 from iwms.tenancy import is_reference_exempt, is_tenant_owned, tenant_foreign_keys
 
@@ -35,10 +40,18 @@ def is_history_model(model: type[models.Model]) -> bool:
     return hasattr(model, "instance_type") and hasattr(model, "history_id")
 
 
-def append_only_tables() -> list[str]:
-    from iwms.models import AuditEvent
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
-    tables = [AuditEvent._meta.db_table]
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def append_only_tables() -> list[str]:
+    from iwms.models import AuditEvent, MaintenanceUse
+
+    tables = [AuditEvent._meta.db_table, MaintenanceUse._meta.db_table]
     tables += sorted(m._meta.db_table for m in apps.get_models() if is_history_model(m))
     return tables
 
@@ -113,18 +126,6 @@ def immutable_columns() -> list[ImmutableColumn]:
 # --- PostgreSQL ---------------------------------------------------------------------------
 
 _PG_FUNCTIONS = """
-CREATE OR REPLACE FUNCTION iwms_refuse_append_only_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  IF current_setting('iwms.maintenance', true) = 'on' THEN
-    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-    IF TG_OP = 'TRUNCATE' THEN RETURN NULL; END IF;
-    RETURN NEW;
-  END IF;
-  RAISE EXCEPTION 'iwms.append_only: % on % is refused; the table is append-only', TG_OP, TG_TABLE_NAME
-    USING ERRCODE = 'insufficient_privilege';
-END $$;
-
 CREATE OR REPLACE FUNCTION iwms_refuse_immutable_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -184,9 +185,51 @@ END $$;
 """
 
 
+# The append-only guard. `iwms.maintenance` is a placeholder setting every role may set, so the
+# setting alone lifts nothing: the session's login (not a role it SET ROLE'd to) must be a member
+# of the maintenance role, or a superuser (who could drop the trigger anyway). Each table and
+# operation a transaction changes under the bypass is recorded in iwms_maintenanceuse. The
+# search_path is pinned so that no role can shadow the catalogue or the record table.
+_PG_APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION iwms_refuse_append_only_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, {schema}, pg_temp AS $$
+BEGIN
+  IF current_setting('iwms.maintenance', true) = 'on' THEN
+    IF NOT (coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false)
+            OR (EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {role})
+                AND pg_has_role(session_user, {role}, 'MEMBER'))) THEN
+      RAISE EXCEPTION 'iwms.append_only: % on % is refused; the maintenance bypass needs membership of the role %',
+        TG_OP, TG_TABLE_NAME, {role} USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF TG_TABLE_NAME <> 'iwms_maintenanceuse' THEN
+      INSERT INTO iwms_maintenanceuse (created_at, session_role, table_name, operation, reason, transaction_id)
+      VALUES (now(), session_user, TG_TABLE_NAME, TG_OP,
+              coalesce(current_setting('iwms.maintenance_reason', true), ''), txid_current())
+      ON CONFLICT (transaction_id, table_name, operation) DO NOTHING;
+    END IF;
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+    IF TG_OP = 'TRUNCATE' THEN RETURN NULL; END IF;
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'iwms.append_only: % on % is refused; the table is append-only', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END $$;
+"""
+
+
+def maintenance_role() -> str:
+    return settings.IWMS_DB_MAINTENANCE_ROLE
+
+
 def _pg_statements(
-    tables: list[str], refs: list[TenantReference], immutables: list[ImmutableColumn], exempt: list[TenantReference]
+    tables: list[str],
+    refs: list[TenantReference],
+    immutables: list[ImmutableColumn],
+    exempt: list[TenantReference],
+    *,
+    schema: str = "public",
 ) -> Iterator[str]:
+    yield _PG_APPEND_ONLY_FUNCTION.format(schema=_quote_ident(schema), role=_quote_literal(maintenance_role()))
     yield _PG_FUNCTIONS
     for col in immutables:
         yield (
@@ -294,7 +337,10 @@ def install(using: str = DEFAULT_DB_ALIAS) -> int:
     immutables = [c for c in immutable_columns() if c.table in existing]
     exempt = [r for r in exempt_references() if r.table in existing and r.referenced_table in existing]
     if connection.vendor == "postgresql":
-        statements = list(_pg_statements(tables, refs, immutables, exempt))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_schema()")
+            (schema,) = cursor.fetchone()
+        statements = list(_pg_statements(tables, refs, immutables, exempt, schema=schema))
     elif connection.vendor == "sqlite":
         statements = list(_sqlite_statements(tables, refs, immutables, exempt))
     else:
@@ -309,28 +355,66 @@ def install_after_migrate(sender: object, using: str = DEFAULT_DB_ALIAS, **kwarg
     install(using)
 
 
+def may_maintain(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether this connection's login may use the maintenance bypass: on PostgreSQL a
+    superuser or a member of the maintenance role (the trigger asks the same question); SQLite
+    has no roles, so whoever can open the file may."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false) "
+            "OR (EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s) AND pg_has_role(session_user, %s, 'MEMBER'))",
+            [maintenance_role(), maintenance_role()],
+        )
+        return bool(cursor.fetchone()[0])
+
+
 @contextmanager
 def maintenance(
     *, reason: str, tenant: object = None, actor: object = None, using: str = DEFAULT_DB_ALIAS, audited: bool = True
 ) -> Iterator[None]:
     """Lift the append-only rule for the enclosed block, inside one transaction.
 
-    For data-protection erasure orders and test-database resets only. Audited by default: the
-    event is written after the block, within the same transaction, to the given tenant; an
-    audited call must therefore name the tenant (only a whole-database reset passes
+    For data-protection erasure orders and test-database resets only. On PostgreSQL only a
+    member of the maintenance role (`IWMS_DB_MAINTENANCE_ROLE`) or a superuser may: the
+    application's own role is refused here and, whatever a client sets, by the trigger. Every
+    use is recorded by the database in `MaintenanceUse` with its reason. Audited by default
+    too: the ledger event is written after the block, within the same transaction, to the given
+    tenant; an audited call must therefore name the tenant (only a whole-database reset passes
     `audited=False`).
     """
     if audited and tenant is None:
         raise ValueError("maintenance() is audited: name the tenant whose ledger records it")
+    if not may_maintain(using):
+        from iwms.errors import PolicyError
+
+        raise PolicyError(
+            "audit.maintenance_forbidden",
+            f"The append-only rule can only be lifted by a member of the database role {maintenance_role()!r}.",
+            tenant=tenant if audited else None,
+            role=maintenance_role(),
+            reason=reason,
+        )
     connection = connections[using]
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                cursor.execute("SELECT set_config('iwms.maintenance_reason', %s, true)", [reason])
                 cursor.execute("SET LOCAL iwms.maintenance = 'on'")
             else:
                 for table in append_only_tables():
                     for statement in _sqlite_drop_append_only(table):
                         cursor.execute(statement)
+                # The trigger records each use on PostgreSQL; here, the block (first, so that a
+                # reset emptying every table takes its own record with it).
+                if "iwms_maintenanceuse" in connection.introspection.table_names():
+                    cursor.execute(
+                        "INSERT INTO iwms_maintenanceuse (created_at, session_role, table_name, operation, reason) "
+                        "VALUES (%s, 'sqlite', '', 'MAINTENANCE', %s)",
+                        [timezone.now(), reason],
+                    )
         yield
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":

@@ -38,6 +38,7 @@ _CODES = [
     ErrorCode("arc.self_delegation", 422, "Responsibility cannot be delegated to oneself."),
     ErrorCode("arc.no_accountability_rule", 409, "No accountability rule covers this item."),
     ErrorCode("audit.chain_broken", 500, "The audit chain does not verify."),
+    ErrorCode("audit.maintenance_forbidden", 403, "The database login is not a member of the maintenance role."),
     ErrorCode("category.governed_change", 409, "A category's name or code changes only through governance."),
     ErrorCode("workflow.template_missing", 409, "No workflow template exists for the item's category."),
     ErrorCode("workflow.steps_incomplete", 409, "Mandatory steps are neither completed nor justified not applicable."),

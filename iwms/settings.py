@@ -274,6 +274,26 @@ IWMS_DEMO_PASSWORD = env_str("IWMS_DEMO_PASSWORD", "iwms-demo-2026")
 # A worker that has not written a heartbeat for this long is reported stale by /healthz.
 IWMS_HEARTBEAT_STALE_SECONDS = env_int("IWMS_HEARTBEAT_STALE_SECONDS", 180)
 
+# --- The ledger's protection (see README "What the audit ledger guarantees") ----------------
+# PostgreSQL roles: the application connects (DATABASE_URL) as IWMS_DB_APP_ROLE, which owns
+# nothing and may not lift the append-only rule; only members of IWMS_DB_MAINTENANCE_ROLE may.
+# Migrations and `setup_database_roles` connect with DATABASE_OWNER_URL's credentials when set.
+IWMS_DB_APP_ROLE = env_str("IWMS_DB_APP_ROLE", "iwms_app")
+IWMS_DB_MAINTENANCE_ROLE = env_str("IWMS_DB_MAINTENANCE_ROLE", "iwms_maintenance")
+DATABASE_OWNER_URL = env_secret("DATABASE_OWNER_URL", default="")
+# Signed checkpoints of every tenant's chain, kept outside the database: the HMAC key (never in
+# the database; IWMS_LEDGER_KEY or IWMS_LEDGER_KEY_FILE; the embedded mode generates one at
+# IWMS_LEDGER_KEY_GENERATED_PATH on first use), the append-only store and how often beat writes.
+IWMS_LEDGER_KEY = env_secret("IWMS_LEDGER_KEY", default="")
+IWMS_LEDGER_KEY_GENERATED_PATH = Path(env_str("IWMS_LEDGER_KEY_GENERATED_PATH", "") or VAR_DIR / "ledger.key")
+IWMS_LEDGER_CHECKPOINT_DIR = Path(env_str("IWMS_LEDGER_CHECKPOINT_DIR", "") or VAR_DIR / "ledger-checkpoints")
+IWMS_LEDGER_CHECKPOINT_INTERVAL_SECONDS = env_int("IWMS_LEDGER_CHECKPOINT_INTERVAL_SECONDS", 300)
+CELERY_BEAT_SCHEDULE["ledger-checkpoint"] = {
+    "task": "iwms.tasks.checkpoint_ledger",
+    "schedule": float(IWMS_LEDGER_CHECKPOINT_INTERVAL_SECONDS),
+    "options": {"expire_seconds": max(1, int(IWMS_LEDGER_CHECKPOINT_INTERVAL_SECONDS * 0.9))},
+}
+
 # Evidence files: stored content-addressed (by SHA-256) under this folder, never served directly.
 IWMS_EVIDENCE_ROOT = Path(env_str("IWMS_EVIDENCE_ROOT", str(MEDIA_ROOT / "evidence")))
 IWMS_EVIDENCE_MAX_BYTES = env_int("IWMS_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)

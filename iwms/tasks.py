@@ -31,3 +31,11 @@ def send_notification_emails(notification_ids: list[int]) -> int:
     from iwms.notifications import send_emails
 
     return send_emails(notification_ids)
+
+
+@shared_task(name="iwms.tasks.checkpoint_ledger", acks_late=True)
+def checkpoint_ledger() -> int:
+    """Sign a checkpoint of every tenant's audit chain that moved (beat, on a schedule)."""
+    from iwms.ledger_checkpoints import checkpoint_ledger as write_checkpoints
+
+    return len(write_checkpoints().written)

@@ -54,3 +54,11 @@ def _fast_password_hashing(settings) -> None:
 def _evidence_root(settings, tmp_path) -> None:
     """Evidence files of each test land in its own folder, never in var/."""
     settings.IWMS_EVIDENCE_ROOT = tmp_path / "evidence"
+
+
+@pytest.fixture(autouse=True)
+def _ledger_checkpoints(settings, tmp_path) -> None:
+    """Ledger checkpoints, and the key the embedded mode generates for them, of each test live
+    in its own folder, never in var/."""
+    settings.IWMS_LEDGER_CHECKPOINT_DIR = tmp_path / "ledger-checkpoints"
+    settings.IWMS_LEDGER_KEY_GENERATED_PATH = tmp_path / "ledger.key"

@@ -68,3 +68,29 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"chain head of tenant {self.organisation_id} at #{self.last_seq}"
+
+
+class MaintenanceUse(models.Model):
+    """One use of the maintenance bypass of the append-only rule, written by the database
+    itself: on PostgreSQL the guard trigger records every table and operation a transaction
+    changed under the bypass (whatever client ran it — the application's `maintenance()` or
+    raw SQL of a maintenance role member); on SQLite `maintenance()` records the block. The
+    table is append-only like the ledger."""
+
+    created_at = models.DateTimeField()
+    session_role = models.CharField(max_length=63, help_text="The database login that used the bypass.")
+    table_name = models.CharField(max_length=63, blank=True, help_text="Empty: every append-only table (SQLite).")
+    operation = models.CharField(max_length=16)
+    reason = models.TextField(blank=True)
+    transaction_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction_id", "table_name", "operation"], name="maintenance_use_once_per_transaction"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} on {self.table_name or 'every append-only table'} by {self.session_role}"

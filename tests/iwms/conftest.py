@@ -30,18 +30,56 @@ def is_postgres() -> bool:
 def execute_bypassing_guards(sql: str, params: list | tuple = ()) -> None:
     """Run `sql` with the append-only triggers out of the way, the way a database superuser
     (not the application) could, and put the guards back afterwards."""
+    execute_all_bypassing_guards([(sql, params)])
+
+
+def execute_all_bypassing_guards(statements: list[tuple[str, list | tuple]]) -> None:
+    """`execute_bypassing_guards` for several statements, in one transaction."""
     with transaction.atomic(), connection.cursor() as cursor:
         if is_postgres():
             cursor.execute("SET LOCAL session_replication_role = replica")
-            cursor.execute(sql, params)
+            for sql, params in statements:
+                cursor.execute(sql, params)
             cursor.execute("SET LOCAL session_replication_role = DEFAULT")
         else:
             for table in db_guards.append_only_tables():
                 for statement in db_guards._sqlite_drop_append_only(table):
                     cursor.execute(statement)
-            cursor.execute(sql, params)
+            for sql, params in statements:
+                cursor.execute(sql, params)
     if not is_postgres():
         db_guards.install()
+
+
+def rechain_rewriting(tenant, seq: int, message: str) -> None:
+    """The perfect forgery: rewrite event #seq's message, recompute its hash and every later
+    event's link and hash, and move the chain head to the new tail — so that the chain alone
+    verifies. What a database superuser can do."""
+    from iwms.audit import event_hash
+    from iwms.models import AuditEvent
+
+    events = list(AuditEvent.objects.filter(organisation=tenant, seq__gte=seq).order_by("seq"))
+    prev = AuditEvent.objects.get(organisation=tenant, seq=seq - 1).hash if seq > 1 else "0" * 64
+    statements = []
+    for event in events:
+        if event.seq == seq:
+            event.message = message
+        event.prev_hash = prev
+        event.hash = event_hash(event)
+        prev = event.hash
+        statements.append(
+            (
+                "UPDATE iwms_auditevent SET message = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                [event.message, event.prev_hash, event.hash, event.pk],
+            )
+        )
+    statements.append(
+        (
+            "UPDATE iwms_auditchainhead SET prev_hash = %s, last_hash = %s WHERE organisation_id = %s",
+            [events[-2].hash if len(events) > 1 else events[-1].prev_hash, events[-1].hash, tenant.pk],
+        )
+    )
+    execute_all_bypassing_guards(statements)
 
 
 @pytest.fixture

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.apps import apps
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from iwms import db_guards
 from iwms.audit import record_event, verify_chain
-from iwms.models import AuditEvent, Organisation
+from iwms.models import AuditEvent, MaintenanceUse, Organisation
 from tests.iwms.conftest import is_postgres
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +117,22 @@ def test_truncate_is_not_a_statement_of_sqlite():
     assert "syntax error" in refusal_of("TRUNCATE iwms_auditevent").lower()
 
 
+def test_database_roles_are_a_postgresql_matter():
+    if is_postgres():
+        pytest.skip("tests/iwms/test_database_roles.py covers PostgreSQL")
+    with pytest.raises(CommandError, match="PostgreSQL only"):
+        call_command("setup_database_roles")
+
+
+def test_maintenance_on_sqlite_records_its_use(chain, tenant):
+    if is_postgres():
+        pytest.skip("on PostgreSQL the trigger records each table and operation (test_database_roles.py)")
+    with db_guards.maintenance(reason="erasure order 2026-19", tenant=tenant):
+        AuditEvent.objects.filter(pk=chain[0].pk).update(message="redacted")
+    use = MaintenanceUse.objects.get()
+    assert (use.session_role, use.operation, use.reason) == ("sqlite", "MAINTENANCE", "erasure order 2026-19")
+
+
 def test_inserts_are_still_allowed(tenant):
     record_event(tenant=tenant, action="create")
     tenant.name = "Renamed"
@@ -128,7 +145,7 @@ def test_every_history_table_and_the_ledger_are_guarded():
     history_tables = {m._meta.db_table for m in apps.get_models() if db_guards.is_history_model(m)}
     assert "iwms_historicalorganisation" in history_tables
     assert "iwms_historicaluser" in history_tables
-    assert set(db_guards.append_only_tables()) == history_tables | {"iwms_auditevent"}
+    assert set(db_guards.append_only_tables()) == history_tables | {"iwms_auditevent", "iwms_maintenanceuse"}
     with connection.cursor() as cursor:
         if is_postgres():
             cursor.execute(

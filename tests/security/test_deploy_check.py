@@ -24,6 +24,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         ALLOWED_HOSTS="iwms.example.com",
         CSRF_TRUSTED_ORIGINS="https://iwms.example.com",
         IWMS_VAR_DIR=str(tmp_path),
+        IWMS_LEDGER_KEY=secrets.token_hex(32),
     )
     env.update(overrides)
     return env
@@ -51,6 +52,13 @@ def test_deploy_check_fails_when_hsts_is_switched_off(tmp_path):
     result = run_deploy_check(production_env(tmp_path, SECURE_HSTS_SECONDS="0"))
     assert result.returncode != 0
     assert "security.W004" in result.stderr + result.stdout
+
+
+def test_deploy_check_fails_without_the_ledger_checkpoint_key(tmp_path):
+    result = run_deploy_check(production_env(tmp_path, IWMS_LEDGER_KEY=""))
+    assert result.returncode != 0
+    assert "iwms.W010" in result.stderr + result.stdout
+    assert not (tmp_path / "ledger.key").exists()  # production never generates one
 
 
 def test_production_settings_turn_on_secure_cookies_ssl_redirect_and_two_factor(tmp_path):

@@ -1,15 +1,21 @@
-"""`manage.py verify_audit [--tenant SLUG]`: prove every tenant's audit chain."""
+"""`manage.py verify_audit [--tenant SLUG]`: prove every tenant's audit chain, and that it
+still matches every signed checkpoint kept outside the database."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from iwms.audit import verify_chain
+from iwms.ledger_checkpoints import CheckpointStore, verify_checkpoints
 from iwms.models import Organisation
 
 
 class Command(BaseCommand):
-    help = "Recompute the audit ledger's hash chains; exit non-zero naming the first broken event."
+    help = (
+        "Recompute the audit ledger's hash chains and check every signed checkpoint (its MAC, and that the "
+        "event it names still has its hash); exit non-zero naming the first event that no longer matches."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", help="Slug of one tenant (default: every tenant).")
@@ -20,13 +26,38 @@ class Command(BaseCommand):
             tenants = tenants.filter(slug=tenant)
             if not tenants.exists():
                 raise CommandError(f"no tenant with slug {tenant!r}")
-        broken = []
+        tenants = list(tenants)
+        store = CheckpointStore()
+        try:
+            checkpoints = verify_checkpoints(tenants=None if not tenant else tenants, store=store)
+        except ImproperlyConfigured as exc:
+            raise CommandError(f"checkpoints cannot be verified: {exc}") from exc
+        broken: list[object] = []
+        for line in checkpoints.unattributed(tenants):
+            self.stdout.write(f"BROKEN  {line}")
+            broken.append(line)
         for organisation in tenants:
             report = verify_chain(organisation)
-            if report.ok:
-                self.stdout.write(f"ok      {organisation.slug}: {report.events} events verified")
-            else:
+            failures = checkpoints.failures_of(organisation)
+            if not report.ok:
                 self.stdout.write(f"BROKEN  {report.broken}")
                 broken.append(report.broken)
+            if failures:
+                first = failures[0]
+                after = checkpoints.last_match_before(organisation, first.seq)
+                self.stdout.write(f"BROKEN  {first}")
+                self.stdout.write(
+                    f"        the change lies in events #{after + 1}..#{first.seq} (#{after} still matches)"
+                    if after
+                    else f"        the change lies in events #1..#{first.seq}"
+                )
+                for other in failures[1:]:
+                    self.stdout.write(f"        also {other}")
+                broken.append(first)
+            if report.ok and not failures:
+                matched = len(checkpoints.matched.get(organisation.pk, []))
+                signed = f"{matched} checkpoint{'s' if matched != 1 else ''} match" if matched else "no checkpoint yet"
+                self.stdout.write(f"ok      {organisation.slug}: {report.events} events verified, {signed}")
+        self.stdout.write(f"checkpoints: {store.path}")
         if broken:
             raise CommandError(f"audit chain broken: {broken[0]}")
