@@ -31,6 +31,7 @@ urlpatterns = [
     path("incidents/<str:reference>/work/", work.work_page, name="incident_work"),
     path("incidents/<str:reference>/complete/", work.incident_complete, name="incident_complete"),
     path("incidents/<str:reference>/review/", work.incident_review, name="incident_review"),
+    path("incidents/<str:reference>/work/review/", work.work_review, name="incident_work_review"),
     path("incidents/<str:reference>/steps/<int:step_id>/evidence/", work.step_evidence, name="step_evidence"),
     path("incidents/<str:reference>/steps/<int:step_id>/complete/", work.step_complete, name="step_complete"),
     path(

@@ -16,7 +16,7 @@ from incidents.services import grants, intake, lifecycle, work
 from incidents.services.lifecycle import create_incident
 from iwms.models import Notification, User
 from organogram.models import Position
-from tests.incidents.test_review_loop import work_through
+from tests.incidents.test_review_loop import complete_and_review, work_through
 from tests.incidents.test_sweep import sweep_at
 from tests.incidents.test_work import add_photo, own_steps, png
 from workflows.models import Step
@@ -112,7 +112,7 @@ def build_world() -> dict[str, object]:
     work.start_incident_workflow(incident=pending)
     pending = lifecycle.acknowledge(incident=pending, actor=people["responsible"])
     work_through(pending)
-    pending = work.complete_work(incident=pending, actor=people["responsible"])
+    pending = complete_and_review(pending, people["responsible"])
 
     handed = _started(mine, people, severity=Severity.SEV1, **cast)
     delegation = work.delegate_incident(

@@ -24,7 +24,7 @@ from incidents.services.lifecycle import create_incident
 from iwms.models import User
 from organogram.models import Position
 from tests.browser.conftest import log_in
-from tests.incidents.test_review_loop import COLOURS, pdf_upload
+from tests.incidents.test_review_loop import COLOURS, complete_and_review, pdf_upload
 from tests.incidents.test_work import png
 from workflows.choices import EvidenceKind, EvidenceSource, RunKind
 from workflows.models import Step, WorkflowRun
@@ -106,7 +106,7 @@ def pending_fall(tenant, people, title: str, location: str, place: str, severity
     work.start_incident_workflow(incident=incident, actor=people["reporter"])
     incident = lifecycle.acknowledge(incident=incident, actor=people["responsible"])
     work_through(incident)
-    done = work.complete_work(incident=incident, actor=people["responsible"])
+    done = complete_and_review(incident, people["responsible"])
     assert done.status == IncidentStatus.PENDING_CLOSURE, work.workflow_of(done).reviews.last().findings
     return done
 
