@@ -39,6 +39,11 @@ urlpatterns = [
         work.step_not_applicable,
         name="step_not_applicable",
     ),
+    path(
+        "incidents/<str:reference>/steps/<int:step_id>/not-applicable/undo/",
+        work.step_undo_not_applicable,
+        name="step_undo_not_applicable",
+    ),
     path("incidents/<str:reference>/steps/<int:step_id>/pause/", work.step_pause, name="step_pause"),
     path("incidents/<str:reference>/steps/<int:step_id>/delegate/", work.step_delegate, name="step_delegate"),
     path(

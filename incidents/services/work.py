@@ -144,6 +144,14 @@ def mark_step_not_applicable(*, incident: Incident, step: Step, actor: User, jus
 
 
 @audited
+def undo_step_not_applicable(*, incident: Incident, step: Step, actor: User) -> Step:
+    """Take back a not-applicable mark while the incident is in progress (before Complete)."""
+    with transaction.atomic():
+        _locked_in_progress(incident, step)
+        return step_services.undo_not_applicable(step=step, actor=actor)
+
+
+@audited
 def pause_step(
     *, incident: Incident, step: Step, actor: User, responsible: User, request: str, due_at: datetime
 ) -> WorkflowRun:

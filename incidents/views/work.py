@@ -32,7 +32,7 @@ from iwms.errors import PolicyError
 from workflows import evidence_files
 from workflows.choices import EvidenceKind, RunKind
 from workflows.models import Evidence, Step, WorkflowRun
-from workflows.policy import may_complete_step, may_resolve_request, may_work_step
+from workflows.policy import may_complete_step, may_resolve_request, may_undo_not_applicable, may_work_step
 from workflows.selectors import latest_review
 from workflows.services.steps import missing_evidence_kinds
 
@@ -53,6 +53,7 @@ def _step_context(
     return {
         "incident": incident,
         "step": step,
+        "may_undo_na": in_progress and bool(may_undo_not_applicable(request.user, step)),
         "may_work": bool(may_work) and in_progress and not step.is_done,
         "work_reason": may_work.reason if not may_work else ("" if in_progress else "The incident is not in progress."),
         "may_complete": bool(may_complete) and in_progress and not missing,
@@ -278,6 +279,15 @@ def step_not_applicable(request: HttpRequest, reference: str, step_id: int) -> H
             incident=incident, step=step, actor=request.user, justification=data["justification"]
         ),
     )
+
+
+@login_required
+@require_POST
+def step_undo_not_applicable(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    step = _step_of(request, incident, step_id)
+    work.undo_step_not_applicable(incident=incident, step=step, actor=request.user)
+    return _after_action(request, incident, step.pk)
 
 
 @login_required
