@@ -29,7 +29,8 @@ from workflows.choices import Verdict
 from workflows.models import Review, Submission, WorkflowRun
 from workflows.review import review as run_rules
 from workflows.review.llm import LLMReviewer
-from workflows.selectors import known_hashes, main_run, review_steps
+from workflows.review.rules import MIN_COPY_WORDS
+from workflows.selectors import evidence_texts, known_hashes, main_run, review_steps
 from workflows.services import reviews as review_services
 from workflows.services import steps as step_services
 
@@ -56,7 +57,32 @@ def review_pack(incident: Incident, run: WorkflowRun, *, submitted_at: datetime)
         },
         "steps": review_steps(run),
         "known_hashes": known_hashes(run),
+        "other_texts": other_texts(incident),
     }
+
+
+# The copy check compares with this many of the tenant's latest other incidents, and their texts of
+# at least MIN_COPY_WORDS words (shorter ones are references and readings, not accounts).
+OTHER_INCIDENTS = 200
+
+
+def other_texts(incident: Incident) -> list[dict[str, str]]:
+    """Narratives and evidence texts of the tenant's latest other incidents, each named by where it
+    comes from, for the review's check that this incident's texts are not copied (docs/review-pack.md)."""
+    others = list(
+        Incident.objects.for_tenant(incident.organisation_id)
+        .exclude(pk=incident.pk)
+        .order_by("-reported_at")
+        .values_list("pk", "reference", "narrative")[:OTHER_INCIDENTS]
+    )
+    references = {str(pk): reference for pk, reference, _ in others}
+    texts = [{"source": f"{reference} (narrative)", "text": narrative} for _, reference, narrative in others]
+    for subject_id, position, name, text in evidence_texts(
+        tenant=incident.organisation_id, subject_type=SUBJECT, subject_ids=list(references)
+    ):
+        if len(text.split()) >= MIN_COPY_WORDS:
+            texts.append({"source": f"{references[subject_id]}, step {position} '{name}'", "text": text})
+    return texts
 
 
 def submit(*, incident: Incident, run: WorkflowRun, actor: Any) -> Submission:

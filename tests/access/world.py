@@ -108,7 +108,14 @@ def build_world() -> dict[str, object]:
     other_step = own_steps(other, people["mnaidoo"])[0]
     other_photo = add_photo(other, other_step, people["mnaidoo"])
 
-    pending = _incident(mine, people, **cast)
+    # Its own account: the review finds narratives copied from the tenant's other incidents.
+    pending = _incident(
+        mine,
+        people,
+        **cast,
+        narrative="During the night shift the winch operator heard a crack and saw loose rock drop onto the "
+        "scraper path at Shaft 2, level 8; the crew withdrew to the cubby and the shift boss barricaded both ends.",
+    )
     work.start_incident_workflow(incident=pending)
     pending = lifecycle.acknowledge(incident=pending, actor=people["responsible"])
     work_through(pending)
