@@ -32,12 +32,18 @@ urlpatterns = [
     path("incidents/<str:reference>/work/", work.work_page, name="incident_work"),
     path("incidents/<str:reference>/complete/", work.incident_complete, name="incident_complete"),
     path("incidents/<str:reference>/review/", work.incident_review, name="incident_review"),
+    path("incidents/<str:reference>/work/review/", work.work_review, name="incident_work_review"),
     path("incidents/<str:reference>/steps/<int:step_id>/evidence/", work.step_evidence, name="step_evidence"),
     path("incidents/<str:reference>/steps/<int:step_id>/complete/", work.step_complete, name="step_complete"),
     path(
         "incidents/<str:reference>/steps/<int:step_id>/not-applicable/",
         work.step_not_applicable,
         name="step_not_applicable",
+    ),
+    path(
+        "incidents/<str:reference>/steps/<int:step_id>/not-applicable/undo/",
+        work.step_undo_not_applicable,
+        name="step_undo_not_applicable",
     ),
     path("incidents/<str:reference>/steps/<int:step_id>/pause/", work.step_pause, name="step_pause"),
     path("incidents/<str:reference>/steps/<int:step_id>/delegate/", work.step_delegate, name="step_delegate"),

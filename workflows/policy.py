@@ -35,6 +35,16 @@ def may_complete_step(user: User, step: Step) -> Decision:
     return ALLOWED
 
 
+def may_undo_not_applicable(user: User, step: Step) -> Decision:
+    """Take back a step's not-applicable mark: its executor, while the workflow is open."""
+    decision = may_work_step(user, step)
+    if not decision:
+        return decision
+    if step.status != StepStatus.NOT_APPLICABLE:
+        return Decision(False, "The step is not marked not applicable.")
+    return ALLOWED
+
+
 def may_resolve_request(user: User, request: WorkflowRun) -> Decision:
     if not _same_tenant(user, request.organisation_id):
         return Decision(False, "This information request belongs to another organisation.")

@@ -24,7 +24,7 @@ def main_run(*, subject_type: str, subject_id: Any, tenant: Organisation | int) 
 def steps_with_evidence(run: WorkflowRun) -> list[Step]:
     """The run's steps in order, each with its evidence and information requests prefetched."""
     return list(
-        run.steps.select_related("assignee", "completed_by", "run__responsible")
+        run.steps.select_related("assignee", "completed_by", "run__responsible", "template_step")
         .prefetch_related(
             Prefetch(
                 "evidence",
@@ -70,6 +70,8 @@ def review_steps(run: WorkflowRun) -> list[dict[str, Any]]:
             "required_evidence": list(step.required_evidence),
             "status": step.status,
             "justification": step.justification,
+            "instructions": step.instructions,
+            "substantive_justification": bool(step.template_step and step.template_step.substantive_justification),
             "subworkflow_open": any(sub.status == RunStatus.OPEN for sub in step.subworkflows.all()),
             "evidence": [
                 {
@@ -100,6 +102,25 @@ def known_hashes(run: WorkflowRun) -> list[str]:
             .exclude(step__run=run)
             .values_list("sha256", flat=True)
         )
+    )
+
+
+def evidence_texts(
+    *, tenant: Organisation | int, subject_type: str, subject_ids: list[str]
+) -> list[tuple[str, int, str, str]]:
+    """(subject id, step position, step name, text) of the valid evidence texts on the main
+    workflows of the given subjects, for the review's copy check."""
+    return list(
+        Evidence.objects.for_tenant(tenant)
+        .filter(
+            step__run__subject_type=subject_type,
+            step__run__subject_id__in=subject_ids,
+            step__run__kind=RunKind.MAIN,
+            invalidated_at__isnull=True,
+        )
+        .exclude(text="")
+        .order_by("step__run__subject_id", "step__position", "id")
+        .values_list("step__run__subject_id", "step__position", "step__name", "text")
     )
 
 

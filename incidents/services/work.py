@@ -21,18 +21,16 @@ from arc.models import Delegation
 from arc.services import accept_delegation, decline_delegation, delegate_responsibility
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import Category, Incident, PoleEntity
-from incidents.services import lifecycle
+from incidents.services import lifecycle, review
 from incidents.services.clocks import add_started_clocks, refresh_next_clock, step_clock
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
 from iwms.refusals import audited_refusals
-from workflows.choices import RunKind, RunStatus, StepStatus, Verdict
-from workflows.models import Evidence, Review, Step, TemplateStep, WorkflowRun, WorkflowTemplate
-from workflows.review import review as run_rules
-from workflows.review.llm import LLMReviewer
-from workflows.selectors import known_hashes, main_run, review_steps
+from workflows.choices import RunKind, RunStatus, StepStatus
+from workflows.models import Evidence, Step, TemplateStep, WorkflowRun, WorkflowTemplate
+from workflows.selectors import main_run
 from workflows.services import evidence as evidence_services
 from workflows.services import runs as run_services
 from workflows.services import steps as step_services
@@ -53,8 +51,7 @@ def audited(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-SUBJECT = "incidents.incident"
-REVIEWER = "automated review"
+SUBJECT = review.SUBJECT
 ACCEPTANCE_SEVERITIES = {Severity.SEV1, Severity.SEV2}
 
 
@@ -144,6 +141,14 @@ def mark_step_not_applicable(*, incident: Incident, step: Step, actor: User, jus
     with transaction.atomic():
         _locked_in_progress(incident, step)
         return step_services.mark_not_applicable(step=step, actor=actor, justification=justification)
+
+
+@audited
+def undo_step_not_applicable(*, incident: Incident, step: Step, actor: User) -> Step:
+    """Take back a not-applicable mark while the incident is in progress (before Complete)."""
+    with transaction.atomic():
+        _locked_in_progress(incident, step)
+        return step_services.undo_not_applicable(step=step, actor=actor)
 
 
 @audited
@@ -306,8 +311,9 @@ def open_corrective_steps(incident: Incident) -> list[Step]:
 
 @audited
 def complete_work(*, incident: Incident, actor: User) -> Incident:
-    """The responsible person clicks Complete: the incident becomes half-closed and the
-    automated review decides whether it goes back for corrections or on to the supervisor."""
+    """The responsible person clicks Complete: the incident becomes half-closed and, once that
+    has committed, the automated review runs in the background (services/review.py) and
+    decides whether it goes back for corrections or on to the supervisor."""
     if actor.pk != incident.responsible_id:
         raise PolicyError.on(
             "access_denied", f"Only the responsible person, {incident.responsible}, completes.", incident
@@ -323,84 +329,9 @@ def complete_work(*, incident: Incident, actor: User) -> Incident:
                 else "workflow.steps_incomplete"
             )
             raise PolicyError.on(code, " ".join(blockers), locked, reasons=blockers)
-        lifecycle.submit_for_review(incident=locked, actor=actor)
-    return review_incident(incident=locked)
-
-
-def review_pack(incident: Incident, run: WorkflowRun, *, submitted_at: datetime) -> dict[str, Any]:
-    """The plain-data input of the review (docs/review-pack.md)."""
-    return {
-        "incident": {
-            "reference": incident.reference,
-            "kind": incident.kind,
-            "category": incident.category.code,
-            "severity": incident.severity,
-            "occurred_at": incident.occurred_at.isoformat(),
-            "reported_at": incident.reported_at.isoformat(),
-            "submitted_at": submitted_at.isoformat(),
-            "location": incident.location,
-            "narrative": incident.narrative,
-            "pole": [{"type": e.type, "name": e.name, "role": e.role} for e in incident.pole_entities.all()],
-        },
-        "steps": review_steps(run),
-        "known_hashes": known_hashes(run),
-    }
-
-
-def review_incident(*, incident: Incident) -> Incident:
-    """Run the automated review of a half-closed incident, store it, and move the incident:
-    corrections required → in progress with the concerned steps reopened; satisfied →
-    pending closure. Safe to call again if an earlier attempt died half-way."""
-    with transaction.atomic():
-        locked = Incident.objects.select_for_update().select_related("category").get(pk=incident.pk)
-        if locked.status != IncidentStatus.HALF_CLOSED:
-            raise PolicyError.on(
-                "transition.not_allowed", "Only a half-closed incident is reviewed.", locked, state=locked.status
-            )
-        run = workflow_of(locked)
-        pack = review_pack(locked, run, submitted_at=timezone.now())
-        result = run_rules(pack, llm=LLMReviewer.from_settings())
-        outcome = result.as_dict()
-        stored = Review(
-            organisation=locked.organisation,
-            run=run,
-            sequence=run.reviews.count() + 1,
-            engine=result.engine,
-            version=result.version,
-            input_digest=result.input_digest,
-            verdict=result.verdict,
-            findings=outcome["findings"],
-            llm_error=getattr(result, "llm_error", "") or "",
-            pack=pack,
-        )
-        stored.save()
-        record_event(
-            tenant=locked.organisation_id,
-            action=AuditAction.REVIEW,
-            actor=REVIEWER,
-            obj=locked,
-            message=f"Review {stored.sequence}: {stored.get_verdict_display()}"
-            + (f" — {len(stored.findings)} finding(s)" if stored.findings else ""),
-            changes={
-                "review": stored.pk,
-                "engine": result.engine,
-                "version": result.version,
-                "input_digest": result.input_digest,
-                "verdict": result.verdict,
-                "findings": [f["code"] for f in stored.findings],
-            },
-        )
-        if result.verdict == Verdict.SATISFIED:
-            return lifecycle.accept_review(incident=locked, actor=REVIEWER)
-        moved = lifecycle.require_corrections(
-            incident=locked,
-            actor=REVIEWER,
-            message="Corrections required: " + "; ".join(f["message"] for f in stored.findings),
-        )
-        concerned = {f["step"] for f in stored.findings if f.get("step")}
-        for step in run.steps.filter(key__in=concerned, status__in=["completed", "not_applicable"]):
-            step_services.reopen_step(step=step, actor=REVIEWER, reason="the automated review asked for corrections")
-    return moved
+        review.submit(incident=locked, run=run, actor=actor)
+    locked.refresh_from_db()
+    return locked
 
 
 # --- correcting the incident's account -------------------------------------------------------

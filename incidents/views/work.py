@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +18,7 @@ from arc.cross_tenant import not_found
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
 from incidents.selectors import get_incident_for_user, requested_evidence, work_steps
-from incidents.services import work
+from incidents.services import review, work
 from incidents.work_forms import (
     DelegateForm,
     EvidenceForm,
@@ -31,9 +32,12 @@ from iwms.errors import PolicyError
 from workflows import evidence_files
 from workflows.choices import EvidenceKind, RunKind
 from workflows.models import Evidence, Step, WorkflowRun
-from workflows.policy import may_complete_step, may_resolve_request, may_work_step
+from workflows.policy import may_complete_step, may_resolve_request, may_undo_not_applicable, may_work_step
 from workflows.selectors import latest_review
 from workflows.services.steps import missing_evidence_kinds
+
+# How often the work page asks whether the review of its latest Complete has been stored.
+REVIEW_POLL_SECONDS = 3
 
 
 def _step_context(
@@ -49,6 +53,7 @@ def _step_context(
     return {
         "incident": incident,
         "step": step,
+        "may_undo_na": in_progress and bool(may_undo_not_applicable(request.user, step)),
         "may_work": bool(may_work) and in_progress and not step.is_done,
         "work_reason": may_work.reason if not may_work else ("" if in_progress else "The incident is not in progress."),
         "may_complete": bool(may_complete) and in_progress and not missing,
@@ -81,25 +86,27 @@ def _completion_context(request: HttpRequest, incident: Incident, run: WorkflowR
         "blockers": blockers,
         "may_complete_work": incident.status == IncidentStatus.IN_PROGRESS and is_responsible and not blockers,
         "is_responsible": is_responsible,
+        "review_pending": review.awaiting_review(incident, run),
+        "review_poll_seconds": REVIEW_POLL_SECONDS,
     }
 
 
 def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     run = work.workflow_of(incident)
     steps = work_steps(incident, run)
-    review = latest_review(run) if run else None
+    last_review = latest_review(run) if run else None
     anchors = {step.key: (step.pk, step.position) for step in steps}
     people = colleague_choices(request.user)
     findings = [
         {**finding, "anchor": anchors.get(finding.get("step"), (None, None))}
-        for finding in (review.findings if review else [])
+        for finding in (last_review.findings if last_review else [])
     ]
     requested = [{**item, "anchor": anchors.get(item["step"], (None, None))} for item in requested_evidence(incident)]
     return {
         **_completion_context(request, incident, run),
         "run": run,
         "steps": [_step_context(request, incident, step, people) for step in steps],
-        "review": review,
+        "review": last_review,
         "findings": findings,
         "requested_evidence": requested,
         "reviews": list(run.reviews.order_by("-sequence")) if run else [],
@@ -112,6 +119,24 @@ def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
 def work_page(request: HttpRequest, reference: str) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
     return render(request, "incidents/work.html", _work_context(request, incident))
+
+
+@require_GET
+def work_review(request: HttpRequest, reference: str) -> HttpResponse:
+    """What the work page polls while the review of its latest Complete is in progress: nothing
+    (204, the poll goes on) until the verdict is stored, then the page's content, which polls no
+    more. A poll from a page whose session has ended gets nothing to swap."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=204) if request.htmx else redirect_to_login(request.get_full_path())
+    incident = get_incident_for_user(request.user, reference)
+    if review.awaiting_review(incident, work.workflow_of(incident)):
+        response = HttpResponse(status=204)
+    elif request.htmx:
+        response = render(request, "incidents/partials/work_body.html", _work_context(request, incident))
+    else:
+        return redirect("incident_work", reference=reference)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _step_of(request: HttpRequest, incident: Incident, step_id: int) -> Step:
@@ -258,6 +283,15 @@ def step_not_applicable(request: HttpRequest, reference: str, step_id: int) -> H
 
 @login_required
 @require_POST
+def step_undo_not_applicable(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    step = _step_of(request, incident, step_id)
+    work.undo_step_not_applicable(incident=incident, step=step, actor=request.user)
+    return _after_action(request, incident, step.pk)
+
+
+@login_required
+@require_POST
 def step_pause(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
     return _step_form_action(
         request,
@@ -358,17 +392,10 @@ def incident_complete(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_POST
 def incident_review(request: HttpRequest, reference: str) -> HttpResponse:
-    """Run the review again for an incident left half-closed (e.g. the reviewer crashed)."""
+    """Send the review again for an incident left half-closed (the worker was down, or the
+    broker refused the task)."""
     incident = get_incident_for_user(request.user, reference)
-    if request.user.pk != incident.responsible_id:
-        raise PolicyError(
-            "access_denied",
-            "Only the responsible person restarts the review.",
-            tenant=incident.organisation,
-            object_type=work.SUBJECT,
-            object_id=str(incident.pk),
-        )
-    work.review_incident(incident=incident)
+    review.send_review_again(incident=incident, actor=request.user)
     return redirect("incident_work", reference=reference)
 
 

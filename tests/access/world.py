@@ -16,7 +16,7 @@ from incidents.services import grants, intake, lifecycle, work
 from incidents.services.lifecycle import create_incident
 from iwms.models import Notification, User
 from organogram.models import Position
-from tests.incidents.test_review_loop import work_through
+from tests.incidents.test_review_loop import complete_and_review, work_through
 from tests.incidents.test_sweep import sweep_at
 from tests.incidents.test_work import add_photo, own_steps, png
 from workflows.models import Step
@@ -108,11 +108,18 @@ def build_world() -> dict[str, object]:
     other_step = own_steps(other, people["mnaidoo"])[0]
     other_photo = add_photo(other, other_step, people["mnaidoo"])
 
-    pending = _incident(mine, people, **cast)
+    # Its own account: the review finds narratives copied from the tenant's other incidents.
+    pending = _incident(
+        mine,
+        people,
+        **cast,
+        narrative="During the night shift the winch operator heard a crack and saw loose rock drop onto the "
+        "scraper path at Shaft 2, level 8; the crew withdrew to the cubby and the shift boss barricaded both ends.",
+    )
     work.start_incident_workflow(incident=pending)
     pending = lifecycle.acknowledge(incident=pending, actor=people["responsible"])
     work_through(pending)
-    pending = work.complete_work(incident=pending, actor=people["responsible"])
+    pending = complete_and_review(pending, people["responsible"])
 
     handed = _started(mine, people, severity=Severity.SEV1, **cast)
     delegation = work.delegate_incident(

@@ -24,7 +24,7 @@ from incidents.services.lifecycle import create_incident
 from iwms.models import User
 from organogram.models import Position
 from tests.browser.conftest import log_in
-from tests.incidents.test_review_loop import COLOURS, pdf_upload
+from tests.incidents.test_review_loop import COLOURS, complete_and_review, pdf_upload
 from tests.incidents.test_work import png
 from workflows.choices import EvidenceKind, EvidenceSource, RunKind
 from workflows.models import Step, WorkflowRun
@@ -47,9 +47,19 @@ def _rules_only_review(settings) -> None:
     settings.IWMS_REVIEW_LLM_URL = ""
 
 
-def texts(location: str) -> dict[str, str]:
-    """Evidence texts of one incident; each incident has its own, so the review's duplicate
-    check across the tenant finds nothing to object to."""
+def texts(location: str, variant: int = 0) -> dict[str, str]:
+    """Evidence texts of one incident. Each incident tells its own story (`variant`), so the
+    review's checks across the tenant (the same file, text copied from another incident) find
+    nothing to object to."""
+    if variant:
+        return {
+            EvidenceKind.NARRATIVE: f"I was at the cubby with the drill rig when the sidewall at {location} gave "
+            "way; I counted my crew of three, all safe, and reported to the shift boss.",
+            EvidenceKind.MEASUREMENT: f"Wedge 1.1 x 0.8 x 0.3 m; sidewall drummy over 4 m at {location}.",
+            EvidenceKind.EXTERNAL_REFERENCE: f"DMRE reference KRD-2026-052{location[-1]}",
+            EvidenceKind.SIGN_OFF: f"Sidewall at {location} re-supported with mesh and split sets; cleared for "
+            "re-entry by the geotechnical engineer.",
+        }
     return {
         EvidenceKind.NARRATIVE: f"The slab fell from the hanging wall at {location}; the crew of four was "
         "accounted for at the waiting place and nobody was injured.",
@@ -59,9 +69,22 @@ def texts(location: str) -> dict[str, str]:
     }
 
 
-def work_through(incident: Incident) -> None:
+def narrative(location: str, place: str, variant: int = 0) -> str:
+    if variant:
+        return (
+            f"Shortly after the blast was cleared a wedge of rock dropped out of the sidewall at {location}, {place}, "
+            "where a joint crossed the drive. The drill rig stood back at the cubby, no one was underneath, and the "
+            "shift boss closed the drive with danger boards."
+        )
+    return (
+        f"At 06:40 a slab of about a metre fell from the hanging wall at {location}, {place}. The crew had "
+        "withdrawn for the pre-shift examination; nobody was injured and both access ways were barricaded at once."
+    )
+
+
+def work_through(incident: Incident, variant: int = 0) -> None:
     """Every mandatory step gets the evidence it needs from its executor and is completed."""
-    own = texts(incident.location)
+    own = texts(incident.location, variant)
     for step in work.workflow_of(incident).steps.filter(mandatory=True).order_by("position"):
         actor = User.objects.get(pk=step.executor_id)
         for kind in step.required_evidence:
@@ -82,16 +105,26 @@ def work_through(incident: Incident) -> None:
         work.complete_step(incident=incident, step=Step.objects.get(pk=step.pk), actor=actor)
 
 
-def pending_fall(tenant, people, title: str, location: str, place: str, severity: Severity) -> Incident:
+def pending_fall(
+    tenant, people, title: str, location: str, place: str, severity: Severity, variant: int = 0
+) -> Incident:
+    incident = worked_fall(tenant, people, title, location, place, severity, variant)
+    done = complete_and_review(incident, people["responsible"])
+    assert done.status == IncidentStatus.PENDING_CLOSURE, work.workflow_of(done).reviews.last().findings
+    return done
+
+
+def worked_fall(
+    tenant, people, title: str, location: str, place: str, severity: Severity, variant: int = 0
+) -> Incident:
+    """A fall of ground in progress whose mandatory steps are all done: ready for Complete."""
     incident = create_incident(
         tenant=tenant,
         kind=IncidentKind.INCIDENT,
         source=Source.MANUAL,
         category=Category.objects.get(organisation=tenant, code="SAF.GEO.FOG"),
         title=title,
-        narrative=f"At 06:40 a slab of about a metre fell from the hanging wall at {location}, {place}. The crew "
-        "had withdrawn for the pre-shift examination; nobody was injured and both access ways were barricaded "
-        "at once.",
+        narrative=narrative(location, place, variant),
         location=location,
         severity=severity,
         risk_level=RiskLevel.HIGH,
@@ -105,10 +138,8 @@ def pending_fall(tenant, people, title: str, location: str, place: str, severity
     )
     work.start_incident_workflow(incident=incident, actor=people["reporter"])
     incident = lifecycle.acknowledge(incident=incident, actor=people["responsible"])
-    work_through(incident)
-    done = work.complete_work(incident=incident, actor=people["responsible"])
-    assert done.status == IncidentStatus.PENDING_CLOSURE, work.workflow_of(done).reviews.last().findings
-    return done
+    work_through(incident, variant)
+    return incident
 
 
 @pytest.fixture
@@ -129,6 +160,7 @@ def two_pending(demo_tenant) -> tuple[Incident, Incident]:
         "Shaft 2, level 6",
         "in the footwall drive",
         Severity.SEV3,
+        variant=1,
     )
     return to_reject, to_approve
 

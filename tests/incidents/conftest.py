@@ -10,6 +10,7 @@ from django.utils import timezone
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
 from incidents.demo.builder import build_demo_tenant
 from incidents.models import Category
+from incidents.services import lifecycle, work
 from incidents.services.lifecycle import create_incident
 from iwms.models import User
 from organogram.models import Position
@@ -56,3 +57,23 @@ def make_incident(mine, fall_of_ground, people):
         return create_incident(**fields)
 
     return make
+
+
+@pytest.fixture
+def acknowledged(make_incident, people):
+    incident = make_incident(
+        narrative="At 09:40 a slab of about half a metre fell from the hanging wall next to the loading box "
+        "at Shaft 2, level 8. The crew of four was at the waiting place; nobody was injured and the "
+        "area was barricaded at once."
+    )
+    work.start_incident_workflow(incident=incident)
+    return lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+
+
+@pytest.fixture
+def worked(acknowledged):
+    """A fall-of-ground incident whose mandatory steps are all done properly."""
+    from tests.incidents.test_review_loop import work_through
+
+    work_through(acknowledged)
+    return acknowledged

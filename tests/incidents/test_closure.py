@@ -21,7 +21,7 @@ from iwms.models import AuditEvent, Notification, User
 from organogram.hierarchy import assignments_at
 from organogram.models import Position, PositionAssignment
 from organogram.services import assign_person, end_assignment
-from tests.incidents.test_review_loop import work_through
+from tests.incidents.test_review_loop import complete_and_review, work_through
 from workflows.choices import EvidenceKind, EvidenceSource, RunKind, RunStatus, StepStatus, Verdict
 from workflows.models import Review, Step, WorkflowRun
 
@@ -48,7 +48,7 @@ def pending(make_incident, people):
         work.start_incident_workflow(incident=incident)
         incident = lifecycle.acknowledge(incident=incident, actor=incident.responsible)
         work_through(incident)
-        outcome = work.complete_work(incident=incident, actor=incident.responsible)
+        outcome = complete_and_review(incident, incident.responsible)
         assert outcome.status == IncidentStatus.PENDING_CLOSURE, Review.objects.filter().last().findings
         return outcome
 
@@ -198,7 +198,7 @@ def test_reject_creates_a_corrective_workflow_that_blocks_completion_until_done(
     narrate(incident, step, people["responsible"])
     work.complete_step(incident=incident, step=Step.objects.get(pk=step.pk), actor=people["responsible"])
     assert work.completion_blockers(incident, work.workflow_of(incident)) == []
-    again = work.complete_work(incident=incident, actor=people["responsible"])
+    again = complete_and_review(incident, people["responsible"])
     assert again.status == IncidentStatus.PENDING_CLOSURE
     closure.approve_closure(incident=again, actor=people["supervisor"], checklist=CHECKLIST)
     corrective.refresh_from_db()
@@ -312,7 +312,7 @@ def test_vacant_supervisor_routes_to_the_next_filled_level_and_signals_once(pend
     close_out = Step.objects.get(run=work.workflow_of(incident), key="close_out")
     narrate(incident, close_out, people["responsible"])
     work.complete_step(incident=incident, step=Step.objects.get(pk=close_out.pk), actor=people["responsible"])
-    again = work.complete_work(incident=incident, actor=people["responsible"])
+    again = complete_and_review(incident, people["responsible"])
     decision = closure.approve_closure(incident=again, actor=people["depthead"], checklist=CHECKLIST)
     assert decision.decider_position == position("mining-manager")
     assert MaturitySignal.objects.filter(kind=SignalKind.VACANT_SUPERVISOR).count() == 1

@@ -165,6 +165,13 @@ class Step(FSMModelMixin, TenantScopedModel):
         self.completed_at = at
         self.justification = justification
 
+    @transition(field=status, source=ST.NOT_APPLICABLE, target=ST.PENDING)
+    def undo_not_applicable(self) -> None:
+        """The step applies after all: it is to be done, its justification withdrawn."""
+        self.completed_at = None
+        self.completed_by = None
+        self.justification = ""
+
     @transition(field=status, source=[ST.PENDING, ST.IN_PROGRESS], target=ST.PAUSED)
     def pause(self) -> None:
         """Information is unavailable; an information request was raised."""

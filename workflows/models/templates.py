@@ -50,6 +50,11 @@ class TemplateStep(TenantScopedModel):
     name = models.CharField(max_length=120)
     instructions = models.TextField()
     mandatory = models.BooleanField(default=True)
+    substantive_justification = models.BooleanField(
+        default=False,
+        help_text="Marking the step not applicable needs a justification of substance even when it is optional "
+        "(mandatory steps always do).",
+    )
     required_evidence = models.JSONField(default=list, blank=True, help_text="Evidence kinds the step needs.")
     due_offset = models.DurationField(help_text="Due this long after the workflow starts.")
     responsible_role = models.CharField(

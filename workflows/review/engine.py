@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 ENGINE = "iwms-rules"
 # Bump when a rule, threshold or message changes, so stored reviews say which rules judged them.
-VERSION = "1.0"
+VERSION = "2.0"
 
 
 def review(pack: Mapping[str, Any], *, llm: LLMReviewer | None = None, now: datetime | None = None) -> ReviewResult:

@@ -93,7 +93,9 @@ class LLMReviewer:
         return f"llm:{self.model or 'default'}"
 
     def messages(self, raw_pack: Mapping[str, Any], rule_findings: Iterable[Finding]) -> list[dict[str, str]]:
-        question = {"pack": raw_pack, "rule_findings": [finding.as_dict() for finding in rule_findings]}
+        # The tenant's other incidents' texts are for the rules' copy check, not for the model.
+        pack = {key: value for key, value in raw_pack.items() if key != "other_texts"}
+        question = {"pack": pack, "rule_findings": [finding.as_dict() for finding in rule_findings]}
         return [
             {"role": "system", "content": INSTRUCTIONS},
             {"role": "user", "content": json.dumps(question, sort_keys=True, ensure_ascii=False)},

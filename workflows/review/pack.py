@@ -72,6 +72,8 @@ class Step:
     justification: str
     subworkflow_open: bool
     evidence: tuple[Evidence, ...]
+    instructions: str = ""  # the template step's hint: what to do and record
+    substantive_justification: bool = False  # the template asks for a justification of substance
 
     @property
     def label(self) -> str:
@@ -84,10 +86,20 @@ class Step:
 
 
 @dataclass(frozen=True)
+class OtherText:
+    """A text of another incident of the tenant (a narrative, an evidence statement), named by
+    where it comes from, for the check that this incident's texts are not copied from it."""
+
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Pack:
     incident: Incident
     steps: tuple[Step, ...]
     known_hashes: frozenset[str]
+    other_texts: tuple[OtherText, ...] = ()
 
     @property
     def step_keys(self) -> frozenset[str]:
@@ -248,6 +260,8 @@ def _step(value: Any, path: str, number: int) -> Step:
         justification=reader.string("justification", required=False, nullable=True),
         subworkflow_open=reader.boolean("subworkflow_open", required=False),
         evidence=_list_of(reader.items("evidence", required=False), _evidence),
+        instructions=reader.string("instructions", required=False, nullable=True),
+        substantive_justification=reader.boolean("substantive_justification", required=False),
     )
 
 
@@ -279,4 +293,10 @@ def parse_pack(raw: Any) -> Pack:
         seen.add(step.key)
         steps.append(step)
     known = frozenset(_sha256(value, path) for value, path in reader.items("known_hashes", required=False))
-    return Pack(incident=incident, steps=tuple(steps), known_hashes=known - {""})
+    others = _list_of(reader.items("other_texts", required=False), _other_text)
+    return Pack(incident=incident, steps=tuple(steps), known_hashes=known - {""}, other_texts=others)
+
+
+def _other_text(value: Any, path: str) -> OtherText:
+    reader = _Reader(value, path)
+    return OtherText(source=reader.string("source"), text=reader.string("text"))

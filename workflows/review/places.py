@@ -93,3 +93,33 @@ def contradicting_places(text: str, location: str, *, compare_areas: bool = Fals
         if location_areas and text_areas and not location_areas & text_areas:
             wrong += [place for place in named if place.area and place not in wrong]
     return wrong
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+# Words every place description may use; sharing one of them is not sharing a place.
+_GENERIC = {
+    "the", "and", "at", "of", "in", "on", "near", "next", "to", "by", "from", "area", "main", "side", "north", "south",
+    "east", "west", "upper", "lower", "section", "zone", "site", "mine", "no", "number",
+}  # fmt: skip
+
+
+def shares_nothing(text: str, locations: list[str]) -> bool:
+    """Whether a place description has no named place and no distinctive word in common with any
+    of `locations` (the incident's location and the POLE locations): "Main workshop" against
+    "Shaft 2, Level 14, 14W32 stope". An empty description shares nothing to judge."""
+    if not text.strip():
+        return False
+    named = {(place.type, place.ident) for place in places_in(text) if place.ident}
+    words = _distinctive(text)
+    for location in locations:
+        if named & {(place.type, place.ident) for place in places_in(location) if place.ident}:
+            return False
+        if words & _distinctive(location):
+            return False
+    return True
+
+
+def _distinctive(text: str) -> set[str]:
+    """Words of a place description that can identify it: not generic, not a bare number (a
+    number identifies a place only with its type, "Shaft 2", which `places_in` compares)."""
+    return {word for word in _WORD.findall(text.lower()) if word not in _GENERIC and not word.isdigit()}

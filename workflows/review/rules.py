@@ -4,39 +4,33 @@ workflows/review/engine.py when a rule changes."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from workflows.choices import EvidenceKind, StepStatus
+from workflows.review.justification import justification_problem
 from workflows.review.narrative import MIN_WORDS, narrative_gaps
+from workflows.review.objects import contradicting_objects
 from workflows.review.pack import Evidence, Pack, Step
 from workflows.review.people import count_clashes, unlisted_people
-from workflows.review.places import contradicting_places
+from workflows.review.places import contradicting_places, shares_nothing
 from workflows.review.result import Finding
+from workflows.review.similarity import most_copied, normal_words
 
 # Kinds whose content is a file or a text, so a digest must identify it.
 CONTENT_KINDS = (EvidenceKind.PHOTO, EvidenceKind.DOCUMENT, EvidenceKind.NARRATIVE, EvidenceKind.MEASUREMENT)
-# Kinds that record the event or its handling, so cannot predate it. Documents (permits,
-# procedures, registers) and external references (a CCTV clip that starts earlier) may.
-EVENT_KINDS = (EvidenceKind.PHOTO, EvidenceKind.NARRATIVE, EvidenceKind.MEASUREMENT, EvidenceKind.SIGN_OFF)
+# Kinds observed at the scene, so their location must be the incident's: a photo, a measurement.
+SCENE_KINDS = (EvidenceKind.PHOTO, EvidenceKind.MEASUREMENT)
+# A text of at least this many words whose three-word runs are at least this share copied from
+# one source (a step's instructions, another incident's text) is that source, not an account.
+MIN_COPY_WORDS = 8
+COPY_SHARE = 0.6
 # Only an incident proper ("something happened") cannot be reported or evidenced before it occurred;
 # planned work (a high-risk operation, a change) is raised, prepared and approved before it starts. The
 # value is incidents.choices.IncidentKind.INCIDENT, which this lower layer may not import.
 UNPLANNED_KIND = "incident"
 # Devices' clocks and people's estimates of when something happened differ by a few minutes.
 CLOCK_TOLERANCE = timedelta(minutes=10)
-MIN_JUSTIFICATION_WORDS = 3
-_BOILERPLATE = {
-    "n/a", "na", "n.a", "not applicable", "none", "nil", "-", "no", "nothing", "not needed", "not required",
-    "not relevant", "tbd", "tba", "see above", "as above", "ok", "done", "x", "same", "as per above",
-}  # fmt: skip
-# Words that restate "not applicable" without saying why.
-_JUSTIFICATION_FILLER = {
-    "not", "applicable", "n/a", "na", "none", "nil", "no", "nothing", "this", "that", "incident", "step", "the",
-    "a", "an", "to", "for", "is", "it", "was", "be", "required", "needed", "relevant", "case", "here", "in", "of",
-    "as", "per", "above", "below", "see", "applies", "apply", "done", "ok", "n", "same", "does", "do", "needs",
-}  # fmt: skip
 _OPEN_STATUSES = (StepStatus.PENDING, StepStatus.IN_PROGRESS)
 
 
@@ -148,7 +142,7 @@ def thin_narrative(pack: Pack, now: datetime) -> Iterable[Finding]:
         yield Finding(
             "narrative.insufficient",
             None,
-            f"The incident narrative {' and '.join(problems)}. Rewrite it to say what happened, where and when, "
+            f"The incident narrative {' and '.join(problems)}. Rewrite it to say what happened and where, "
             f"in at least {MIN_WORDS} words.",
         )
 
@@ -176,7 +170,9 @@ def inconsistent_times(pack: Pack, now: datetime) -> Iterable[Finding]:
             collected = item.collected_at
             if collected is None:
                 continue
-            if unplanned and item.kind in EVENT_KINDS and collected < incident.occurred_at - CLOCK_TOLERANCE:
+            # Evidence of every kind is collected for the incident, so within its window: from the
+            # occurrence (an unplanned incident; planned work is prepared before it starts) to Complete.
+            if unplanned and collected < incident.occurred_at - CLOCK_TOLERANCE:
                 problem = f"before the incident occurred at {_when(incident.occurred_at)}"
             elif collected > submitted + CLOCK_TOLERANCE:
                 problem = f"after the workflow was submitted at {_when(submitted)}"
@@ -204,10 +200,11 @@ def mismatched_locations(pack: Pack, now: datetime) -> Iterable[Finding]:
             f"The incident narrative names {_place_list(wrong)}, which contradicts the incident location "
             f"'{location}'. Correct the narrative or the incident location.",
         )
+    known = [location, *(e.name for e in pack.incident.pole if e.type == "location")]
     for step in pack.steps:
         for number, item in _valid(step):
-            compare_areas = item.kind in (EvidenceKind.PHOTO, EvidenceKind.MEASUREMENT)
-            wrong = contradicting_places(item.location, location, compare_areas=compare_areas)
+            at_scene = item.kind in SCENE_KINDS
+            wrong = contradicting_places(item.location, location, compare_areas=at_scene)
             wrong += contradicting_places(item.text, location)
             if wrong:
                 yield Finding(
@@ -215,6 +212,14 @@ def mismatched_locations(pack: Pack, now: datetime) -> Iterable[Finding]:
                     step.key,
                     f"{_item(step, number, item)} names {_place_list(wrong)}, which contradicts the incident location "
                     f"'{location}'. Correct its location, or replace it with evidence from the incident's location.",
+                )
+            elif at_scene and shares_nothing(item.location, known):
+                yield Finding(
+                    "location.mismatch",
+                    step.key,
+                    f"{_item(step, number, item)} was taken at '{item.location}', which shares no place or name with "
+                    f"the incident location '{location}' or its POLE locations. Correct its location, or replace it "
+                    "with evidence from the incident's location.",
                 )
 
 
@@ -229,8 +234,23 @@ def _clash_text(text: str, pack: Pack) -> list[str]:
     ]
 
 
+def _unlisted_text(text: str, pack: Pack, exempt: list[str]) -> list[str]:
+    """People and numbered objects a statement names that the POLE entities lack."""
+    problems = []
+    unlisted = unlisted_people(text, pack.incident.pole, exempt=exempt)
+    if unlisted:
+        who = "who is" if len(unlisted) == 1 else "who are"
+        problems.append(f"names {_listing(unlisted, 'and')}, {who} not among the POLE persons")
+    objects = contradicting_objects(text, pack.incident.pole)
+    if objects:
+        listed = [e.name for e in pack.incident.pole if e.type == "object"]
+        problems.append(f"names {_listing(objects, 'and')}, but the POLE objects are {_listing(listed, 'and')}")
+    return problems
+
+
 def inconsistent_people(pack: Pack, now: datetime) -> Iterable[Finding]:
-    clashes = _clash_text(pack.incident.narrative, pack)
+    """People, objects and counts a text names against the POLE entities."""
+    clashes = _clash_text(pack.incident.narrative, pack) + _unlisted_text(pack.incident.narrative, pack, [])
     if clashes:
         yield Finding(
             "pole.inconsistent",
@@ -240,45 +260,63 @@ def inconsistent_people(pack: Pack, now: datetime) -> Iterable[Finding]:
     for step in pack.steps:
         for number, item in _valid(step):
             problems = _clash_text(item.text, pack)
+            # Statements only: registers, logs and forms name every person and asset on duty.
             if item.kind == EvidenceKind.NARRATIVE:
-                unlisted = unlisted_people(item.text, pack.incident.pole, exempt=[item.collector])
-                if unlisted:
-                    who = "who is" if len(unlisted) == 1 else "who are"
-                    problems.append(f"names {_listing(unlisted, 'and')}, {who} not among the POLE persons")
+                problems += _unlisted_text(item.text, pack, [item.collector])
             if problems:
                 yield Finding(
                     "pole.inconsistent",
                     step.key,
-                    f"{_item(step, number, item)} {'; '.join(problems)}. Add the missing people to the POLE entities "
+                    f"{_item(step, number, item)} {'; '.join(problems)}. Add what is missing to the POLE entities "
                     "or correct the statement.",
                 )
 
 
-def justification_problem(text: str) -> str | None:
-    """Why a not-applicable justification does not explain itself, or None when it does."""
-    normal = re.sub(r"\s+", " ", text.strip().lower()).strip(" .!")
-    if not normal:
-        return "gives no justification"
-    letters = re.sub(r"[\W_]", "", normal)
-    if normal in _BOILERPLATE or len(set(letters)) <= 2:
-        return f"gives only '{text.strip()}' as justification"
-    content = [w for w in re.findall(r"[a-z0-9/'-]+", normal) if w not in _JUSTIFICATION_FILLER]
-    if len(content) < MIN_JUSTIFICATION_WORDS:
-        return f"gives a justification ('{text.strip()}') too short to say why"
-    return None
+def _copied(text: str, sources: list[tuple[str, str]]) -> tuple[str, float]:
+    if len(normal_words(text)) < MIN_COPY_WORDS:
+        return "", 0.0
+    source, share = most_copied(text, sources)
+    return (source, share) if share >= COPY_SHARE else ("", 0.0)
+
+
+def copied_text(pack: Pack, now: datetime) -> Iterable[Finding]:
+    """Texts largely copied from a step's instructions or from another incident of the tenant."""
+    hints = [(f"the instructions of {step.label}", step.instructions) for step in pack.steps if step.instructions]
+    others = [(other.source, other.text) for other in pack.other_texts]
+    source, share = _copied(pack.incident.narrative, hints + others)
+    if source:
+        yield Finding(
+            "text.boilerplate",
+            None,
+            f"The incident narrative repeats {share:.0%} of its wording from {source}. Say in your own words what "
+            "happened at this incident, where, and to whom.",
+        )
+    for step in pack.steps:
+        for number, item in _valid(step):
+            source, share = _copied(item.text, hints + others)
+            if source:
+                yield Finding(
+                    "text.boilerplate",
+                    step.key,
+                    f"{_item(step, number, item)} repeats {share:.0%} of its wording from {source}. Replace it with "
+                    "what was seen, done or measured for this incident.",
+                )
 
 
 def unjustified_not_applicable(pack: Pack, now: datetime) -> Iterable[Finding]:
     for step in pack.steps:
-        if step.mandatory and step.status == StepStatus.NOT_APPLICABLE:
-            problem = justification_problem(step.justification)
-            if problem:
-                yield Finding(
-                    "step.unjustified_not_applicable",
-                    step.key,
-                    f"Mandatory {step.label} is marked not applicable but {problem}. Say why the step does not "
-                    "apply to this incident, or complete it.",
-                )
+        if step.status != StepStatus.NOT_APPLICABLE:
+            continue
+        substantive = step.mandatory or step.substantive_justification
+        problem = justification_problem(step.justification, hint=step.instructions, substantive=substantive)
+        if problem:
+            kind = "Mandatory" if step.mandatory else "Optional"
+            yield Finding(
+                "step.unjustified_not_applicable",
+                step.key,
+                f"{kind} {step.label} is marked not applicable but the justification {problem}. Say why the step "
+                "does not apply to this incident, or complete it.",
+            )
 
 
 def _paused(step: Step) -> bool:
@@ -316,6 +354,7 @@ RULES: tuple[Callable[[Pack, datetime], Iterable[Finding]], ...] = (
     incomplete_provenance,
     duplicate_evidence,
     thin_narrative,
+    copied_text,
     inconsistent_times,
     mismatched_locations,
     inconsistent_people,
@@ -329,6 +368,7 @@ CODES = (
     "evidence.provenance_incomplete",
     "evidence.duplicate",
     "narrative.insufficient",
+    "text.boilerplate",
     "time.inconsistent",
     "location.mismatch",
     "pole.inconsistent",

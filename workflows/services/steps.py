@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db import transaction
@@ -18,27 +17,29 @@ from iwms.models import User
 from iwms.transitions import run_transition
 from workflows.choices import EvidenceKind
 from workflows.models import Step
-from workflows.policy import may_complete_step, may_work_step
+from workflows.policy import may_complete_step, may_undo_not_applicable, may_work_step
+from workflows.review.justification import justification_problem
 
-MIN_JUSTIFICATION = 30
-MIN_JUSTIFICATION_WORDS = 5
-BOILERPLATE = re.compile(r"^\W*(n\s*/?\s*a|not\s+applicable|none|nil|no|na|-+|\.+|x+|test)\W*$", re.IGNORECASE)
 STEP_SUBJECT = "workflows.step"
 
 
-def justification_problem(text: str) -> str:
-    """Why `text` does not justify skipping a mandatory step, or "" when it does."""
-    text = " ".join(text.split())
-    if BOILERPLATE.match(text or "-"):
-        return "Say why this step does not apply to this incident; 'n/a' is not a reason."
-    if len(text) < MIN_JUSTIFICATION or len(text.split()) < MIN_JUSTIFICATION_WORDS:
-        return (
-            f"Explain why this mandatory step does not apply (at least {MIN_JUSTIFICATION} characters "
-            f"and {MIN_JUSTIFICATION_WORDS} words); the justification is audited and reviewed."
-        )
-    if len(set(text.lower().replace(" ", ""))) < 6:
-        return "The justification repeats a few characters; say why the step does not apply."
-    return ""
+def needs_substantive_justification(step: Step) -> bool:
+    """Mandatory steps, and steps whose template asks for it, need a justification of substance."""
+    template_step = step.template_step
+    return step.mandatory or bool(template_step and template_step.substantive_justification)
+
+
+def not_applicable_problem(step: Step, justification: str) -> str:
+    """Why `justification` does not justify `step` as not applicable, as a sentence; "" when it does."""
+    problem = justification_problem(
+        justification, hint=step.instructions, substantive=needs_substantive_justification(step)
+    )
+    if not problem:
+        return ""
+    return (
+        f"The justification {problem}. Say why this step does not apply to this incident; 'n/a' is not a reason, "
+        "and the justification is audited and reviewed."
+    )
 
 
 def missing_evidence_kinds(step: Step) -> list[str]:
@@ -74,13 +75,13 @@ def complete_step(*, step: Step, actor: User) -> Step:
 
 
 def mark_not_applicable(*, step: Step, actor: User, justification: str) -> Step:
-    """Justify a step as not applicable. Mandatory steps need a justification of substance;
+    """Justify a step as not applicable (workflows.review.justification says what will do);
     every justification is audited with the template step, so skipped steps can be counted."""
     decision = may_complete_step(actor, step)
     if not decision:
         raise PolicyError.on("access_denied", decision.reason, step)
     text = " ".join(justification.split())
-    problem = justification_problem(text) if step.mandatory else ("" if text else "Say briefly why it is not needed.")
+    problem = not_applicable_problem(step, text)
     if problem:
         raise PolicyError.on("step.justification_required", problem, step, field="justification")
     return run_transition(
@@ -97,6 +98,24 @@ def mark_not_applicable(*, step: Step, actor: User, justification: str) -> Step:
         by=actor,
         at=timezone.now(),
         justification=text,
+    )
+
+
+def undo_not_applicable(*, step: Step, actor: User) -> Step:
+    """Take back a not-applicable mark before the work is completed: the step is to be done
+    again, and its justification is kept in the ledger and the history only."""
+    decision = may_work_step(actor, step)
+    if not decision:
+        raise PolicyError.on("access_denied", decision.reason, step)
+    decision = may_undo_not_applicable(actor, step)
+    if not decision:
+        raise PolicyError.on("transition.not_allowed", decision.reason, step, state=step.status)
+    return run_transition(
+        step,
+        "undo_not_applicable",
+        actor=actor,
+        message=f"Step {step.position} '{step.name}': not applicable undone (was: {step.justification})",
+        extra_changes={"justification": [step.justification, ""], "step_key": step.key},
     )
 
 

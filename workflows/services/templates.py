@@ -130,6 +130,7 @@ def install_template(*, tenant: Organisation, spec: dict[str, Any], actor: Any =
                 name=step["name"],
                 instructions=step.get("instructions", ""),
                 mandatory=bool(step.get("mandatory", True)),
+                substantive_justification=bool(step.get("substantive_justification", False)),
                 required_evidence=list(step.get("required_evidence", [])),
                 due_offset=timedelta(hours=float(step.get("due_offset_hours", 24))),
                 responsible_role=ResponsibleRole.POSITION if by_position else ResponsibleRole.RESPONSIBLE,
