@@ -173,7 +173,9 @@ def run_all(names: list[str], *, quick: bool) -> tuple[list[Result], list[str]]:
                     failed.append(name)
                     print(f"=== {name} FAILED (exit code {code})", flush=True)
                     continue
-                results += [Result(**fields) for fields in json.loads(text)]
+                mine = [Result(**fields) for fields in json.loads(text)]
+                print_table(mine)  # now, not only at the end: a full run takes a long while
+                results += mine
                 print(f"=== {name} done in {time.perf_counter() - started:.0f} s", flush=True)
     finally:
         copies.drop_template()
