@@ -17,7 +17,7 @@ from django.utils import timezone
 from arc.choices import Role
 from arc.models import RoleGrant
 from arc.roles import NON_REPORTING_ROLES, is_reporter
-from incidents.models import AccessGrant, Escalation
+from incidents.models import AccessGrant, Escalation, Incident
 from iwms.models import Notification, User
 from iwms.prepared_queries import SENTINEL_ID, SENTINEL_TIME, PreparedQuery
 from organogram.hierarchy import assignments_at
@@ -30,6 +30,9 @@ class Navigation:
     portal: bool = False
     provider_steps: bool = False
     tenant_admin: bool = False
+    # The managers' incident list: for people who own incidents, supervise someone (or had an
+    # incident escalated to them) or administer the tenant.
+    managed_incidents: bool = False
     unread: int = 0
 
 
@@ -74,9 +77,10 @@ def _facts_query(*, person: int, now: datetime) -> QuerySet[dict[str, Any]]:
             admin=Exists(live_roles.filter(role=Role.TENANT_ADMIN)),
             granted=Exists(AccessGrant.objects.filter(grantee_id=OuterRef("pk"), issued_at__isnull=False)),
             supervises=Exists(reports) | Exists(Escalation.objects.filter(to_person_id=OuterRef("pk"))),
+            owns=Exists(Incident.objects.filter(organisation_id=OuterRef("organisation_id"), owner_id=OuterRef("pk"))),
             unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
         )
-        .values("holds_position", "outsider", "provider", "admin", "granted", "supervises", "unread")
+        .values("holds_position", "outsider", "provider", "admin", "granted", "supervises", "owns", "unread")
     )
 
 
@@ -98,5 +102,6 @@ def _facts(user: User) -> Navigation:
         portal=bool(row["granted"]),
         provider_steps=bool(row["provider"]),
         tenant_admin=bool(row["admin"]),
+        managed_incidents=bool(row["supervises"] or row["owns"] or row["admin"]),
         unread=row["unread"],
     )

@@ -171,22 +171,6 @@ def may_reroute(user: User, incident: Incident) -> DecisionRight:
     return DecisionRight(True)
 
 
-def may_see_as_decider(user: User, incident: Incident) -> bool:
-    """Whether `user` sees `incident` because they stand above its responsible person in the
-    organogram, it escalated to them, or they decided on it."""
-    if not user.is_authenticated or user.organisation_id != incident.organisation_id:
-        return False
-    if Escalation.objects.filter(incident=incident, to_person=user).exists():
-        return True
-    if ClosureDecision.objects.filter(incident=incident, decider=user).exists():
-        return True
-    route = decider_of(incident)
-    if route is None:
-        return False
-    held = {position.pk for position in positions_of(user)}
-    return route.level.position.pk in held or bool(held & set(ancestor_ids(Position, route.level.position.pk)))
-
-
 # --- SLA clocks and escalation ---------------------------------------------------------------
 
 

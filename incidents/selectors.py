@@ -33,12 +33,11 @@ from arc.cross_tenant import not_found
 from arc.models import RoleGrant
 from incidents.choices import ClockKind, DecisionKind, IncidentStatus, SignalKind, SystemReason
 from incidents.models import Breach, BreachWarning, ClosureDecision, Escalation, Incident, MaturitySignal
-from incidents.policy import may_see_as_decider
 from incidents.routing import decider_of, decision_scope
 from iwms.choices import AuditAction
 from iwms.models import AuditEvent, User
 from iwms.prepared_queries import SENTINEL_ID, SENTINEL_TEXT, SENTINEL_TIME, PreparedQuery, sentinel_ids
-from organogram.hierarchy import assignments_at
+from organogram.hierarchy import assignments_at, people_below
 from workflows.choices import RunKind
 from workflows.models import Evidence, Review, Step, WorkflowRun
 from workflows.selectors import steps_with_evidence
@@ -49,42 +48,50 @@ LIST_RELATED = ("category", "owner", "responsible", "reporter")
 EXTERNAL_ROLES = (Role.AUDITOR, Role.REGULATOR, Role.EXTERNAL_PROVIDER)
 
 
-def incidents_for_user(user: User) -> QuerySet[Incident]:
-    """Incidents of the user's tenant that the user reported, owns, is responsible for or
-    executes a step of.
-    (Supervisors' queues, auditors' portals and grants arrive with their issues.)"""
-    if not user.is_authenticated or user.organisation_id is None:
-        return Incident.objects.none()
+def _own_items(user: User) -> Q:
+    """The incidents a person has a part in: reported, owns, is responsible for or executes a
+    step of (an external provider executing a step sees the step in the portal, not the
+    incident)."""
     executes_a_step = Step.objects.filter(
         assignee=user, run__subject_type="incidents.incident", run__subject_id=Cast(OuterRef("pk"), CharField())
     )
-    # An external provider executing a step sees the step in the portal, not the incident.
     now = timezone.now()
     external = RoleGrant.objects.filter(
         user=user, role__in=EXTERNAL_ROLES, revoked_at__isnull=True, starts_at__lte=now
     ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    return Q(reporter=user) | Q(owner=user) | Q(responsible=user) | (Exists(executes_a_step) & ~Exists(external))
+
+
+def incidents_for_user(user: User) -> QuerySet[Incident]:
+    """Incidents of the user's tenant that the user reported, owns, is responsible for or
+    executes a step of: "my items". (What a person sees beyond those, as a manager, is
+    `incidents_visible_to`; auditors' portals and grants have their own scope.)"""
+    if not user.is_authenticated or user.organisation_id is None:
+        return Incident.objects.none()
+    return Incident.objects.for_tenant(user.organisation_id).filter(_own_items(user)).select_related(*LIST_RELATED)
+
+
+def incidents_visible_to(user: User) -> QuerySet[Incident]:
+    """Every incident of the user's tenant the user may see: their own items
+    (`incidents_for_user`), and, as a manager, those whose responsible person holds a
+    position below one the user holds (their supervisor, department head, up to the top),
+    those escalated to them and those they decided on. The one visibility rule: the incident
+    page, the managers' incident list and its export all start from it."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return Incident.objects.none()
+    escalated = Escalation.objects.filter(organisation_id=user.organisation_id, to_person=user).values("incident_id")
+    decided = ClosureDecision.objects.filter(organisation_id=user.organisation_id, decider=user).values("incident_id")
     return (
         Incident.objects.for_tenant(user.organisation_id)
-        .filter(Q(reporter=user) | Q(owner=user) | Q(responsible=user) | (Exists(executes_a_step) & ~Exists(external)))
+        .filter(_own_items(user) | Q(responsible_id__in=people_below(user)) | Q(pk__in=escalated) | Q(pk__in=decided))
         .select_related(*LIST_RELATED)
     )
 
 
 def get_incident_for_user(user: User, reference: str) -> Incident:
-    """404 — never 403 — for what the user may not see, so references do not leak. Besides
-    `incidents_for_user`, people above the responsible person in the organogram (the
-    supervisor who decides on closure, and those above), people it escalated to and those who
-    decided on it see it too."""
-    incident = incidents_for_user(user).select_related("owner_position", "parent").filter(reference=reference).first()
-    if incident is None and user.is_authenticated and user.organisation_id is not None:
-        candidate = (
-            Incident.objects.for_tenant(user.organisation_id)
-            .select_related(*LIST_RELATED, "owner_position", "parent")
-            .filter(reference=reference)
-            .first()
-        )
-        if candidate is not None and may_see_as_decider(user, candidate):
-            incident = candidate
+    """An incident `incidents_visible_to(user)`; 404 — never 403 — for any other, so
+    references do not leak."""
+    incident = incidents_visible_to(user).select_related("owner_position", "parent").filter(reference=reference).first()
     if incident is None:
         raise not_found(user, Incident, "No such incident.", reference=reference)
     return incident

@@ -224,3 +224,34 @@ def department_head_of(person: User, at: datetime | None = None, *, position: Po
         return None
     level = above_head[0]
     return Level(level.position, level.holder, (head_position, *level.skipped_vacant))
+
+
+_PEOPLE_BELOW_SQL = """
+WITH RECURSIVE below(id, depth) AS (
+    SELECT p.id, 1 FROM {position} p
+    JOIN {assignment} own ON own.position_id = p.parent_id AND own.person_id = %s
+        AND own.starts_at <= %s AND (own.ends_at IS NULL OR own.ends_at > %s)
+    JOIN {position} held ON held.id = own.position_id AND held.is_active = %s
+    UNION ALL
+    SELECT p.id, below.depth + 1 FROM {position} p JOIN below ON p.parent_id = below.id
+    WHERE below.depth < 100
+)
+SELECT a.person_id FROM {assignment} a
+JOIN below ON below.id = a.position_id
+JOIN {position} pa ON pa.id = a.position_id AND pa.is_active = %s
+WHERE a.starts_at <= %s AND (a.ends_at IS NULL OR a.ends_at > %s)
+"""
+
+
+def people_below(person: User, at: datetime | None = None) -> RawSQL:
+    """The people holding a position anywhere below a position `person` holds (their
+    supervisor, department head or someone higher up is `person`), as a subquery for
+    `…__in=`: one recursive walk down from the person's positions, bounded at 100 levels.
+    Vacant and abolished positions are walked through; a person counts through an active
+    position only, as `escalation_chain` climbs from one."""
+    at = _at(at)
+    tables = {
+        "position": connection.ops.quote_name(Position._meta.db_table),
+        "assignment": connection.ops.quote_name(PositionAssignment._meta.db_table),
+    }
+    return RawSQL(_PEOPLE_BELOW_SQL.format(**tables), [person.pk, at, at, True, True, at, at])  # noqa: S611 — table names from the models, values parameters
