@@ -5,7 +5,7 @@ makes through one, is written to the ledger."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Permission
@@ -26,6 +26,7 @@ from incidents.models import (
 from incidents.services import work
 from iwms.audit import Entry, record_event, record_events
 from iwms.choices import AuditAction
+from iwms.date_bounds import DEADLINE_HORIZON, out_of_bounds
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
 from iwms.refusals import audited_refusals
@@ -72,6 +73,9 @@ def request_grant(
             raise _refuse("validation.invalid", "Unknown kind of evidence.", tenant, field="evidence_kinds")
         if expires_at <= timezone.now():
             raise _refuse("validation.invalid", "A grant must expire in the future.", tenant, field="expires_at")
+        # A day of slack: the form's last allowed day expires at that day's end.
+        if problem := out_of_bounds(expires_at, horizon=DEADLINE_HORIZON + timedelta(days=1)):
+            raise _refuse("validation.invalid", problem, tenant, field="expires_at")
         if not purpose.strip():
             raise _refuse("validation.invalid", "Say what the grant is for.", tenant, field="purpose")
         if grantee.organisation_id != tenant.pk or not any(role in roles_of(grantee) for role in GRANTEE_ROLES):

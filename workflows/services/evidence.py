@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from iwms.audit import record_event
 from iwms.choices import AuditAction
+from iwms.date_bounds import out_of_bounds
 from iwms.errors import PolicyError
 from iwms.models import User
 from iwms.transitions import run_transition
@@ -68,6 +69,8 @@ def add_evidence(
         raise PolicyError.on(
             "validation.invalid", "Say what this evidence shows for the step.", step, field="relevance"
         )
+    if problem := out_of_bounds(collected_at):
+        raise PolicyError.on("validation.invalid", problem, step, field="collected_at")
     if collected_at > timezone.now():
         raise PolicyError.on(
             "validation.invalid", "Evidence cannot be collected in the future.", step, field="collected_at"
