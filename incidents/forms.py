@@ -18,6 +18,7 @@ from incidents.choices import (
 )
 from incidents.models import Category
 from iwms.date_bounds import BoundedDateTimeField
+from iwms.request_input import StorableTextForm
 
 MIN_NARRATIVE = 30
 
@@ -38,7 +39,7 @@ class KindForm(forms.Form):
     explanations = KIND_EXPLANATIONS
 
 
-class ClassificationForm(forms.Form):
+class ClassificationForm(StorableTextForm, forms.Form):
     category = forms.CharField(error_messages={"required": "Select a category from the tree."})
 
     def __init__(self, *args: object, tenant: object, **kwargs: object) -> None:
