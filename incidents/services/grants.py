@@ -290,16 +290,20 @@ def request_audit_pack(*, grant: AccessGrant, actor: User) -> AuditPack:
         return pack
 
 
-def add_provider_evidence(*, step: Step, actor: User, **fields: Any) -> Evidence:
+def add_provider_evidence(*, step: Step, actor: User, upload: Any = None, **fields: Any) -> Evidence:
     """An external provider submits evidence on a step assigned to them (provenance: external
     provider) and may then download that item, and no other of the incident."""
+    return add_provider_evidence_items(step=step, actor=actor, uploads=[upload] if upload else [], **fields)[0]
+
+
+def add_provider_evidence_items(*, step: Step, actor: User, **fields: Any) -> list[Evidence]:
+    """Several files at once, all or nothing, each downloadable afterwards by the provider."""
     incident = Incident.objects.get(organisation_id=step.organisation_id, pk=int(step.run.subject_id))
-    item = work.add_step_evidence(
-        incident=incident, step=step, actor=actor, source=EvidenceSource.EXTERNAL_PROVIDER, **fields
-    )
-    EvidenceUserObjectPermission.objects.get_or_create(
-        user=actor,
-        permission=Permission.objects.get(content_type__app_label="workflows", codename=VIEW_EVIDENCE),
-        content_object=item,
-    )
-    return item
+    with audited_refusals(actor=actor), transaction.atomic():
+        items = work.add_step_evidence_items(
+            incident=incident, step=step, actor=actor, source=EvidenceSource.EXTERNAL_PROVIDER, **fields
+        )
+        permission = Permission.objects.get(content_type__app_label="workflows", codename=VIEW_EVIDENCE)
+        for item in items:
+            EvidenceUserObjectPermission.objects.get_or_create(user=actor, permission=permission, content_object=item)
+    return items
