@@ -190,12 +190,18 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 
 # --- Email ----------------------------------------------------------------------------
+# Without an SMTP host, e-mails are written as files under var/mail/ (one .log file per
+# process run) in the embedded mode — never into the `make run` terminal — and to the console
+# elsewhere (a production node without EMAIL_HOST logs what it would have sent).
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if env_str("EMAIL_HOST", "")
+    else "django.core.mail.backends.filebased.EmailBackend"
+    if EMBEDDED
     else "django.core.mail.backends.console.EmailBackend",
 )
+EMAIL_FILE_PATH = Path(env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
