@@ -117,6 +117,20 @@ def permission_denied_response(request: HttpRequest, exc: PermissionDenied) -> H
     return render(request, "403.html", {"exception": reason}, status=403)
 
 
+CSRF_MESSAGE = (
+    "This page's security token is out of date (you may have signed in again, or in another tab). "
+    "Reload the page and try again; what you typed here was not saved."
+)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW. Django's own page carries an inline <style>: htmx swapped it into the
+    step that was submitted, which the Content-Security-Policy blocked, and the step vanished
+    behind a bare "Forbidden" (issue 13). This answer is the refusal's, in the refusal slot."""
+    logger.warning("CSRF check failed on %s: %s", request.path, reason)
+    return refusal_response(request, PolicyError("access_denied", CSRF_MESSAGE, reason=reason))
+
+
 class PolicyErrorMiddleware:
     """Turn an escaping PolicyError into a 403/409/422 page, fragment or JSON, and audit it;
     and an escaping PermissionDenied into the same styled 403 page. Both are answers, not

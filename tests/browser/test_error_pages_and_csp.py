@@ -61,3 +61,29 @@ def test_a_failed_submit_on_the_work_page_raises_no_csp_violation(page, live_ser
     screenshot("work-page-failed-submit")
     assert csp.violations() == []
     assert [e for e in errors if "Content Security Policy" in e or "Refused" in e] == []
+
+
+@pytest.mark.usefixtures("demo_tenant")
+def test_a_submit_with_an_outdated_security_token_shows_the_refusal_without_csp_violation(
+    page,
+    live_server,
+    fall_of_ground,  # noqa: F811
+    screenshot,
+):
+    """Django's CSRF failure page has an inline <style>; htmx swapped it into the step."""
+    lifecycle.acknowledge(incident=fall_of_ground, actor=User.objects.get(username="responsible"))
+    csp = CspWatch(page)
+    log_in(page, "responsible", settings.IWMS_DEMO_PASSWORD)
+    page.goto(f"{live_server.url}/incidents/{fall_of_ground.reference}/work/")
+    page.context.clear_cookies(name="csrftoken")  # as after signing in again in another tab
+    step = page.locator("article.step").first
+    step.locator("details:has(> summary:has-text('not applicable')) > summary").first.click()
+    step.get_by_label("Why this step does not apply").fill("The crew had already left the area.")
+    with page.expect_response(lambda r: "/not-applicable/" in r.url) as answer:
+        step.get_by_role("button", name="Mark not applicable").click()
+    assert answer.value.status == 403
+    expect(page.locator("#refusals")).to_contain_text("security token is out of date")
+    expect(page.locator("article.step").first.get_by_label("Why this step does not apply")).to_be_visible()
+    page.wait_for_timeout(500)
+    screenshot("work-page-csrf-refusal")
+    assert csp.violations() == []
