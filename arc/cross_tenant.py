@@ -4,12 +4,14 @@ the alert repeated attempts raise.
 Every view that finds a row by a key the user typed or followed (a reference, an id, a token)
 and comes back empty raises `not_found(...)`. The user always sees the same 404, whether the
 key names nothing, a row of their own tenant they may not see, or a row of another tenant —
-so nothing leaks. Only in the last case, when the key exists in other tenants and not in the
-user's own, the attempt is refused in the ledger of the user's tenant (`tenant.cross_reference`,
-action `access_denied`), naming the key and the kind of row but not the tenant or the row.
-When one user's attempts in `IWMS_CROSS_TENANT_ALERT_WINDOW_MINUTES` reach
-`IWMS_CROSS_TENANT_ALERT_THRESHOLD`, the tenant admins of the user's tenant and of the tenant
-probed are told, once each per window (the notifications' unique key guarantees it).
+so nothing leaks. The ledger of the user's tenant records every such refused lookup alike
+(`tenant.cross_reference`, action `access_denied`, the key and the kind of row): a record only
+for keys that exist elsewhere told the tenant admin reading the Security page that they exist
+in another tenant (issue 13). When one user's refused lookups in
+`IWMS_CROSS_TENANT_ALERT_WINDOW_MINUTES` reach `IWMS_CROSS_TENANT_ALERT_THRESHOLD`, the tenant
+admins of the user's tenant are told, and — when any of the keys named rows of another tenant —
+that tenant's admins too (about their own rows only), once each per window (the notifications'
+unique key guarantees it).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ ALERT_CODE = "tenant.cross_reference.alert"
 
 def not_found(user: Any, model: type[models.Model], message: str = "Not found.", **lookup: Any) -> Http404:
     """The 404 for a lookup of `model` by `lookup` that found nothing `user` may see; audits
-    (and alerts on) the attempt when the key exists only in other tenants. Raise the result."""
+    the refused lookup (and alerts on repeated ones). Raise the result."""
     try:
         probe_other_tenants(user, model, **lookup)
     except Exception:
@@ -52,8 +54,10 @@ def not_found(user: Any, model: type[models.Model], message: str = "Not found.",
 
 
 def probe_other_tenants(user: Any, model: type[models.Model], **lookup: Any) -> int | None:
-    """If the key names rows of other tenants only, record the refusal and return the id of
-    the tenant probed (the first, when several); else None."""
+    """Record the refused lookup — the same record whether the key names nothing, a row of the
+    user's tenant they may not see, or rows of other tenants — and alert on repeated ones.
+    Returns the id of the other tenant whose rows the key named (the first, when several), or
+    None: only the alert to that tenant's admins uses it, and nothing of it is recorded here."""
     if user is None or not getattr(user, "is_authenticated", False) or user.organisation_id is None:
         return None
     if not lookup or any(value in (None, "") for value in lookup.values()):
@@ -61,22 +65,20 @@ def probe_other_tenants(user: Any, model: type[models.Model], **lookup: Any) -> 
     try:
         owners = set(model._base_manager.filter(**lookup).values_list("organisation_id", flat=True)[:20])
     except (ValueError, TypeError):  # a key of the wrong shape names nothing
-        return None
+        owners = set()
     owners.discard(None)
-    if not owners or user.organisation_id in owners:
-        return None
     field, value = next(iter(lookup.items()))
     refusal = PolicyError(
         CODE,
-        f"Looked up {model._meta.verbose_name} {value} of another tenant; refused as not found.",
+        f"Looked up {model._meta.verbose_name} {value}; nothing they may see has that key, refused as not found.",
         tenant=user.organisation,
         object_type=model._meta.label_lower,
         object_id=str(value)[:64],
         lookup=field.split("__", 1)[0],
-        owner="another tenant",
     )
     record_refusal(refusal, actor=user)
-    probed = min(owners)
+    others = owners - {user.organisation_id}
+    probed = min(others) if others else None
     raise_alert_if_repeated(user=user, probed_tenant_id=probed)
     return probed
 
@@ -128,10 +130,11 @@ def tenant_admins(tenant_id: int, at: datetime) -> list[User]:
     )
 
 
-def raise_alert_if_repeated(*, user: User, probed_tenant_id: int, at: datetime | None = None) -> list[int]:
-    """Alert the tenant admins of the user's tenant and of the probed one when the user's
-    attempts within the sliding window reach the threshold; each admin is told once per fixed
-    window about one user. Returns the ids of the notifications written now."""
+def raise_alert_if_repeated(*, user: User, probed_tenant_id: int | None, at: datetime | None = None) -> list[int]:
+    """Alert the tenant admins of the user's tenant (and of the probed one, when this lookup
+    named rows of another tenant) when the user's refused lookups within the sliding window
+    reach the threshold; each admin is told once per fixed window about one user. Returns the
+    ids of the notifications written now."""
     at = at or timezone.now()
     threshold = settings.IWMS_CROSS_TENANT_ALERT_THRESHOLD
     minutes = max(1, settings.IWMS_CROSS_TENANT_ALERT_WINDOW_MINUTES)
@@ -151,9 +154,9 @@ def raise_alert_if_repeated(*, user: User, probed_tenant_id: int, at: datetime |
             event=ALERT_EVENT,
             object_type="iwms.user",
             object_id=key,
-            subject=f"{who} tried {count} times to open rows of another organisation",
+            subject=f"{who} tried {count} times to open rows they may not see",
             body=(
-                f"{who} ({user.username}) looked up {count} rows that belong to another organisation within "
+                f"{who} ({user.username}) looked up {count} rows that do not exist or are not theirs to see within "
                 f"{minutes} minutes. Each attempt was refused as 'not found' and recorded in your ledger. "
                 "Check whether the account is misused or compromised; the list shows every attempt."
             ),
@@ -162,7 +165,7 @@ def raise_alert_if_repeated(*, user: User, probed_tenant_id: int, at: datetime |
         )
         for admin in tenant_admins(own_tenant, at)
     ]
-    if probed_tenant_id != own_tenant:
+    if probed_tenant_id is not None and probed_tenant_id != own_tenant:
         drafts += [
             notifications.Draft(
                 recipient_id=admin.pk,
@@ -196,7 +199,7 @@ def raise_alert_if_repeated(*, user: User, probed_tenant_id: int, at: datetime |
             object_type="iwms.user",
             object_id=str(user.pk) if tenant_id == own_tenant else "",
             message=(
-                f"{count} lookups of rows of another organisation within {minutes} minutes; tenant admins alerted."
+                f"{count} refused lookups within {minutes} minutes; tenant admins alerted."
                 if tenant_id == own_tenant
                 else f"A user of another organisation looked up rows of yours ({count} attempts "
                 f"within {minutes} minutes)."

@@ -17,6 +17,8 @@ from incidents.choices import (
     TimeSensitivity,
 )
 from incidents.models import Category
+from iwms.date_bounds import BoundedDateTimeField
+from iwms.request_input import StorableTextForm
 from organogram.models import OrgUnit
 
 MIN_NARRATIVE = 30
@@ -38,7 +40,7 @@ class KindForm(forms.Form):
     explanations = KIND_EXPLANATIONS
 
 
-class ClassificationForm(forms.Form):
+class ClassificationForm(StorableTextForm, forms.Form):
     category = forms.CharField(error_messages={"required": "Select a category from the tree."})
 
     def __init__(self, *args: object, tenant: object, **kwargs: object) -> None:
@@ -75,11 +77,14 @@ class ContextForm(forms.Form):
     )
     risk_level = forms.ChoiceField(choices=RiskLevel.choices, label="Risk level")
     time_sensitivity = forms.ChoiceField(choices=TimeSensitivity.choices, label="Time sensitivity")
-    occurred_at = forms.DateTimeField(
+    occurred_at = BoundedDateTimeField(
         label="When did it happen (or when will it start)?",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"],
-        error_messages={"required": "Say when it happened.", "invalid": "Enter a date and time."},
+        horizon=timedelta(minutes=5),
+        error_messages={
+            "required": "Say when it happened.",
+            "invalid": "Enter a date and time.",
+            "too_late": "The time cannot be in the future for a report of something that happened.",
+        },
     )
     narrative = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -97,8 +102,6 @@ class ContextForm(forms.Form):
 
     def clean_occurred_at(self) -> object:
         value = self.cleaned_data["occurred_at"]
-        if value > timezone.now() + timedelta(minutes=5):
-            raise forms.ValidationError("The time cannot be in the future for a report of something that happened.")
         if value < timezone.now() - timedelta(days=365):
             raise forms.ValidationError("That is more than a year ago; check the date.")
         return value

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from arc.choices import Role
 from incidents.models import Category, Incident
+from iwms.date_bounds import DEADLINE_HORIZON, BoundedDateField
 from iwms.models import User
 from workflows.choices import EvidenceKind
 
@@ -79,14 +80,8 @@ class GrantRequestForm(forms.Form):
         help_text="Incidents you own; hold Ctrl (⌘ on a Mac) to choose several.",
     )
     category = CategoryField(queryset=Category.objects.none(), required=False, label="Category", empty_label="Choose…")
-    reported_from = forms.DateField(
-        required=False, label="Reported from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    reported_until = forms.DateField(
-        required=False,
-        label="Reported until (inclusive)",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    reported_from = BoundedDateField(required=False, label="Reported from")
+    reported_until = BoundedDateField(required=False, label="Reported until (inclusive)")
     evidence_kinds = forms.MultipleChoiceField(
         choices=EvidenceKind.choices,
         required=False,
@@ -99,9 +94,9 @@ class GrantRequestForm(forms.Form):
         label="Purpose",
         help_text="What the grant is for, e.g. the inspection or audit it serves.",
     )
-    expires_on = forms.DateField(
+    expires_on = BoundedDateField(
+        horizon=DEADLINE_HORIZON,
         label="Expires on",
-        widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Access ends at the end of this day.",
     )
 

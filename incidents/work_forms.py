@@ -12,10 +12,9 @@ from django.utils import timezone
 
 from arc.choices import DelegationReason
 from incidents.choices import PoleType
+from iwms.date_bounds import DEADLINE_HORIZON, BoundedDateTimeField
 from iwms.models import User
 from workflows.choices import EvidenceKind, EvidenceSource
-
-LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class FilesInput(forms.ClearableFileInput):
@@ -47,7 +46,7 @@ class EvidenceForm(forms.Form):
     )
     relevance = forms.CharField(max_length=500, label="What it shows for this step")
     source = forms.ChoiceField(choices=EvidenceSource.choices, initial=EvidenceSource.UPLOAD)
-    collected_at = forms.DateTimeField(widget=LOCAL_DATETIME, label="Collected at")
+    collected_at = BoundedDateTimeField(label="Collected at")
     location = forms.CharField(max_length=200, required=False, label="Where it was collected")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -91,7 +90,7 @@ class ColleagueField(forms.TypedChoiceField):
 
 class PauseForm(forms.Form):
     request = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="What information is needed, and why")
-    due_at = forms.DateTimeField(widget=LOCAL_DATETIME, label="Needed by")
+    due_at = BoundedDateTimeField(horizon=DEADLINE_HORIZON, label="Needed by")
 
     def __init__(self, *args: Any, user: User, people: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from iwms.date_bounds import bound_admin_field
 from iwms.models import AuditChainHead, AuditEvent, Heartbeat, MaintenanceUse, Notification, Organisation, User
 
 
@@ -21,7 +24,14 @@ def platform_admins_only(request: HttpRequest) -> bool:
 admin.site.has_permission = platform_admins_only
 
 
-class GovernedAdmin(SimpleHistoryAdmin, GuardedModelAdmin):
+class BoundedDatesAdmin(admin.ModelAdmin):
+    """Every date and time typed in the admin falls in the range of `iwms.date_bounds`."""
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        return bound_admin_field(super().formfield_for_dbfield(db_field, request, **kwargs))
+
+
+class GovernedAdmin(BoundedDatesAdmin, SimpleHistoryAdmin, GuardedModelAdmin):
     """Base admin for governed models: simple-history's history view and guardian's
     object-permission view on every change page. Writes still go through services where one
     exists (subclasses route `save_model` to it)."""
@@ -36,7 +46,7 @@ class OrganisationAdmin(GovernedAdmin):
 
 
 @admin.register(User)
-class IwmsUserAdmin(SimpleHistoryAdmin, GuardedModelAdmin, UserAdmin):
+class IwmsUserAdmin(BoundedDatesAdmin, SimpleHistoryAdmin, GuardedModelAdmin, UserAdmin):
     list_display = ["username", "first_name", "last_name", "organisation", "is_active", "is_staff"]
     list_filter = ["organisation", "is_active", "is_staff", "is_superuser"]
     list_select_related = ["organisation"]

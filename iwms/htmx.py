@@ -24,10 +24,17 @@ class VaryOnHtmxMiddleware:
 
 def page_path(request: HttpRequest) -> str:
     """The path (and query) of the page the person is on: for an HTMX request the page that
-    sent it (HX-Current-URL), not the fragment's URL."""
+    sent it (HX-Current-URL), not the fragment's URL. The header is the client's word: one that
+    is no URL (`http://[::1`) or names no local path gives the home page."""
     if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Current-URL"):
-        current = urlsplit(request.headers["HX-Current-URL"])
-        return (current.path or "/") + (f"?{current.query}" if current.query else "")
+        try:
+            current = urlsplit(request.headers["HX-Current-URL"])
+        except ValueError:
+            return "/"
+        path = current.path or "/"
+        if not path.startswith("/") or path.startswith("//"):
+            return "/"
+        return path + (f"?{current.query}" if current.query else "")
     return request.get_full_path()
 
 

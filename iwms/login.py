@@ -18,6 +18,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -28,6 +29,7 @@ from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import User
 from iwms.refusals import record_refusal
+from iwms.request_input import StorableTextForm
 
 logger = logging.getLogger("iwms.login")
 
@@ -135,8 +137,20 @@ def record_sign_in(*, request: HttpRequest, user: User) -> None:
     )
 
 
+class SignInForm(StorableTextForm, AuthenticationForm):
+    """Django's sign-in form, with the username held to the account field's length before any
+    lookup: a longer one is no account, and stored as typed it overflowed django-axes'
+    attempt log (a server error, issue 13)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))
+
+
 class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
+    authentication_form = SignInForm
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)

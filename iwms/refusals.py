@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -90,7 +91,10 @@ def wants_json(request: HttpRequest) -> bool:
 def refusal_response(request: HttpRequest, exc: PolicyError) -> HttpResponse:
     if wants_json(request):
         return JsonResponse({"error": exc.as_dict()}, status=exc.http_status)
-    template = "components/refusal.html" if getattr(request, "htmx", False) else "iwms/refused.html"
+    if getattr(request, "htmx", False):
+        template = "components/refusal.html"
+    else:
+        template = "403.html" if exc.http_status == 403 else "iwms/refused.html"
     response = render(request, template, {"error": exc}, status=exc.http_status)
     if getattr(request, "htmx", False):
         # Let the page show the message in its refusal slot instead of swapping the target.
@@ -99,8 +103,39 @@ def refusal_response(request: HttpRequest, exc: PolicyError) -> HttpResponse:
     return response
 
 
+def permission_denied_response(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    reason = str(exc) or "Your role does not allow this."
+    if wants_json(request):
+        return JsonResponse({"error": {"code": "access_denied", "message": reason, "context": {}}}, status=403)
+    if getattr(request, "htmx", False):
+        response = render(
+            request, "components/refusal.html", {"error": PolicyError("access_denied", reason)}, status=403
+        )
+        response["HX-Retarget"] = "#refusals"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    return render(request, "403.html", {"exception": reason}, status=403)
+
+
+CSRF_MESSAGE = (
+    "This page's security token is out of date (you may have signed in again, or in another tab). "
+    "Reload the page and try again; what you typed here was not saved."
+)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW. Django's own page carries an inline <style>: htmx swapped it into the
+    step that was submitted, which the Content-Security-Policy blocked, and the step vanished
+    behind a bare "Forbidden" (issue 13). This answer is the refusal's, in the refusal slot."""
+    logger.warning("CSRF check failed on %s: %s", request.path, reason)
+    return refusal_response(request, PolicyError("access_denied", CSRF_MESSAGE, reason=reason))
+
+
 class PolicyErrorMiddleware:
-    """Turn an escaping PolicyError into a 403/409/422 page, fragment or JSON, and audit it."""
+    """Turn an escaping PolicyError into a 403/409/422 page, fragment or JSON, and audit it;
+    and an escaping PermissionDenied into the same styled 403 page. Both are answers, not
+    failures: Django then logs one "Forbidden" line, not the traceback it logs for an
+    exception it handles itself."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -109,6 +144,8 @@ class PolicyErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, PermissionDenied):
+            return permission_denied_response(request, exception)
         if not isinstance(exception, PolicyError):
             return None
         user = getattr(request, "user", None)

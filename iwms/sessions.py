@@ -105,9 +105,15 @@ class SessionLimitsMiddleware:
 
 
 def end_all_sessions(*, user: User, actor: User | None = None) -> User:
-    """End every session of `user` (the current one included) by raising their generation."""
+    """End every session of `user` (the current one included) by raising their generation.
+
+    Lock order: the user's row, then (through `record_event`) the tenant's chain head. Every
+    ledger append takes the chain head and then a KEY SHARE lock on its actor's row (the
+    foreign key check); FOR UPDATE here conflicted with that and deadlocked against the
+    account's other writes (issue 13). FOR NO KEY UPDATE is all a change of a non-key column
+    needs and lets those key checks through."""
     with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         before = locked.session_generation
         locked.session_generation = before + 1
         locked.save(update_fields=["session_generation", "updated_at"])

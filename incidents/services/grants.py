@@ -5,7 +5,7 @@ makes through one, is written to the ledger."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Permission
@@ -26,6 +26,7 @@ from incidents.models import (
 from incidents.services import work
 from iwms.audit import Entry, record_event, record_events
 from iwms.choices import AuditAction
+from iwms.date_bounds import DEADLINE_HORIZON, out_of_bounds
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
 from iwms.refusals import audited_refusals
@@ -72,6 +73,9 @@ def request_grant(
             raise _refuse("validation.invalid", "Unknown kind of evidence.", tenant, field="evidence_kinds")
         if expires_at <= timezone.now():
             raise _refuse("validation.invalid", "A grant must expire in the future.", tenant, field="expires_at")
+        # A day of slack: the form's last allowed day expires at that day's end.
+        if problem := out_of_bounds(expires_at, horizon=DEADLINE_HORIZON + timedelta(days=1)):
+            raise _refuse("validation.invalid", problem, tenant, field="expires_at")
         if not purpose.strip():
             raise _refuse("validation.invalid", "Say what the grant is for.", tenant, field="purpose")
         if grantee.organisation_id != tenant.pk or not any(role in roles_of(grantee) for role in GRANTEE_ROLES):
@@ -286,16 +290,20 @@ def request_audit_pack(*, grant: AccessGrant, actor: User) -> AuditPack:
         return pack
 
 
-def add_provider_evidence(*, step: Step, actor: User, **fields: Any) -> Evidence:
+def add_provider_evidence(*, step: Step, actor: User, upload: Any = None, **fields: Any) -> Evidence:
     """An external provider submits evidence on a step assigned to them (provenance: external
     provider) and may then download that item, and no other of the incident."""
+    return add_provider_evidence_items(step=step, actor=actor, uploads=[upload] if upload else [], **fields)[0]
+
+
+def add_provider_evidence_items(*, step: Step, actor: User, **fields: Any) -> list[Evidence]:
+    """Several files at once, all or nothing, each downloadable afterwards by the provider."""
     incident = Incident.objects.get(organisation_id=step.organisation_id, pk=int(step.run.subject_id))
-    item = work.add_step_evidence(
-        incident=incident, step=step, actor=actor, source=EvidenceSource.EXTERNAL_PROVIDER, **fields
-    )
-    EvidenceUserObjectPermission.objects.get_or_create(
-        user=actor,
-        permission=Permission.objects.get(content_type__app_label="workflows", codename=VIEW_EVIDENCE),
-        content_object=item,
-    )
-    return item
+    with audited_refusals(actor=actor), transaction.atomic():
+        items = work.add_step_evidence_items(
+            incident=incident, step=step, actor=actor, source=EvidenceSource.EXTERNAL_PROVIDER, **fields
+        )
+        permission = Permission.objects.get(content_type__app_label="workflows", codename=VIEW_EVIDENCE)
+        for item in items:
+            EvidenceUserObjectPermission.objects.get_or_create(user=actor, permission=permission, content_object=item)
+    return items

@@ -130,6 +130,14 @@ def add_step_evidence(*, incident: Incident, step: Step, actor: User, **fields: 
 
 
 @audited
+def add_step_evidence_items(*, incident: Incident, step: Step, actor: User, **fields: Any) -> list[Evidence]:
+    """Several files at once, all or nothing (`evidence_services.add_evidence_items`)."""
+    with transaction.atomic():
+        _locked_in_progress(incident, step)
+        return evidence_services.add_evidence_items(step=step, actor=actor, **fields)
+
+
+@audited
 def complete_step(*, incident: Incident, step: Step, actor: User) -> Step:
     with transaction.atomic():
         _locked_in_progress(incident, step)

@@ -71,18 +71,17 @@ def provider_step(request: HttpRequest, step_id: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                for index, upload in enumerate(data["files"] or [None]):
-                    fresh = Step.objects.select_related("run__responsible", "assignee").get(pk=step.pk)
-                    grants.add_provider_evidence(
-                        step=fresh,
-                        actor=user,
-                        kind=data["kind"],
-                        collected_at=data["collected_at"],
-                        relevance=data["relevance"],
-                        location=data["location"],
-                        upload=upload,
-                        text=data["text"] if index == 0 else "",
-                    )
+                # All the picked files or none: one refused file must not leave the others behind.
+                grants.add_provider_evidence_items(
+                    step=step,
+                    actor=user,
+                    kind=data["kind"],
+                    collected_at=data["collected_at"],
+                    relevance=data["relevance"],
+                    location=data["location"],
+                    uploads=data["files"],
+                    text=data["text"],
+                )
             except PolicyError as exc:
                 form.add_error(
                     exc.context.get("field") if exc.context.get("field") in form.fields else None, exc.message

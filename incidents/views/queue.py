@@ -37,6 +37,7 @@ from incidents.selectors import LatestReview, closure_queue_page, get_incident_f
 from incidents.services import closure, work
 from incidents.services.intake import time_left
 from iwms.errors import PolicyError
+from iwms.request_input import page_number
 from workflows.choices import Verdict
 from workflows.selectors import latest_review, steps_with_evidence
 
@@ -152,10 +153,7 @@ def queue_row(values: dict[str, Any], *, decide_url: str, work_url: str) -> Queu
 def _page(request: HttpRequest, filters: dict[str, Any], raw_number: str | None) -> Page:
     """The page asked for (the first when unreadable, the last when past the end), read
     with its count in one query: every row carries the queue's length."""
-    try:
-        number = max(1, int(raw_number or 1))
-    except ValueError:
-        number = 1
+    number = page_number(raw_number)
     rows, number, total = closure_queue_page(request.user, number=number, size=PAGE_SIZE, **filters)
     paginator = Paginator(range(total), PAGE_SIZE)  # the count is known: Paginator need not ask
     return Page(rows, number, paginator)

@@ -223,13 +223,10 @@ def step_evidence(request: HttpRequest, reference: str, step_id: int) -> HttpRes
     }
 
     def add_all() -> None:
-        uploads = data["files"] or [None]
-        for index, upload in enumerate(uploads):
-            text = data["text"] if index == 0 else ""
-            fresh = Step.objects.select_related("run__responsible", "assignee").get(pk=step.pk)
-            work.add_step_evidence(
-                incident=incident, step=fresh, actor=request.user, upload=upload, text=text, **fields
-            )
+        # All the picked files or none: one refused file must not leave the others behind.
+        work.add_step_evidence_items(
+            incident=incident, step=step, actor=request.user, uploads=data["files"], text=data["text"], **fields
+        )
 
     if not _attempt(form, add_all):
         return _form_failure(request, incident, step.pk, "evidence_form", form, "evidence")

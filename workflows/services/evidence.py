@@ -3,6 +3,7 @@ edits or deletes an item's content: the database refuses that too."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from iwms.audit import record_event
 from iwms.choices import AuditAction
+from iwms.date_bounds import out_of_bounds
 from iwms.errors import PolicyError
 from iwms.models import User
 from iwms.transitions import run_transition
@@ -26,7 +28,12 @@ MIN_RELEVANCE = 5
 MIN_REASON = 15
 
 
-def add_evidence(
+def add_evidence(*, step: Step, actor: User, upload: Any = None, **fields: Any) -> Evidence:
+    """Attach one item to `step` (see `add_evidence_items`)."""
+    return add_evidence_items(step=step, actor=actor, uploads=[upload] if upload is not None else [], **fields)[0]
+
+
+def add_evidence_items(
     *,
     step: Step,
     actor: User,
@@ -34,15 +41,17 @@ def add_evidence(
     source: str,
     collected_at: datetime,
     relevance: str,
-    upload: Any = None,
+    uploads: Sequence[Any] = (),
     text: str = "",
     location: str = "",
     collector: User | None = None,
     supersedes: Evidence | None = None,
-) -> Evidence:
-    """Attach one item to `step`. Photos and documents need a file, narratives and external
-    references a text; sign-offs and measurements take either. The file's bytes are checked
-    against the kind, hashed and stored content-addressed before the row is written."""
+) -> list[Evidence]:
+    """Attach one item per file of `uploads` (or one text item) to `step`, all or nothing: every
+    file's bytes are checked against the kind, hashed and stored content-addressed before any
+    row is written, so one refused file refuses the whole upload and a retry duplicates
+    nothing. Photos and documents need a file, narratives and external references a text;
+    sign-offs and measurements take either; the text goes with the first item."""
     decision = may_work_step(actor, step)
     if not decision:
         raise PolicyError.on("access_denied", decision.reason, step)
@@ -58,16 +67,18 @@ def add_evidence(
     if source not in EvidenceSource.values:
         raise PolicyError.on("validation.invalid", "Say where the evidence came from.", step, field="source")
     text = text.strip()
-    if kind in FILE_KINDS and upload is None:
+    if kind in FILE_KINDS and not uploads:
         raise PolicyError.on("validation.invalid", f"A {EvidenceKind(kind).label} needs a file.", step, field="file")
     if kind in TEXT_KINDS and not text:
         raise PolicyError.on("validation.invalid", f"Write the {EvidenceKind(kind).label}.", step, field="text")
-    if upload is None and not text:
+    if not uploads and not text:
         raise PolicyError.on("validation.invalid", "Attach a file or write the evidence.", step, field="file")
     if len(relevance.strip()) < MIN_RELEVANCE:
         raise PolicyError.on(
             "validation.invalid", "Say what this evidence shows for the step.", step, field="relevance"
         )
+    if problem := out_of_bounds(collected_at):
+        raise PolicyError.on("validation.invalid", problem, step, field="collected_at")
     if collected_at > timezone.now():
         raise PolicyError.on(
             "validation.invalid", "Evidence cannot be collected in the future.", step, field="collected_at"
@@ -76,9 +87,7 @@ def add_evidence(
         raise PolicyError.on(
             "evidence.invalidated", "Only a current item of this step can be superseded.", step, field="supersedes"
         )
-    stored = (
-        evidence_files.store_content(upload=upload, declared_kind=kind, tenant=step.organisation) if upload else None
-    )
+    stored_files = [_stored(step, upload, kind) for upload in uploads] or [None]
     with transaction.atomic():
         # Re-read under lock: the caller's copy may predate another request's change.
         step = Step.objects.select_for_update().select_related("run").get(pk=step.pk)
@@ -86,37 +95,54 @@ def add_evidence(
             raise PolicyError.on("transition.not_allowed", f"Step {step.position} was finished meanwhile.", step)
         if step.status == StepStatus.PENDING:
             step = run_transition(step, "start", actor=actor, message=f"Work started on step {step.position}.")
-        item = Evidence(
-            organisation=step.organisation,
-            step=step,
-            kind=kind,
-            sha256=stored.sha256 if stored else evidence_files.sha256_of_text(text),
-            storage_name=stored.storage_name if stored else "",
-            media_type=stored.media_type if stored else "text/plain",
-            size=stored.size if stored else len(text.encode()),
-            original_name=stored.original_name if stored else "",
-            thumbnail_name=(stored.thumbnail_name or "") if stored else "",
-            text=text,
-            source=source,
-            collector=collector or actor,
-            collected_at=collected_at,
-            relevance=relevance.strip(),
-            location=location.strip(),
-            submitted_by=actor,
-            supersedes=supersedes,
-        )
-        item.save()
-        record_event(
-            tenant=step.organisation_id,
-            action=AuditAction.CREATE,
-            actor=actor,
-            obj=item,
-            message=f"{item.get_kind_display().capitalize()} added to step {step.position} '{step.name}'"
-            + (f", superseding item {supersedes.pk}" if supersedes else "")
-            + ".",
-            changes={"step": step.pk, "kind": kind, "sha256": item.sha256, "source": source},
-        )
-    return item
+        items = []
+        for index, stored in enumerate(stored_files):
+            item_text = text if index == 0 else ""
+            item = Evidence(
+                organisation=step.organisation,
+                step=step,
+                kind=kind,
+                sha256=stored.sha256 if stored else evidence_files.sha256_of_text(item_text),
+                storage_name=stored.storage_name if stored else "",
+                media_type=stored.media_type if stored else "text/plain",
+                size=stored.size if stored else len(item_text.encode()),
+                original_name=stored.original_name if stored else "",
+                thumbnail_name=(stored.thumbnail_name or "") if stored else "",
+                text=item_text,
+                source=source,
+                collector=collector or actor,
+                collected_at=collected_at,
+                relevance=relevance.strip(),
+                location=location.strip(),
+                submitted_by=actor,
+                supersedes=supersedes if index == 0 else None,
+            )
+            item.save()
+            record_event(
+                tenant=step.organisation_id,
+                action=AuditAction.CREATE,
+                actor=actor,
+                obj=item,
+                message=f"{item.get_kind_display().capitalize()} added to step {step.position} '{step.name}'"
+                + (f", superseding item {supersedes.pk}" if supersedes and index == 0 else "")
+                + ".",
+                changes={"step": step.pk, "kind": kind, "sha256": item.sha256, "source": source},
+            )
+            items.append(item)
+    return items
+
+
+def _stored(step: Step, upload: Any, kind: str) -> evidence_files.StoredContent:
+    """Store one file of an upload; a refusal names the file, so the person knows which to replace."""
+    try:
+        return evidence_files.store_content(upload=upload, declared_kind=kind, tenant=step.organisation)
+    except PolicyError as exc:
+        name = getattr(upload, "name", "") or "a file"
+        named = exc.message if name in exc.message else f"{name}: {exc.message}"
+        exc.message = f"{named} Nothing of this upload was added."
+        exc.context.setdefault("field", "files")
+        exc.context.setdefault("file", name)
+        raise
 
 
 def invalidate_evidence(*, evidence: Evidence, actor: User, reason: str) -> tuple[Evidence, bool]:

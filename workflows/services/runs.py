@@ -12,6 +12,7 @@ from django.utils import timezone
 from iwms.audit import record_event
 from iwms.bulk_rows import create_with_history
 from iwms.choices import AuditAction
+from iwms.date_bounds import DEADLINE_HORIZON, out_of_bounds
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
 from iwms.transitions import run_transition
@@ -145,6 +146,8 @@ def request_information(*, step: Step, actor: User, responsible: User, request: 
         )
     if due_at <= timezone.now():
         raise PolicyError.on("validation.invalid", "The due date must be in the future.", step, field="due_at")
+    if problem := out_of_bounds(due_at, horizon=DEADLINE_HORIZON):
+        raise PolicyError.on("validation.invalid", problem, step, field="due_at")
     with transaction.atomic():
         if step.status != StepStatus.PAUSED:
             step = run_transition(

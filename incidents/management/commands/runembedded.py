@@ -2,16 +2,22 @@
 
 Migrates, loads the demo tenants when the database is empty, then runs the web server, a
 Celery worker and Celery beat (database scheduler) as child processes on the embedded
-broker. Ctrl-C (or SIGTERM) stops all of them.
+broker. The URL and the logins are printed once the web server answers and the worker has
+reported in (or after `READY_TIMEOUT` seconds), so they come after the children's start-up
+banners instead of scrolling away above them. Ctrl-C (or SIGTERM) stops all of them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -19,6 +25,30 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from incidents.management.commands.seed_demo import format_logins
+
+READY_TIMEOUT = 60.0
+# The worker's banner is written when it starts; its first heartbeat comes a moment later.
+SETTLE_SECONDS = 1.0
+
+
+def web_and_worker_ready(url: str) -> bool:
+    """Whether the web server answers /healthz and the worker has sent a heartbeat."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
+            body = json.loads(response.read().decode())
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+    return body.get("status") == "ok" and body.get("worker") is not None
+
+
+def wait_until(ready: Callable[[], bool], *, timeout: float, alive: Callable[[], bool]) -> bool:
+    """Poll `ready` until it is true, a child died (`alive` false) or `timeout` passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
+        if ready():
+            return True
+        time.sleep(0.5)
+    return False
 
 
 class Command(BaseCommand):
@@ -52,6 +82,12 @@ class Command(BaseCommand):
             "beat": [*celery, "beat", "--loglevel=INFO", "--scheduler=django_celery_beat.schedulers:DatabaseScheduler"],
         }
         children = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}
+        wait_until(
+            lambda: web_and_worker_ready(f"http://{host}:{port}/healthz"),
+            timeout=READY_TIMEOUT,
+            alive=lambda: all(child.poll() is None for child in children.values()),
+        )
+        time.sleep(SETTLE_SECONDS)
         self._announce(host, port)
         stop = {"requested": False}
 
@@ -87,4 +123,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"\nIWMS is running at http://{host}:{port}/"))
         self.stdout.write(f"Health check: http://{host}:{port}/healthz   Admin: http://{host}:{port}/admin/")
         self.stdout.write(format_logins(settings.IWMS_DEMO_PASSWORD))
+        if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+            self.stdout.write(f"E-mails are written to {settings.EMAIL_FILE_PATH}/, not sent.")
         self.stdout.write("Press Ctrl-C to stop the web server, worker and beat.\n")
