@@ -166,7 +166,8 @@ class IncidentAdmin(ServiceAdmin):
         editable = [*corrections.CORRECTABLE_FIELDS, "change_reason"]
         if obj is not None and not self.has_change_permission(request, obj):
             editable = list(corrections.CORRECTABLE_FIELDS)
-        return ["reference", "status", *editable, *self.readonly_fields[2:]]
+        shown_first = {"reference", "status"}
+        return ["reference", "status", *editable, *(name for name in self.readonly_fields if name not in shown_first)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Incidents are created by the wizard, the API or the system, which assign the anchors.
