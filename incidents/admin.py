@@ -306,7 +306,18 @@ class AccessGrantAdmin(ReadOnlyAdmin):
     """Grants are requested by owners and issued or revoked through the services; the admin
     lists them and offers those two actions."""
 
-    list_display = ["id", "grantee", "purpose", "category", "requested_by", "issued_by", "expires_at", "revoked_at"]
+    list_display = [
+        "id",
+        "grantee",
+        "purpose",
+        "category",
+        "covers_later_incidents",
+        "requested_by",
+        "requested_as",
+        "issued_by",
+        "expires_at",
+        "revoked_at",
+    ]
     list_filter = ["organisation", "issued_at", "revoked_at"]
     list_select_related = ["grantee", "category", "requested_by", "issued_by"]
     search_fields = ["purpose", "grantee__username"]

@@ -44,6 +44,11 @@ class ServiceAdmin(GovernedAdmin):
     def delete_row(self, *, obj: Any, actor: Any) -> None:
         raise NotImplementedError(f"{type(self).__name__} names the service that deletes a {obj._meta.verbose_name}")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fixed = list(super().get_readonly_fields(request, obj))
+        # A row never moves to another tenant.
+        return fixed if obj is None or "organisation" in fixed else ["organisation", *fixed]
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj._history_user = request.user
         saved = self.save_row(obj=obj, actor=request.user)
