@@ -14,13 +14,25 @@ from django.utils.cache import add_never_cache_headers
 
 from arc.choices import TokenScope
 from arc.models import AccountabilityRule, ApiToken, Delegation, RoleGrant
+from arc.services import delete_arc_setting, save_arc_setting
 from arc.tokens import check_token_holder, issue_token, revoke_token
-from iwms.admin import GovernedAdmin, ReadOnlyMixin
+from iwms.admin import GovernedAdmin, ReadOnlyMixin, ServiceAdmin
 from iwms.errors import PolicyError
 
 
+class ArcSettingAdmin(ServiceAdmin):
+    """Accountability rules and role grants: every add, change and delete through
+    `arc.services` (one ledger event naming the platform admin)."""
+
+    def save_row(self, *, obj: Any, actor: Any) -> Any:
+        return save_arc_setting(obj=obj, actor=actor)
+
+    def delete_row(self, *, obj: Any, actor: Any) -> None:
+        delete_arc_setting(obj=obj, actor=actor)
+
+
 @admin.register(AccountabilityRule)
-class AccountabilityRuleAdmin(GovernedAdmin):
+class AccountabilityRuleAdmin(ArcSettingAdmin):
     list_display = ["unit", "kind", "category_code", "accountable_position", "is_active", "organisation"]
     list_filter = ["organisation", "is_active", "kind"]
     list_select_related = ["unit", "accountable_position", "organisation"]
@@ -40,7 +52,7 @@ class DelegationAdmin(ReadOnlyMixin, GovernedAdmin):
 
 
 @admin.register(RoleGrant)
-class RoleGrantAdmin(GovernedAdmin):
+class RoleGrantAdmin(ArcSettingAdmin):
     list_display = ["user", "role", "starts_at", "expires_at", "revoked_at", "granted_by", "organisation"]
     list_filter = ["organisation", "role", ("revoked_at", admin.EmptyFieldListFilter)]
     list_select_related = ["user", "granted_by", "organisation"]

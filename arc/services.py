@@ -11,9 +11,11 @@ from django.utils import timezone
 from arc.choices import DelegationReason, DelegationScope, DelegationStatus, Role
 from arc.models import AccountabilityRule, Delegation, RoleGrant
 from iwms.audit import record_event
+from iwms.audited_rows import delete_audited, save_audited
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
+from iwms.refusals import audited_refusals
 from iwms.transitions import run_transition
 from organogram.models import OrgUnit, Position
 
@@ -191,3 +193,36 @@ def create_accountability_rule(
             },
         )
     return rule
+
+
+# --- edits without a dedicated verb (the Django admin) ------------------------------------------
+
+
+def save_arc_setting(*, obj: AccountabilityRule | RoleGrant, actor: Any) -> AccountabilityRule | RoleGrant:
+    """Add or change an accountability rule or a role grant outside the dedicated verbs (the
+    Django admin): one ledger event with the field deltas, naming `actor`. A role grant's
+    revocation goes through `revoke_role`."""
+    with audited_refusals(actor=actor), transaction.atomic():
+        if isinstance(obj, RoleGrant) and obj.expires_at is not None and obj.expires_at <= obj.starts_at:
+            raise PolicyError(
+                "validation.invalid",
+                "A role grant expires after it starts.",
+                tenant=obj.organisation,
+                object_type="arc.rolegrant",
+                object_id=str(obj.pk or ""),
+                field="expires_at",
+            )
+        if isinstance(obj, RoleGrant) and not obj._state.adding and obj.revoked_at is not None:
+            stored = RoleGrant.objects.select_for_update().get(pk=obj.pk)
+            if stored.revoked_at is None:
+                obj.revoked_at = None  # the other edits first, then the revocation
+                save_audited(obj=obj, actor=actor)
+                return revoke_role(grant=obj, actor=actor)
+        save_audited(obj=obj, actor=actor)
+    return obj
+
+
+def delete_arc_setting(*, obj: AccountabilityRule | RoleGrant, actor: Any) -> None:
+    """Delete an accountability rule or a role grant (the Django admin), with its ledger event."""
+    with audited_refusals(actor=actor), transaction.atomic():
+        delete_audited(obj=obj, actor=actor)

@@ -135,3 +135,11 @@ class AuditPackStatus(models.TextChoices):
     RUNNING = "running", "being generated"
     READY = "ready", "ready"
     FAILED = "failed", "failed"
+
+
+class GrantStanding(models.TextChoices):
+    """Why the requester may ask for a grant over its scope (shown to the tenant admin who issues it)."""
+
+    OWNER = "owner", "owner of the incidents"
+    CATEGORY_CUSTODIAN = "category_custodian", "custodian of the category"
+    TENANT_ADMIN = "tenant_admin", "tenant admin"

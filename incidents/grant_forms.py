@@ -82,6 +82,13 @@ class GrantRequestForm(forms.Form):
     category = CategoryField(queryset=Category.objects.none(), required=False, label="Category", empty_label="Choose…")
     reported_from = BoundedDateField(required=False, label="Reported from")
     reported_until = BoundedDateField(required=False, label="Reported until (inclusive)")
+    covers_later_incidents = forms.BooleanField(
+        required=False,
+        label="Covers incidents reported later",
+        help_text="Category scope only. Off: only the incidents that exist when the grant is issued. On: also "
+        "incidents reported later in the category — yours only, unless you are its category custodian or a "
+        "tenant admin. The tenant admin sees this choice before issuing.",
+    )
     evidence_kinds = forms.MultipleChoiceField(
         choices=EvidenceKind.choices,
         required=False,
@@ -125,7 +132,7 @@ class GrantRequestForm(forms.Form):
         if scope == SCOPE_INCIDENTS:
             if not data.get("incidents"):
                 self.add_error("incidents", "Choose at least one incident you own.")
-            for name in ("category", "reported_from", "reported_until"):
+            for name in ("category", "reported_from", "reported_until", "covers_later_incidents"):
                 if data.get(name):
                     self.add_error(name, "Only for a category scope; choose 'A category and its subcategories'.")
         elif scope == SCOPE_SUBTREE:
@@ -152,12 +159,14 @@ class GrantRequestForm(forms.Form):
             if subtree and data["reported_until"]
             else None,
             "evidence_kinds": data["evidence_kinds"],
+            "covers_later_incidents": subtree and data["covers_later_incidents"],
         }
 
 
 # Where a refusal of the grant service belongs on the form.
 REFUSAL_FIELDS = {
     "grant.not_owner": "incidents",
+    "grant.no_standing": "category",
     "grant.grantee_not_external": "grantee",
     "grant.invalid_scope": "scope",
 }

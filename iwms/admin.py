@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.http import HttpRequest
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from iwms.date_bounds import bound_admin_field
+from iwms.errors import PolicyError
 from iwms.models import AuditChainHead, AuditEvent, Heartbeat, MaintenanceUse, Notification, Organisation, User
+from iwms.refusals import record_refusal
 
 
 def platform_admins_only(request: HttpRequest) -> bool:
@@ -35,6 +38,69 @@ class GovernedAdmin(BoundedDatesAdmin, SimpleHistoryAdmin, GuardedModelAdmin):
     """Base admin for governed models: simple-history's history view and guardian's
     object-permission view on every change page. Writes still go through services where one
     exists (subclasses route `save_model` to it)."""
+
+
+class ServiceAdmin(GovernedAdmin):
+    """A governed model whose admin writes are calls of its app's services: add, change, revert
+    (history) and delete call `save_row` / `delete_row`, which subclasses point at the service
+    (keyword arguments `obj` and `actor`); each writes one ledger event naming the admin. A
+    refusal is audited and shown on the page it came from; nothing of the change is kept."""
+
+    def save_row(self, *, obj: Any, actor: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} names the service that saves a {obj._meta.verbose_name}")
+
+    def delete_row(self, *, obj: Any, actor: Any) -> None:
+        raise NotImplementedError(f"{type(self).__name__} names the service that deletes a {obj._meta.verbose_name}")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fixed = list(super().get_readonly_fields(request, obj))
+        # A row never moves to another tenant.
+        return fixed if obj is None or "organisation" in fixed else ["organisation", *fixed]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj._history_user = request.user
+        saved = self.save_row(obj=obj, actor=request.user)
+        if saved is not None and saved is not obj:  # the service made the row itself (assign_person)
+            obj.pk = saved.pk
+            obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.delete_row(obj=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():  # all of the selection or none of it
+            for obj in queryset.order_by("pk"):
+                self.delete_row(obj=obj, actor=request.user)
+
+    def _refused(self, request: HttpRequest, exc: PolicyError) -> HttpResponse:
+        record_refusal(exc, actor=request.user)  # again, if the admin's transaction took it along
+        self.message_user(request, f"Refused ({exc.code}): {exc.message}", messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except PolicyError as exc:
+            return self._refused(request, exc)
+
+    def delete_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().delete_view(request, *args, **kwargs)
+        except PolicyError as exc:
+            return self._refused(request, exc)
+
+    def changelist_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().changelist_view(request, *args, **kwargs)
+        except PolicyError as exc:
+            return self._refused(request, exc)
+
+    def history_form_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            with transaction.atomic():
+                return super().history_form_view(request, *args, **kwargs)
+        except PolicyError as exc:
+            return self._refused(request, exc)
 
 
 @admin.register(Organisation)

@@ -60,6 +60,11 @@ _CODES = [
     ErrorCode("grant.invalid_scope", 422, "A grant names either a set of incidents or a category subtree."),
     ErrorCode("grant.grantee_not_external", 422, "Grants go to auditors, regulators and external providers."),
     ErrorCode("grant.not_owner", 403, "Only the owner of the incidents requests a grant on them."),
+    ErrorCode(
+        "grant.no_standing",
+        403,
+        "A grant over a category subtree is requested by an owner of incidents in it, its custodian or a tenant admin.",
+    ),
     ErrorCode("grant.not_issuable", 409, "The grant has already been issued, has expired or was revoked."),
     ErrorCode("auth.locked_out", 429, "Too many failed sign-ins; the account or address is locked out for a while."),
     ErrorCode("auth.second_factor_required", 403, "The account must sign in with a second factor first."),

@@ -1,15 +1,27 @@
-"""Admin for the organogram. Structure edits here are audited through the services."""
+"""Admin for the organogram. Every add, change and delete of units, shifts, positions (reporting
+lines included) and assignments goes through `organogram.services` (`save_structure`,
+`delete_structure`): the same checks as the structure's own verbs and one ledger event per
+change naming the platform admin."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
-from iwms.admin import GovernedAdmin, ReadOnlyAdmin
+from iwms.admin import ReadOnlyAdmin, ServiceAdmin
 from organogram.models import Generation, OrgUnit, Position, PositionAssignment, Shift
+from organogram.services import delete_structure, save_structure
 
 
-class TenantListAdmin(GovernedAdmin):
+class TenantListAdmin(ServiceAdmin):
     list_filter = ["organisation"]
+
+    def save_row(self, *, obj: Any, actor: Any) -> Any:
+        return save_structure(obj=obj, actor=actor)
+
+    def delete_row(self, *, obj: Any, actor: Any) -> None:
+        delete_structure(obj=obj, actor=actor)
 
 
 @admin.register(OrgUnit)

@@ -10,9 +10,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from iwms.audit import record_event
+from iwms.audited_rows import delete_audited, save_audited
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
+from iwms.refusals import audited_refusals
 from organogram.choices import AssignmentKind, UnitKind
 from organogram.hierarchy import ancestor_ids
 from organogram.models import OrgUnit, Position, PositionAssignment, Shift
@@ -83,36 +85,45 @@ def create_position(
     return position
 
 
+def check_reporting_line(position: Position, reports_to: Position | None) -> None:
+    """Refuse a reporting line to another tenant's position, to an abolished one, or under the
+    position's own subtree (a cycle)."""
+    if reports_to is None:
+        return
+    if reports_to.organisation_id != position.organisation_id:
+        raise PolicyError(
+            "tenant.cross_reference",
+            "A position can only report to a position of the same organisation.",
+            tenant=position.organisation,
+            object_type="organogram.position",
+            object_id=str(position.pk),
+            field="parent",
+        )
+    if not Position.objects.filter(pk=reports_to.pk, is_active=True).exists():  # not the caller's copy
+        raise PolicyError(
+            "organogram.position_inactive",
+            f"{position} cannot report to {reports_to}: that position has been abolished.",
+            tenant=position.organisation,
+            object_type="organogram.position",
+            object_id=str(reports_to.pk),
+            field="parent",
+        )
+    if position.pk is not None and position.pk in {reports_to.pk, *ancestor_ids(Position, reports_to.pk)}:
+        raise PolicyError(
+            "organogram.cycle",
+            f"{position} cannot report to {reports_to}: it is above it.",
+            tenant=position.organisation,
+            object_type="organogram.position",
+            object_id=str(position.pk),
+            field="parent",
+        )
+
+
 def move_position(*, position: Position, reports_to: Position | None, actor: Any = None) -> Position:
     """Change the reporting line. Refuses a move under the position's own subtree."""
     with transaction.atomic():
         locked = Position.objects.select_for_update().get(pk=position.pk)
-        if reports_to is not None:
-            if reports_to.organisation_id != locked.organisation_id:
-                raise PolicyError(
-                    "tenant.cross_reference",
-                    "A position can only report to a position of the same organisation.",
-                    tenant=locked.organisation,
-                    object_type="organogram.position",
-                    object_id=str(locked.pk),
-                    field="parent",
-                )
-            if not Position.objects.filter(pk=reports_to.pk, is_active=True).exists():  # not the caller's copy
-                raise PolicyError(
-                    "organogram.position_inactive",
-                    f"{locked} cannot report to {reports_to}: that position has been abolished.",
-                    tenant=locked.organisation,
-                    object_type="organogram.position",
-                    object_id=str(reports_to.pk),
-                )
-            if locked.pk in {reports_to.pk, *ancestor_ids(Position, reports_to.pk)}:
-                raise PolicyError(
-                    "organogram.cycle",
-                    f"{locked} cannot report to {reports_to}: it is above it.",
-                    tenant=locked.organisation,
-                    object_type="organogram.position",
-                    object_id=str(locked.pk),
-                )
+        check_reporting_line(locked, reports_to)
         before = locked.parent_id
         locked.parent = reports_to
         locked.save()
@@ -249,3 +260,85 @@ def end_assignment(
             changes={"ends_at": [None, ends_at.isoformat()]},
         )
     return locked
+
+
+# --- edits without a dedicated verb (the Django admin) ------------------------------------------
+
+STRUCTURE_MODELS = (OrgUnit, Shift, Position, PositionAssignment)
+
+
+def _check_unit_parent(unit: OrgUnit) -> None:
+    parent = unit.parent
+    if parent is None:
+        return
+    if parent.organisation_id != unit.organisation_id:
+        raise PolicyError(
+            "tenant.cross_reference",
+            "A unit can only belong to a unit of the same organisation.",
+            tenant=unit.organisation,
+            object_type="organogram.orgunit",
+            object_id=str(unit.pk),
+            field="parent",
+        )
+    if unit.pk is not None and unit.pk in {parent.pk, *ancestor_ids(OrgUnit, parent.pk)}:
+        raise PolicyError(
+            "organogram.cycle",
+            f"{unit} cannot belong to {parent}: it is above it.",
+            tenant=unit.organisation,
+            object_type="organogram.orgunit",
+            object_id=str(unit.pk),
+            field="parent",
+        )
+
+
+def save_structure(*, obj: OrgUnit | Shift | Position | PositionAssignment, actor: Any) -> Any:
+    """Add or change a unit, shift, position or assignment outside the dedicated verbs (the
+    Django admin): the same checks as those verbs, then one ledger event with the field deltas
+    naming `actor`. A new assignment is `assign_person`; ending one is `end_assignment`;
+    abolishing a position is `abolish_position` (its holders' assignments end with it)."""
+    with audited_refusals(actor=actor), transaction.atomic():
+        if isinstance(obj, PositionAssignment):
+            if obj._state.adding:
+                return assign_person(
+                    position=obj.position,
+                    person=obj.person,
+                    kind=AssignmentKind(obj.kind),
+                    starts_at=obj.starts_at,
+                    note=obj.note,
+                    actor=actor,
+                )
+            stored = PositionAssignment.objects.select_for_update().get(pk=obj.pk)
+            if stored.ends_at is None and obj.ends_at is not None:
+                end_assignment(assignment=stored, ends_at=obj.ends_at, actor=actor)
+                obj.refresh_from_db()
+                return obj
+        if isinstance(obj, Position):
+            check_reporting_line(obj, obj.parent)
+            if not obj._state.adding and not obj.is_active:
+                stored = Position.objects.select_for_update().get(pk=obj.pk)
+                if stored.is_active:
+                    obj.is_active = True  # the other edits first, then the abolition with its effects
+                    save_audited(obj=obj, actor=actor)
+                    return abolish_position(position=obj, actor=actor)
+        if isinstance(obj, OrgUnit):
+            _check_unit_parent(obj)
+        try:
+            with transaction.atomic():
+                save_audited(obj=obj, actor=actor)
+        except IntegrityError as exc:
+            raise PolicyError(
+                "validation.invalid",
+                f"This change conflicts with the organogram: {exc}",
+                tenant=obj.organisation,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk or ""),
+            ) from exc
+    return obj
+
+
+def delete_structure(*, obj: OrgUnit | Shift | Position | PositionAssignment, actor: Any) -> None:
+    """Delete a unit, shift, position or assignment (the Django admin), with its ledger event.
+    Rows still referenced are protected by the database; assignments are ended, not deleted,
+    unless entered by mistake."""
+    with audited_refusals(actor=actor), transaction.atomic():
+        delete_audited(obj=obj, actor=actor)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from incidents.choices import AuditPackStatus
+from incidents.choices import AuditPackStatus, GrantStanding
 from incidents.models.category import Category
 from incidents.models.incident import Incident
 from iwms.models import TenantScopedModel
@@ -23,9 +23,11 @@ from workflows.models import Evidence
 class AccessGrant(TenantScopedModel):
     """Read access for one grantee to a scope of incidents: an explicit set (`incidents`), or
     a category subtree (the category and every category whose dotted code starts with its
-    code) reported within a date range. Requested by the owner of the incidents, issued by a
-    tenant admin; live from issue until it expires or is revoked. `evidence_kinds` empty
-    means every kind of evidence is visible."""
+    code) reported within a date range. Requested by the owner of the incidents (a subtree also
+    by its category custodian or a tenant admin: `requested_as`), issued by a tenant admin; live
+    from issue until it expires or is revoked. A subtree covers the incidents that existed when
+    it was issued, and later ones only when `covers_later_incidents` says so (for an owner, only
+    later ones they own). `evidence_kinds` empty means every kind of evidence is visible."""
 
     grantee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_grants")
     incidents = models.ManyToManyField(Incident, through="GrantedIncident", related_name="+", blank=True)
@@ -39,6 +41,17 @@ class AccessGrant(TenantScopedModel):
     )
     reported_from = models.DateTimeField(null=True, blank=True, help_text="Subtree scope: reported at or after.")
     reported_until = models.DateTimeField(null=True, blank=True, help_text="Subtree scope: reported before.")
+    covers_later_incidents = models.BooleanField(
+        default=False,
+        help_text="Subtree scope: also incidents reported after the grant is issued (an owner's own ones only). "
+        "Off: only the incidents that existed when it was issued.",
+    )
+    requested_as = models.CharField(
+        max_length=32,
+        choices=GrantStanding.choices,
+        default=GrantStanding.OWNER,
+        help_text="The requester's standing over the scope when they asked.",
+    )
     evidence_kinds = models.JSONField(default=list, blank=True, help_text="Kinds of evidence visible; empty: all.")
     purpose = models.TextField()
     expires_at = models.DateTimeField()

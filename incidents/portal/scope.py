@@ -10,6 +10,7 @@ from django.utils import timezone
 from guardian.core import ObjectPermissionChecker
 
 from arc.cross_tenant import not_found
+from incidents.choices import GrantStanding
 from incidents.models import AccessGrant, GrantedIncident, Incident
 from incidents.services.grants import VIEW_INCIDENT
 from iwms.models import User
@@ -44,7 +45,8 @@ def grant_of(user: User, grant_id: int) -> AccessGrant:
 
 def incidents_in(grant: AccessGrant) -> QuerySet[Incident]:
     """The incidents a grant covers. The explicit set is a semi-join on the grant's indexed
-    foreign-key table; a subtree is a prefix match on the dotted category code."""
+    foreign-key table; a subtree is a prefix match on the dotted category code, limited to the
+    incidents that existed at issue unless the grant covers later ones."""
     base = Incident.objects.filter(organisation_id=grant.organisation_id)
     if grant.category_id is None:
         return base.filter(
@@ -56,7 +58,25 @@ def incidents_in(grant: AccessGrant) -> QuerySet[Incident]:
         scoped = scoped.filter(reported_at__gte=grant.reported_from)
     if grant.reported_until is not None:
         scoped = scoped.filter(reported_at__lt=grant.reported_until)
-    return scoped.select_related(*LIST_RELATED)
+    return scoped.filter(_existing_or_later(grant)).select_related(*LIST_RELATED)
+
+
+def _existing_or_later(grant: AccessGrant) -> Q:
+    """A subtree covers what existed when the grant was issued; later incidents only when the
+    grant says so, and for an owner's request only the later ones the requester owns."""
+    existing = Q(created_at__lte=grant.issued_at) if grant.issued_at else Q(pk__in=[])
+    if not grant.covers_later_incidents:
+        return existing
+    if grant.requested_as == GrantStanding.OWNER:
+        return existing | Q(owner_id=grant.requested_by_id)
+    return Q()
+
+
+def _covers_in_time(grant: AccessGrant, incident: Incident) -> bool:
+    existed = grant.issued_at is not None and incident.created_at <= grant.issued_at
+    if existed or not grant.covers_later_incidents:
+        return existed
+    return grant.requested_as != GrantStanding.OWNER or incident.owner_id == grant.requested_by_id
 
 
 def covers(grant: AccessGrant, incident: Incident) -> bool:
@@ -75,7 +95,9 @@ def covers(grant: AccessGrant, incident: Incident) -> bool:
         return False
     if grant.reported_from is not None and incident.reported_at < grant.reported_from:
         return False
-    return grant.reported_until is None or incident.reported_at < grant.reported_until
+    if grant.reported_until is not None and incident.reported_at >= grant.reported_until:
+        return False
+    return _covers_in_time(grant, incident)
 
 
 def incident_in(grant: AccessGrant, reference: str) -> Incident:

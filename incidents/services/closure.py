@@ -36,6 +36,7 @@ from incidents.routing import routing_check
 from incidents.services import lifecycle, work
 from incidents.services.work import audited
 from incidents.sla import deadlines_for, policy_for
+from iwms import notifications
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
@@ -153,20 +154,11 @@ def _vacancy_signals(incident: Incident, right: DecisionRight) -> list[str]:
 
 
 def _notify(*, recipient: User, decision: ClosureDecision, subject: str, body: str, url: str) -> Notification:
-    """One notification per decision and recipient (a repeated call finds the first)."""
-    notification, _ = Notification.objects.get_or_create(
-        recipient=recipient,
-        event=f"closure.{decision.kind}",
-        object_type="incidents.closuredecision",
-        object_id=str(decision.pk),
-        defaults={
-            "organisation_id": decision.organisation_id,
-            "subject": subject[:200],
-            "body": body,
-            "url": url,
-        },
+    """One notification per decision and recipient (a repeated call finds the first), in the
+    inbox and by e-mail after commit, like every other notification."""
+    return notifications.notify(
+        recipient=recipient, event=f"closure.{decision.kind}", obj=decision, subject=subject, body=body, url=url
     )
-    return notification
 
 
 def _work_url(incident: Incident) -> str:

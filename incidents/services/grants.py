@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from arc.choices import Role
 from arc.roles import roles_of
+from incidents.choices import GrantStanding
 from incidents.models import (
     AccessGrant,
     AuditPack,
@@ -30,6 +31,7 @@ from iwms.date_bounds import DEADLINE_HORIZON, out_of_bounds
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
 from iwms.refusals import audited_refusals
+from organogram.hierarchy import positions_of
 from workflows.choices import EvidenceKind, EvidenceSource
 from workflows.models import Evidence, Step
 
@@ -60,9 +62,14 @@ def request_grant(
     reported_from: datetime | None = None,
     reported_until: datetime | None = None,
     evidence_kinds: Iterable[str] = (),
+    covers_later_incidents: bool = False,
 ) -> AccessGrant:
-    """The owner asks for `grantee` to read a scope: an explicit set of incidents they own,
-    or a category subtree over a date range in which every incident reported so far is theirs."""
+    """Ask for `grantee` to read a scope: an explicit set of incidents the requester owns, or a
+    category subtree over a date range. A subtree is asked for by its category custodian or a
+    tenant admin, or by an owner of incidents in it when every incident in it so far is theirs
+    (`subtree_standing`); anyone else is refused with `grant.no_standing`. A subtree covers the
+    incidents that exist when the grant is issued; with `covers_later_incidents` also those
+    reported later — for an owner, only the later ones they own."""
     with audited_refusals(actor=actor):
         kinds = sorted(set(evidence_kinds))
         if bool(incidents) == (category is not None):
@@ -85,15 +92,35 @@ def request_grant(
                 tenant,
                 grantee=grantee.pk,
             )
+        standing = GrantStanding.OWNER
         if category is not None:
             if category.organisation_id != tenant.pk:
                 raise _refuse("tenant.cross_reference", "The category belongs to another tenant.", tenant)
             in_scope = subtree_incidents(tenant.pk, category.code, reported_from, reported_until)
+            standing = subtree_standing(actor, category) or GrantStanding.OWNER
+            if standing == GrantStanding.OWNER and not in_scope.filter(owner=actor).exists():
+                raise _refuse(
+                    "grant.no_standing",
+                    f"You own no incident in {category.code} and below"
+                    + (" in that date range" if reported_from or reported_until else "")
+                    + ", and you are neither its category custodian nor a tenant admin: ask one of them to "
+                    "request this grant.",
+                    tenant,
+                    category=category.code,
+                    field="category",
+                )
         else:
+            if covers_later_incidents:
+                raise _refuse(
+                    "grant.invalid_scope", "Only a category subtree can cover incidents reported later.", tenant
+                )
             in_scope = Incident.objects.filter(pk__in=[incident.pk for incident in incidents])
             if in_scope.exclude(organisation=tenant).exists() or in_scope.count() != len({i.pk for i in incidents}):
                 raise _refuse("tenant.cross_reference", "An incident belongs to another tenant.", tenant)
-        foreign = list(in_scope.exclude(owner=actor).values_list("reference", flat=True)[:5])
+        # An owner speaks only for their own incidents; a custodian or tenant admin for the subtree.
+        foreign = []
+        if standing == GrantStanding.OWNER:
+            foreign = list(in_scope.exclude(owner=actor).values_list("reference", flat=True)[:5])
         if foreign:
             raise _refuse(
                 "grant.not_owner",
@@ -109,6 +136,8 @@ def request_grant(
                 reported_from=reported_from,
                 reported_until=reported_until,
                 evidence_kinds=kinds,
+                covers_later_incidents=covers_later_incidents,
+                requested_as=standing,
                 purpose=purpose.strip(),
                 expires_at=expires_at,
                 requested_by=actor,
@@ -130,10 +159,29 @@ def request_grant(
                     "reported_from": reported_from,
                     "reported_until": reported_until,
                     "evidence_kinds": kinds,
+                    "covers_later_incidents": covers_later_incidents,
+                    "requested_as": standing,
                     "expires_at": expires_at,
                 },
             )
         return grant
+
+
+def subtree_standing(actor: User, category: Category) -> GrantStanding | None:
+    """Whether `actor` speaks for the whole subtree under `category`: as a tenant admin, or as
+    the holder of the custodian position of that category or of one above it. None otherwise
+    (an owner of incidents in it may still ask, for a subtree whose incidents are all theirs)."""
+    if actor.organisation_id != category.organisation_id:
+        return None
+    if Role.TENANT_ADMIN in roles_of(actor):
+        return GrantStanding.TENANT_ADMIN
+    held = {position.pk for position in positions_of(actor)}
+    if not held:
+        return None
+    custodians = {category.custodian_position_id} | set(
+        Category.objects.ancestors(category).values_list("custodian_position_id", flat=True)
+    )
+    return GrantStanding.CATEGORY_CUSTODIAN if held & custodians else None
 
 
 def subtree_incidents(

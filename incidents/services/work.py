@@ -257,6 +257,44 @@ def accept_incident_delegation(*, delegation: Delegation, actor: User, note: str
     return delegation
 
 
+@audited
+def reassign_incident(*, incident: Incident, actor: User, to_person: User, reason: str) -> Delegation:
+    """A platform admin moves the responsibility of an incident that is not closed from the
+    Django admin: a hand-off from the current responsible person with its ARC trace, in effect
+    at once (no acceptance: it corrects the assignment), the admin named as the actor."""
+    if not actor.is_superuser:
+        raise PolicyError.on(
+            "access_denied", "Only a platform admin reassigns; the responsible person delegates.", incident
+        )
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().select_related("responsible").get(pk=incident.pk)
+        if locked.status == IncidentStatus.CLOSED:
+            raise PolicyError.on(
+                "transition.not_allowed", "A closed incident is not reassigned.", locked, state=locked.status
+            )
+        if to_person.organisation_id != locked.organisation_id or not to_person.is_active:
+            raise PolicyError.on(
+                "validation.invalid",
+                "Choose an active person of the incident's organisation.",
+                locked,
+                field="responsible",
+            )
+        delegation = delegate_responsibility(
+            tenant=locked.organisation,
+            subject_type=SUBJECT,
+            subject_id=str(locked.pk),
+            scope=DelegationScope.RESPONSIBILITY,
+            from_person=locked.responsible,
+            to_person=to_person,
+            reason_code=DelegationReason.OTHER,
+            handoff_note=f"Reassigned by the platform admin: {reason}",
+            requires_acceptance=False,
+            actor=actor,
+        )
+        _move_responsibility(incident_id=locked.pk, to_person=to_person, actor=actor)
+    return delegation
+
+
 def _move_responsibility(*, incident_id: int, to_person: User, actor: Any) -> None:
     incident = Incident.objects.select_for_update().get(pk=incident_id)
     previous = incident.responsible_id

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,6 +25,7 @@ from incidents.services import grants
 from iwms.audit import verify_chain
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
+from iwms.models import User
 from workflows import evidence_files
 from workflows.models import Evidence, Review, WorkflowRun
 from workflows.selectors import steps_with_evidence
@@ -57,16 +59,35 @@ def _grant_context(grant: AccessGrant) -> dict[str, object]:
 @login_required
 @require_GET
 def portal_home(request: HttpRequest) -> HttpResponse:
-    """The grantee's grants; straight to the only live one."""
+    """The grantee's grants; straight to the only live one. Without a live grant, a page that
+    says so and whom to ask (never a bare 404)."""
     all_grants = list(scope.grants_of(request.user))
-    if not all_grants:
-        if Role.EXTERNAL_PROVIDER in roles_of(request.user):
-            return redirect("portal_provider")
-        raise Http404("No grants.")
+    if not all_grants and Role.EXTERNAL_PROVIDER in roles_of(request.user):
+        return redirect("portal_provider")
     live = [grant for grant in all_grants if grant.is_live()]
     if len(live) == 1 and len(all_grants) == 1:
         return redirect("portal_grant", grant_id=live[0].pk)
-    return render(request, "incidents/portal/home.html", {"grants": all_grants})
+    context = {"grants": all_grants, "live": live, "tenant_admins": _tenant_admins(request.user)}
+    return render(request, "incidents/portal/home.html", context)
+
+
+def _tenant_admins(user: User) -> list[User]:
+    """Whom to ask about grants: the tenant admins of the user's tenant now."""
+    if user.organisation_id is None:
+        return []
+    now = timezone.now()
+    return list(
+        User.objects.filter(
+            organisation_id=user.organisation_id,
+            is_active=True,
+            role_grants__role=Role.TENANT_ADMIN,
+            role_grants__revoked_at__isnull=True,
+            role_grants__starts_at__lte=now,
+        )
+        .filter(Q(role_grants__expires_at__isnull=True) | Q(role_grants__expires_at__gt=now))
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
 
 
 @login_required

@@ -118,3 +118,36 @@ def test_owner_requests_audit_access_admin_issues_it_and_the_regulator_reads_it(
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text(incident.reference)
     screenshot("grants-5-portal")
+
+
+def test_custodian_asks_for_a_subtree_covering_later_incidents_and_the_admin_sees_it_before_issuing(
+    page, screenshot, cast, incident
+):
+    password = settings.IWMS_DEMO_PASSWORD
+    log_in(page, "custodian", password)
+    page.goto("/grants/request/")
+    page.get_by_label("Auditor or regulator").select_option(label="Grace Olivier (auditor)")
+    page.get_by_label("A category and its subcategories").check()
+    page.get_by_label("Category", exact=True).select_option(label="SAF.GEO · Ground control")
+    page.get_by_label("Covers incidents reported later").check()
+    page.get_by_label("Purpose").fill("Group assurance review of ground control")
+    screenshot("grants-subtree-request")
+    page.get_by_role("button", name="Request the grant").click()
+    expect(page.get_by_test_id("my-grant-request")).to_contain_text("Also covers incidents reported later")
+    grant = AccessGrant.objects.get()
+    assert grant.covers_later_incidents and grant.requested_as == "category_custodian"
+    sign_out(page)
+
+    log_in(page, "admin", password)
+    page.goto("/manage/grants/")
+    pending = page.get_by_test_id("pending-grant")
+    expect(pending.get_by_test_id("grant-covers-later")).to_have_text("Also covers incidents reported later")
+    expect(pending.get_by_test_id("grant-standing")).to_have_text("custodian of the category")
+    screenshot("grants-subtree-pending")
+    pending.get_by_test_id("issue-grant").click()
+    expect(page.get_by_test_id("live-grant")).to_contain_text("Grace Olivier")
+    sign_out(page)
+
+    log_in(page, "auditor", password)
+    page.goto("/portal/")
+    expect(page.get_by_test_id("portal-incident").filter(has_text=incident.reference)).to_have_count(1)

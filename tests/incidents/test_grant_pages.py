@@ -94,7 +94,7 @@ def test_someone_elses_incident_cannot_be_named(client, people, owned, make_inci
     assert not AccessGrant.objects.exists()
 
 
-def test_a_subtree_refused_by_the_service_shows_why_next_to_the_incidents(client, people, owned, fall_of_ground):
+def test_a_subtree_refused_by_the_service_shows_why_next_to_the_category(client, people, owned, fall_of_ground):
     # The fall-of-ground subtree holds incidents the mining manager owns; the responsible person owns none.
     client.force_login(people["responsible"])
     response = client.post(
@@ -102,8 +102,8 @@ def test_a_subtree_refused_by_the_service_shows_why_next_to_the_incidents(client
         request_form(people, [], scope="subtree", category=fall_of_ground.pk),
     )
     assert response.status_code == 422
-    assert "You are not the owner of" in response.context["form"].errors["incidents"][0]
-    assert AuditEvent.objects.filter(action="access_denied", changes__code="grant.not_owner").exists()
+    assert "You own no incident in SAF.GEO.FOG" in response.context["form"].errors["category"][0]
+    assert AuditEvent.objects.filter(action="access_denied", changes__code="grant.no_standing").exists()
 
 
 @pytest.fixture

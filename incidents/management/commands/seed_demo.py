@@ -13,6 +13,7 @@ from incidents.demo.builder import (
     build_second_tenant,
 )
 from incidents.demo.drill import seed_escalation_drill
+from incidents.demo.grants import seed_demo_grants
 from incidents.demo.incidents import seed_demo_incidents
 from incidents.demo.organogram_spec import DEMO_LOGINS
 from iwms.models import Organisation, User
@@ -41,6 +42,11 @@ class Command(BaseCommand):
                         f"  escalation drill {drill.reference}: late in 2 minutes, then it escalates by itself to "
                         "the supervisor, the department head and the top (watch it at "
                         f"/incidents/{drill.reference}/ as 'supervisor')"
+                    )
+                for grant in seed_demo_grants(tenant=tenant):
+                    self.stdout.write(
+                        f"  grant #{grant.pk} for {grant.grantee.username}: {grant.category.code} and below, "
+                        f"until {grant.expires_at:%Y-%m-%d} (see /portal/)"
                     )
             if not Organisation.objects.filter(slug=SECOND_SLUG).exists():
                 tenant = build_second_tenant(password=password)
