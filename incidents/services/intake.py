@@ -36,7 +36,13 @@ def start_draft(*, reporter: User) -> ReportDraft:
 
 
 def resumable_draft(*, reporter: User) -> ReportDraft | None:
-    return ReportDraft.objects.filter(reporter=reporter, incident__isnull=True).order_by("-updated_at").first()
+    """The reporter's latest draft still being written: neither confirmed into an incident nor
+    linked to an existing one (both finish it)."""
+    return (
+        ReportDraft.objects.filter(reporter=reporter, incident__isnull=True, linked_to__isnull=True)
+        .order_by("-updated_at")
+        .first()
+    )
 
 
 def first_incomplete_step(draft: ReportDraft) -> str:
@@ -171,7 +177,9 @@ def submit_report(*, draft: ReportDraft, actor: User, duplicate_justification: s
 
 def link_report(*, draft: ReportDraft, target: Incident, actor: User) -> Incident:
     """The reporter confirms the report is the same event as an open incident: nothing new is
-    created; the report's account and POLE entities are added to that incident, audited."""
+    created; the report's account and POLE entities are added to that incident, audited, and
+    the draft is finished (the reporter's next report starts afresh; they see the incident
+    they linked to on "my items")."""
     with transaction.atomic():
         locked = ReportDraft.objects.select_for_update().get(pk=draft.pk)
         if locked.is_submitted:
