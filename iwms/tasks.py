@@ -31,3 +31,12 @@ def send_notification_emails(notification_ids: list[int]) -> int:
     from iwms.notifications import send_emails
 
     return send_emails(notification_ids)
+
+
+@shared_task(name="iwms.tasks.send_notification_digests", acks_late=True, reject_on_worker_lost=True)
+def send_notification_digests(recipient_ids: list[int] | None = None) -> int:
+    """Beat: e-mail each due digest (see `iwms.notifications.send_digests`); also called for one
+    person who switches back to immediate e-mails."""
+    from iwms.notifications import send_digests
+
+    return send_digests(recipient_ids=recipient_ids)

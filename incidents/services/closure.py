@@ -33,9 +33,10 @@ from incidents.choices import (
 from incidents.models import ClosureDecision, Incident, MaturitySignal
 from incidents.policy import DecisionRight, may_decide_closure, may_reopen, may_reroute
 from incidents.routing import routing_check
-from incidents.services import lifecycle, work
+from incidents.services import lifecycle, notices, work
 from incidents.services.work import audited
 from incidents.sla import deadlines_for, policy_for
+from iwms import notifications
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
@@ -153,20 +154,11 @@ def _vacancy_signals(incident: Incident, right: DecisionRight) -> list[str]:
 
 
 def _notify(*, recipient: User, decision: ClosureDecision, subject: str, body: str, url: str) -> Notification:
-    """One notification per decision and recipient (a repeated call finds the first)."""
-    notification, _ = Notification.objects.get_or_create(
-        recipient=recipient,
-        event=f"closure.{decision.kind}",
-        object_type="incidents.closuredecision",
-        object_id=str(decision.pk),
-        defaults={
-            "organisation_id": decision.organisation_id,
-            "subject": subject[:200],
-            "body": body,
-            "url": url,
-        },
+    """One notification per decision and recipient (a repeated call finds the first), in the
+    inbox and by e-mail after commit (`iwms.notifications`)."""
+    return notifications.notify(
+        recipient=recipient, event=f"closure.{decision.kind}", obj=decision, subject=subject, body=body, url=url
     )
-    return notification
 
 
 def _work_url(incident: Incident) -> str:
@@ -276,6 +268,7 @@ def _close(
         + (f" The review's findings were overridden: {justification}" if justification else ""),
         url=reverse("incident_detail", args=[closed.reference]),
     )
+    notices.incident_closed_for_reporter(incident=closed, decider=actor)
     decision.incident = closed
     return decision
 

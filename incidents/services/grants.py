@@ -23,7 +23,7 @@ from incidents.models import (
     Incident,
     IncidentUserObjectPermission,
 )
-from incidents.services import work
+from incidents.services import notices, work
 from iwms.audit import Entry, record_event, record_events
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
@@ -129,6 +129,7 @@ def request_grant(
                     "expires_at": expires_at,
                 },
             )
+            notices.grant_requested(grant=grant, scope=len(incidents), category=category)
         return grant
 
 

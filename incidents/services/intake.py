@@ -12,6 +12,7 @@ from django.utils import timezone
 from incidents.choices import Source
 from incidents.duplicates import DuplicateCandidate, find_duplicates
 from incidents.models import Category, Incident, PoleEntity, ReportDraft
+from incidents.services import notices
 from incidents.services.assignment import plan_assignment
 from incidents.services.lifecycle import create_incident
 from incidents.services.work import start_incident_workflow
@@ -172,6 +173,7 @@ def submit_report(*, draft: ReportDraft, actor: User, duplicate_justification: s
             )
         locked.incident = incident
         locked.save(update_fields=["incident", "updated_at"])
+        notices.incident_assigned(incident)
     return incident
 
 

@@ -11,6 +11,7 @@ these inside their transaction, after the write they report.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
@@ -79,7 +80,8 @@ def incident_assigned(incident: Incident) -> None:
         obj=incident,
         subject=f"{incident.reference}: you are responsible",
         body=f"{incident.reference} '{incident.title}' ({incident.get_severity_display()}, {incident.location}) "
-        f"is assigned to you. Acknowledge it by {incident.ack_due_at:%d %b %H:%M} and work its steps"
+        f"is assigned to you. Acknowledge it by {timezone.localtime(incident.ack_due_at):%d %b %H:%M} "
+        "and work its steps"
         + ("; you also own it." if incident.owner_id == incident.responsible_id else f"; {incident.owner} owns it."),
         url=detail if incident.status == "open" else work,
     )
@@ -169,7 +171,7 @@ def information_requested(*, request: WorkflowRun, incident: Incident) -> None:
         recipient=request.responsible,
         event="information.requested",
         obj=request,
-        subject=f"{incident.reference}: information needed by {request.due_at:%d %b %H:%M}",
+        subject=f"{incident.reference}: information needed by {timezone.localtime(request.due_at):%d %b %H:%M}",
         body=f"{_name(request.requested_by)} paused '{request.title}' of {incident.reference} "
         f"'{incident.title}' and asks you: {request.request}",
         url=reverse("information_request", args=[request.pk]),
@@ -245,7 +247,26 @@ def incident_closed_for_reporter(*, incident: Incident, decider: User) -> None:
 # --- grants ------------------------------------------------------------------------------------
 
 
+def grant_requested(*, grant: Any, scope: int, category: Any = None) -> None:
+    """A grant request waits for a tenant admin of the tenant: every live one is told."""
+    what = f"the {category.name} subtree" if category is not None else f"{scope} incident{'s' if scope != 1 else ''}"
+    notifications.notify_many(
+        notifications.draft(
+            recipient=admin,
+            event="grant.requested",
+            obj=grant,
+            subject=f"Access grant requested for {grant.grantee}",
+            body=f"{_name(grant.requested_by)} asks that {grant.grantee} may read {what} until "
+            f"{timezone.localtime(grant.expires_at):%d %b %Y}: {grant.purpose}",
+            url=reverse("manage_grants"),
+        )
+        for admin in tenant_admins(grant.organisation_id)
+        if admin.pk != grant.requested_by_id
+    )
+
+
 def tenant_admins(tenant_id: int) -> Iterable[User]:
+    """The people holding a live tenant-admin role grant of the tenant."""
     now = timezone.now()
     live = (
         RoleGrant.objects.filter(

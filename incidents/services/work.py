@@ -415,7 +415,9 @@ def review_incident(*, incident: Incident) -> Incident:
             },
         )
         if result.verdict == Verdict.SATISFIED:
-            return lifecycle.accept_review(incident=locked, actor=REVIEWER)
+            accepted = lifecycle.accept_review(incident=locked, actor=REVIEWER)
+            notices.pending_closure(incident=accepted, review=stored)
+            return accepted
         moved = lifecycle.require_corrections(
             incident=locked,
             actor=REVIEWER,
