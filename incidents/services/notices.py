@@ -49,7 +49,7 @@ def _step_url(person: User, incident: Incident, step: Step) -> str:
     return f"{reverse('incident_work', args=[incident.reference])}#step-{step.pk}"
 
 
-def _subject(delegation: Delegation, incident: Incident, step: Step | None) -> str:
+def _subject(incident: Incident, step: Step | None) -> str:
     if step is not None:
         return f"step {step.position} '{step.name}' of {incident.reference}"
     return f"the responsibility for {incident.reference}"
@@ -95,15 +95,14 @@ def handoff_proposed(*, delegation: Delegation, incident: Incident, step: Step |
     """The person a step or the responsibility is handed to: asked to accept it, or told it is
     theirs now (a hand-off that needs no acceptance)."""
     person = delegation.to_person
-    what = _subject(delegation, incident, step)
+    what = _subject(incident, step)
+    short = f"step {step.position}" if step is not None else "the responsibility"
     waiting = delegation.status == "proposed"
     notifications.notify(
         recipient=person,
         event="handoff.proposed" if waiting else "handoff.received",
         obj=delegation,
-        subject=f"{incident.reference}: {_name(delegation.from_person)} hands you {what.split(' of ')[0]}"
-        if step
-        else f"{incident.reference}: {_name(delegation.from_person)} hands you the responsibility",
+        subject=f"{incident.reference}: {_name(delegation.from_person)} hands you {short}",
         body=f"{_name(delegation.from_person)} hands you {what} '{incident.title}' "
         f"({delegation.get_reason_code_display()}): {delegation.handoff_note}"
         + (" Accept or decline it." if waiting else " It is yours now."),
@@ -121,7 +120,7 @@ def handoff_decided(*, delegation: Delegation, incident: Incident, step: Step | 
         event="handoff.accepted" if accepted else "handoff.declined",
         obj=delegation,
         subject=f"{incident.reference}: {who} {'accepted' if accepted else 'declined'} the hand-off",
-        body=f"{who} {'accepted' if accepted else 'declined'} {_subject(delegation, incident, step)}{note}"
+        body=f"{who} {'accepted' if accepted else 'declined'} {_subject(incident, step)}{note}"
         + ("" if accepted else " It stays with you: work it or hand it to someone else."),
         url=f"{reverse('incident_work', args=[incident.reference])}" + (f"#step-{step.pk}" if step else ""),
     )
