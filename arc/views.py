@@ -1,5 +1,6 @@
-"""The signed-in person's own account: roles, sessions, 'sign out everywhere', and two-factor
-sign-in (enrolment, verification, recovery codes)."""
+"""The signed-in person's own account: roles, sessions, 'sign out everywhere', how notifications
+reach them by e-mail (at once or in a digest), and two-factor sign-in (enrolment,
+verification, recovery codes)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from arc import two_factor
 from arc.cross_tenant import ALERT_CODE, CODE
 from arc.forms import CodeForm
 from arc.roles import ROLE_LABELS, may_administer_tenant, roles_of
-from iwms.choices import AuditAction
+from iwms import notifications
+from iwms.choices import AuditAction, NotificationDelivery
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent, User
 from iwms.refusals import record_refusal
@@ -58,8 +60,24 @@ def account(request: HttpRequest) -> HttpResponse:
         "authenticator": two_factor.authenticator(user),
         "recovery_codes_left": two_factor.recovery_codes_left(user),
         "verified": user.is_verified(),
+        "deliveries": NotificationDelivery.choices,
     }
     return render(request, "arc/account.html", context)
+
+
+@login_required
+@require_POST
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """Immediate e-mails, or an hourly or daily digest; the inbox has everything either way."""
+    try:
+        notifications.set_delivery(
+            user=request.user, delivery=request.POST.get("notification_delivery", ""), actor=request.user
+        )
+    except PolicyError as exc:
+        messages.error(request, exc.message)
+        return redirect("account")
+    messages.success(request, f"Notification e-mails: {request.user.get_notification_delivery_display()}.")
+    return redirect("account")
 
 
 @login_required

@@ -32,7 +32,15 @@ from arc.choices import Role
 from arc.cross_tenant import not_found
 from arc.models import RoleGrant
 from incidents.choices import ClockKind, DecisionKind, IncidentStatus, SignalKind, SystemReason
-from incidents.models import Breach, BreachWarning, ClosureDecision, Escalation, Incident, MaturitySignal
+from incidents.models import (
+    Breach,
+    BreachWarning,
+    ClosureDecision,
+    Escalation,
+    Incident,
+    MaturitySignal,
+    ReportDraft,
+)
 from incidents.routing import decider_of, decision_scope
 from iwms.choices import AuditAction
 from iwms.models import AuditEvent, User
@@ -49,9 +57,9 @@ EXTERNAL_ROLES = (Role.AUDITOR, Role.REGULATOR, Role.EXTERNAL_PROVIDER)
 
 
 def _own_items(user: User) -> Q:
-    """The incidents a person has a part in: reported, owns, is responsible for or executes a
-    step of (an external provider executing a step sees the step in the portal, not the
-    incident)."""
+    """The incidents a person has a part in: reported (or linked a report of theirs to, as the
+    same event), owns, is responsible for or executes a step of (an external provider executing
+    a step sees the step in the portal, not the incident)."""
     executes_a_step = Step.objects.filter(
         assignee=user, run__subject_type="incidents.incident", run__subject_id=Cast(OuterRef("pk"), CharField())
     )
@@ -59,7 +67,14 @@ def _own_items(user: User) -> Q:
     external = RoleGrant.objects.filter(
         user=user, role__in=EXTERNAL_ROLES, revoked_at__isnull=True, starts_at__lte=now
     ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-    return Q(reporter=user) | Q(owner=user) | Q(responsible=user) | (Exists(executes_a_step) & ~Exists(external))
+    linked_a_report = ReportDraft.objects.filter(reporter=user, linked_to=OuterRef("pk"))
+    return (
+        Q(reporter=user)
+        | Q(owner=user)
+        | Q(responsible=user)
+        | Exists(linked_a_report)
+        | (Exists(executes_a_step) & ~Exists(external))
+    )
 
 
 def incidents_for_user(user: User) -> QuerySet[Incident]:
@@ -86,6 +101,17 @@ def incidents_visible_to(user: User) -> QuerySet[Incident]:
         .filter(_own_items(user) | Q(responsible_id__in=people_below(user)) | Q(pk__in=escalated) | Q(pk__in=decided))
         .select_related(*LIST_RELATED)
     )
+
+
+def reports_linked_by(user: User, incident_ids: Iterable[int] | None = None) -> dict[int, ReportDraft]:
+    """The user's reports that they linked to an existing incident as the same event, by that
+    incident's id (the latest when several were linked to one), among `incident_ids` if given."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return {}
+    drafts = ReportDraft.objects.for_tenant(user.organisation_id).filter(reporter=user, linked_to__isnull=False)
+    if incident_ids is not None:
+        drafts = drafts.filter(linked_to_id__in=list(incident_ids))
+    return {draft.linked_to_id: draft for draft in drafts.order_by("updated_at", "pk")}
 
 
 def get_incident_for_user(user: User, reference: str) -> Incident:

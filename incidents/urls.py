@@ -50,6 +50,7 @@ urlpatterns = [
     ),
     path("incidents/<str:reference>/steps/<int:step_id>/pause/", work.step_pause, name="step_pause"),
     path("incidents/<str:reference>/steps/<int:step_id>/delegate/", work.step_delegate, name="step_delegate"),
+    path("incidents/<str:reference>/steps/<int:step_id>/take-back/", work.step_take_back, name="step_take_back"),
     path(
         "incidents/<str:reference>/evidence/<int:evidence_id>/invalidate/",
         work.evidence_invalidate,

@@ -19,5 +19,15 @@ urlpatterns = [
     path("portal/packs/<int:pack_id>/download/", portal.pack_download, name="portal_pack_download"),
     path("portal/provider/", provider.provider_steps, name="portal_provider"),
     path("portal/provider/steps/<int:step_id>/", provider.provider_step, name="portal_provider_step"),
+    path(
+        "portal/provider/steps/<int:step_id>/complete/",
+        provider.provider_step_complete,
+        name="portal_provider_step_complete",
+    ),
+    path(
+        "portal/provider/handoffs/<int:delegation_id>/decide/",
+        provider.provider_handoff_decide,
+        name="portal_provider_handoff_decide",
+    ),
     path("portal/provider/evidence/<int:evidence_id>/", provider.provider_evidence, name="portal_provider_evidence"),
 ]

@@ -107,6 +107,14 @@ class DelegateForm(forms.Form):
         self.fields = {"to_person": ColleagueField(user=user, choices=people, label="Hand to"), **self.fields}
 
 
+class TakeBackForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why you take the step back",
+        help_text="The person it was handed to is told.",
+    )
+
+
 class InvalidateForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why it is no longer valid")
 

@@ -33,3 +33,11 @@ class ActorKind(models.TextChoices):
     USER = "user", "user"
     INTEGRATION = "integration", "integration account"
     SYSTEM = "system", "system"
+
+
+class NotificationDelivery(models.TextChoices):
+    """How a person gets their notifications by e-mail (the inbox always has every one)."""
+
+    IMMEDIATE = "immediate", "each one by e-mail as it happens"
+    HOURLY = "hourly", "an hourly digest"
+    DAILY = "daily", "a daily digest"

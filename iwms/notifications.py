@@ -1,10 +1,11 @@
 """The in-app inbox and its e-mails: writing notifications (once per recipient, event and
-object), e-mailing each at most once after the writing transaction commits, and the reads
-and read-marks of a person's inbox.
+object), e-mailing each at most once after the writing transaction commits — at once, or in
+the recipient's hourly or daily digest — and the reads and read-marks of a person's inbox.
 
 E-mails go out from a Celery task that receives notification ids (`iwms.tasks`), through
 Django's e-mail backend (console in the embedded default, SMTP when EMAIL_HOST is set), each
-rendered from `templates/notifications/<event>.txt`.
+rendered from `templates/notifications/<event>.txt`. Digests go out from a beat task
+(`send_digests`), one e-mail per person with everything not yet e-mailed to them.
 """
 
 from __future__ import annotations
@@ -12,16 +13,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Min, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from iwms.audit import record_event
 from iwms.bulk_rows import recordset, rows_json
+from iwms.choices import AuditAction, NotificationDelivery
+from iwms.errors import PolicyError
 from iwms.models import Notification, User
 
 logger = logging.getLogger(__name__)
@@ -188,11 +193,16 @@ def schedule_emails(notification_ids: Sequence[int]) -> None:
 
 
 def send_emails(notification_ids: Sequence[int]) -> int:
-    """E-mail the notifications not yet e-mailed whose recipient has an address. Each is
-    claimed (emailed_at set) before it is sent, so two workers never both send it; one that
-    fails to send is released for the task's retry. Returns how many were sent."""
+    """E-mail the notifications not yet e-mailed whose recipient has an address and wants each
+    one at once (a digest reader's wait for `send_digests`). Each is claimed (emailed_at set)
+    before it is sent, so two workers never both send it; one that fails to send is released
+    for the task's retry. Returns how many were sent."""
     pending = list(
-        Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
+        Notification.objects.filter(
+            pk__in=notification_ids,
+            emailed_at__isnull=True,
+            recipient__notification_delivery=NotificationDelivery.IMMEDIATE,
+        )
         .exclude(recipient__email="")
         .select_related("recipient")
         .order_by("pk")
@@ -234,6 +244,127 @@ def message(notification: Notification, *, connection: object = None) -> EmailMe
         to=[notification.recipient.email],
         connection=connection,
     )
+
+
+# --- digests ---------------------------------------------------------------------------------
+
+DIGEST_PERIODS = {NotificationDelivery.HOURLY: timedelta(hours=1), NotificationDelivery.DAILY: timedelta(days=1)}
+DIGEST_LISTED = 100  # the newest this many are written out in full; the e-mail counts the rest
+
+
+def due_digests(now: datetime | None = None) -> list[int]:
+    """The people whose digest is due: they read digests, have an address, and the oldest
+    notification not yet e-mailed to them is at least their period old. So each person gets
+    at most one digest per period, and nothing waits much longer than one."""
+    now = now or timezone.now()
+    due: set[int] = set()
+    for delivery, period in DIGEST_PERIODS.items():
+        rows = (
+            Notification.objects.filter(emailed_at__isnull=True, recipient__notification_delivery=delivery)
+            .exclude(recipient__email="")
+            .values("recipient_id")
+            .annotate(oldest=Min("created_at"))
+            .filter(oldest__lte=now - period)
+            .values_list("recipient_id", flat=True)
+        )
+        due.update(rows)
+    return sorted(due)
+
+
+def send_digests(*, recipient_ids: Sequence[int] | None = None, now: datetime | None = None) -> int:
+    """Send the due digests (or, given `recipient_ids`, these people's pending notifications
+    whatever their age): one e-mail per person with every notification not yet e-mailed to
+    them, claimed first as `send_emails` claims one. Returns how many e-mails went out."""
+    now = now or timezone.now()
+    people = list(recipient_ids) if recipient_ids is not None else due_digests(now)
+    sent = 0
+    failed: Exception | None = None
+    with get_connection() as connection:
+        for recipient_id in people:
+            try:
+                sent += _send_digest(recipient_id, now=now, connection=connection)
+            except Exception as exc:  # noqa: BLE001 - the others still go; re-raised below
+                logger.warning("digest for user %s failed: %s", recipient_id, exc)
+                failed = exc
+    if failed is not None:
+        raise failed
+    return sent
+
+
+def _send_digest(recipient_id: int, *, now: datetime, connection: object) -> int:
+    recipient = User.objects.filter(pk=recipient_id).exclude(email="").first()
+    if recipient is None:
+        return 0
+    waiting = Notification.objects.filter(recipient_id=recipient_id, emailed_at__isnull=True)
+    ids = list(waiting.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    # Claim with this run's own time, then send what this run claimed (a second worker claims none).
+    Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(emailed_at=now)
+    claimed = list(Notification.objects.filter(pk__in=ids, emailed_at=now).order_by("-created_at", "-id"))
+    if not claimed:
+        return 0
+    try:
+        digest_message(recipient, claimed, connection=connection).send()
+    except Exception:
+        Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(emailed_at=None)
+        raise
+    return 1
+
+
+def digest_message(recipient: User, items: list[Notification], *, connection: object = None) -> EmailMessage:
+    listed = items[:DIGEST_LISTED]
+    body = render_to_string(
+        "notifications/digest.txt",
+        {
+            "recipient": recipient,
+            "items": [{"notification": n, "link": absolute_url(n.url)} for n in listed],
+            "more": len(items) - len(listed),
+            "inbox": absolute_url("/inbox/"),
+            "delivery": recipient.get_notification_delivery_display(),
+        },
+    )
+    count = len(items)
+    return EmailMessage(
+        subject=f"[IWMS] {count} notification{'s' if count != 1 else ''}: {items[0].subject}"[:200],
+        body=body,
+        to=[recipient.email],
+        connection=connection,
+    )
+
+
+def set_delivery(*, user: User, delivery: str, actor: User) -> User:
+    """Choose how `user` gets notifications by e-mail, audited. Switching to immediate sends
+    what was waiting for a digest, as one digest, after commit."""
+    if delivery not in NotificationDelivery.values:
+        raise PolicyError(
+            "validation.invalid",
+            "Choose immediate e-mails, an hourly digest or a daily digest.",
+            tenant=user.organisation_id,
+            field="notification_delivery",
+        )
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        before = locked.notification_delivery
+        if before == delivery:
+            return locked
+        locked.notification_delivery = delivery
+        locked.save(update_fields=["notification_delivery", "updated_at"])
+        if locked.organisation_id:
+            record_event(
+                tenant=locked.organisation_id,
+                action=AuditAction.UPDATE,
+                actor=actor,
+                obj=locked,
+                message=f"Notification e-mails: {locked.get_notification_delivery_display()}.",
+                changes={"notification_delivery": [before, delivery]},
+            )
+        if delivery == NotificationDelivery.IMMEDIATE:
+            from iwms.tasks import send_notification_digests
+
+            transaction.on_commit(lambda: send_notification_digests.apply_async(kwargs={"recipient_ids": [user.pk]}))
+    user.notification_delivery = delivery
+    return locked
 
 
 # --- the inbox -----------------------------------------------------------------------------

@@ -334,6 +334,14 @@ CELERY_BEAT_SCHEDULE["sla-sweep"] = {
 # the alert off; every attempt is still refused and recorded.
 IWMS_CROSS_TENANT_ALERT_THRESHOLD = env_int("IWMS_CROSS_TENANT_ALERT_THRESHOLD", 5)
 IWMS_CROSS_TENANT_ALERT_WINDOW_MINUTES = env_int("IWMS_CROSS_TENANT_ALERT_WINDOW_MINUTES", 60)
+# People who read digests get at most one e-mail per hour or day; beat looks for due digests
+# this often.
+IWMS_DIGEST_INTERVAL_SECONDS = env_int("IWMS_DIGEST_INTERVAL_SECONDS", 300)
+CELERY_BEAT_SCHEDULE["notification-digests"] = {
+    "task": "iwms.tasks.send_notification_digests",
+    "schedule": float(IWMS_DIGEST_INTERVAL_SECONDS),
+    "options": {"expire_seconds": max(1, int(IWMS_DIGEST_INTERVAL_SECONDS * 0.9))},
+}
 # Links in notification e-mails start with this address.
 IWMS_BASE_URL = env_str("IWMS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -39,3 +39,12 @@ def checkpoint_ledger() -> int:
     from iwms.ledger_checkpoints import checkpoint_ledger as write_checkpoints
 
     return len(write_checkpoints().written)
+
+
+@shared_task(name="iwms.tasks.send_notification_digests", acks_late=True, reject_on_worker_lost=True)
+def send_notification_digests(recipient_ids: list[int] | None = None) -> int:
+    """Beat: e-mail each due digest (see `iwms.notifications.send_digests`); also called for one
+    person who switches back to immediate e-mails."""
+    from iwms.notifications import send_digests
+
+    return send_digests(recipient_ids=recipient_ids)

@@ -154,3 +154,20 @@ def handoffs_for_user(user: Any) -> list[dict[str, Any]]:
         {"delegation": d, "step": steps.get(int(d.subject_id)) if d.subject_type == "workflows.step" else None}
         for d in waiting
     ]
+
+
+def latest_handoffs(step_ids: list[int]) -> dict[int, Any]:
+    """The latest hand-off of each of these steps (any status: waiting, accepted, declined,
+    withdrawn), by step id, with both people; steps never handed over are absent."""
+    from arc.models import Delegation
+
+    if not step_ids:
+        return {}
+    latest: dict[int, Any] = {}
+    for delegation in (
+        Delegation.objects.filter(subject_type="workflows.step", subject_id__in=[str(pk) for pk in step_ids])
+        .select_related("from_person", "to_person")
+        .order_by("created_at", "pk")
+    ):
+        latest[int(delegation.subject_id)] = delegation
+    return latest

@@ -33,7 +33,7 @@ from incidents.choices import (
 from incidents.models import ClosureDecision, Incident, MaturitySignal
 from incidents.policy import DecisionRight, may_decide_closure, may_reopen, may_reroute
 from incidents.routing import routing_check
-from incidents.services import lifecycle, work
+from incidents.services import lifecycle, notices, work
 from incidents.services.work import audited
 from incidents.sla import deadlines_for, policy_for
 from iwms import notifications
@@ -268,6 +268,7 @@ def _close(
         + (f" The review's findings were overridden: {justification}" if justification else ""),
         url=reverse("incident_detail", args=[closed.reference]),
     )
+    notices.incident_closed_for_reporter(incident=closed, decider=actor)
     decision.incident = closed
     return decision
 

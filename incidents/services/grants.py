@@ -24,7 +24,7 @@ from incidents.models import (
     Incident,
     IncidentUserObjectPermission,
 )
-from incidents.services import work
+from incidents.services import notices, work
 from iwms.audit import Entry, record_event, record_events
 from iwms.choices import AuditAction
 from iwms.date_bounds import DEADLINE_HORIZON, out_of_bounds
@@ -164,6 +164,7 @@ def request_grant(
                     "expires_at": expires_at,
                 },
             )
+            notices.grant_requested(grant=grant, scope=len(incidents), category=category)
         return grant
 
 

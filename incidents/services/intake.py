@@ -14,6 +14,7 @@ from arc.roles import roles_of
 from incidents.choices import Source
 from incidents.duplicates import DuplicateCandidate, find_duplicates
 from incidents.models import Category, Incident, PoleEntity, ReportDraft
+from incidents.services import notices
 from incidents.services.assignment import plan_assignment
 from incidents.services.lifecycle import create_incident
 from incidents.services.work import start_incident_workflow
@@ -40,7 +41,13 @@ def start_draft(*, reporter: User) -> ReportDraft:
 
 
 def resumable_draft(*, reporter: User) -> ReportDraft | None:
-    return ReportDraft.objects.filter(reporter=reporter, incident__isnull=True).order_by("-updated_at").first()
+    """The reporter's latest draft still being written: neither confirmed into an incident nor
+    linked to an existing one (both finish it)."""
+    return (
+        ReportDraft.objects.filter(reporter=reporter, incident__isnull=True, linked_to__isnull=True)
+        .order_by("-updated_at")
+        .first()
+    )
 
 
 def first_incomplete_step(draft: ReportDraft) -> str:
@@ -237,12 +244,15 @@ def submit_report(*, draft: ReportDraft, actor: User, duplicate_justification: s
             )
         locked.incident = incident
         locked.save(update_fields=["incident", "updated_at"])
+        notices.incident_assigned(incident)
     return incident
 
 
 def link_report(*, draft: ReportDraft, target: Incident, actor: User) -> Incident:
     """The reporter confirms the report is the same event as an open incident: nothing new is
-    created; the report's account and POLE entities are added to that incident, audited."""
+    created; the report's account and POLE entities are added to that incident, audited, and
+    the draft is finished (the reporter's next report starts afresh; they see the incident
+    they linked to on "my items")."""
     with transaction.atomic():
         locked = ReportDraft.objects.select_for_update().get(pk=draft.pk)
         if locked.is_submitted:

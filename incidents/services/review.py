@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
-from incidents.services import lifecycle
+from incidents.services import lifecycle, notices
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
@@ -160,7 +160,9 @@ def _apply(incident: Incident, run: WorkflowRun, stored: Review) -> Incident:
         },
     )
     if stored.verdict == Verdict.SATISFIED:
-        return lifecycle.accept_review(incident=incident, actor=REVIEWER)
+        accepted = lifecycle.accept_review(incident=incident, actor=REVIEWER)
+        notices.pending_closure(incident=accepted, review=stored)
+        return accepted
     moved = lifecycle.require_corrections(
         incident=incident,
         actor=REVIEWER,

@@ -21,7 +21,7 @@ from arc.models import Delegation
 from arc.services import accept_delegation, decline_delegation, delegate_responsibility
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import Category, Incident, PoleEntity
-from incidents.services import lifecycle, review
+from incidents.services import lifecycle, notices, review
 from incidents.services.clocks import add_started_clocks, refresh_next_clock, step_clock
 from iwms.audit import record_event
 from iwms.choices import AuditAction
@@ -139,9 +139,13 @@ def add_step_evidence_items(*, incident: Incident, step: Step, actor: User, **fi
 
 @audited
 def complete_step(*, incident: Incident, step: Step, actor: User) -> Step:
+    """Complete a step: whoever executes it (the responsible person, a colleague or an
+    external provider it was handed to), on the work page or the provider portal alike."""
     with transaction.atomic():
-        _locked_in_progress(incident, step)
-        return step_services.complete_step(step=step, actor=actor)
+        locked = _locked_in_progress(incident, step)
+        completed = step_services.complete_step(step=step, actor=actor)
+        notices.handed_step_completed(step=completed, incident=locked, actor=actor)
+    return completed
 
 
 @audited
@@ -169,6 +173,7 @@ def pause_step(
             step=step, actor=actor, responsible=responsible, request=request, due_at=due_at
         )
         refresh_next_clock(locked)  # the request's due date is a clock
+        notices.information_requested(request=request_run, incident=locked)
     return request_run
 
 
@@ -176,17 +181,35 @@ def pause_step(
 def resolve_information_request(*, request: WorkflowRun, actor: User, resolution: str) -> WorkflowRun:
     """The person asked answers; the paused step resumes once its last request is answered."""
     with transaction.atomic():
-        Incident.objects.select_for_update().get(pk=int(request.subject_id))
-        return run_services.resolve_information_request(request=request, actor=actor, resolution=resolution)
+        locked = Incident.objects.select_for_update().get(pk=int(request.subject_id))
+        answered = run_services.resolve_information_request(request=request, actor=actor, resolution=resolution)
+        notices.information_answered(request=answered, incident=locked)
+    return answered
 
 
 @audited
 def delegate_step(*, incident: Incident, step: Step, actor: User, **fields: Any) -> Delegation:
+    """Hand a step to someone else (a colleague, or an external provider who then works it in
+    the provider portal); they are told at once."""
     with transaction.atomic():
         locked = _locked_in_progress(incident, step)
-        return step_services.delegate_step(
+        delegation = step_services.delegate_step(
             step=step, actor=actor, requires_acceptance=locked.severity in ACCEPTANCE_SEVERITIES, **fields
         )
+        notices.handoff_proposed(delegation=delegation, incident=locked, step=step)
+    return delegation
+
+
+@audited
+def take_step_back(*, incident: Incident, step: Step, actor: User, reason: str) -> Delegation:
+    """Withdraw a step's hand-off (waiting or accepted): the step is the hander's again and the
+    person it went to is told."""
+    with transaction.atomic():
+        locked = _locked_in_progress(incident, step)
+        fresh = Step.objects.select_related("run__responsible", "assignee").get(pk=step.pk)
+        delegation = step_services.take_back_step(step=fresh, actor=actor, reason=reason)
+        notices.handoff_withdrawn(delegation=delegation, incident=locked, step=fresh)
+    return delegation
 
 
 @audited
@@ -245,6 +268,7 @@ def delegate_incident(
         )
         if not requires_acceptance:
             _move_responsibility(incident_id=incident.pk, to_person=to_person, actor=actor)
+        notices.handoff_proposed(delegation=delegation, incident=incident)
     return delegation
 
 
@@ -439,15 +463,25 @@ def correct_account(
 def decide_delegation(*, delegation: Delegation, actor: User, accept: bool, note: str = "") -> Delegation:
     """The person a SEV-1/SEV-2 hand-off was proposed to accepts it (responsibility or the step
     moves to them) or declines it with a note (nothing moves)."""
-    if not accept:
-        if len(note.strip()) < MIN_CORRECTION_REASON:
-            raise PolicyError(
-                "validation.invalid",
-                "Say why you decline, so the person handing over can find someone else.",
-                tenant=delegation.organisation,
-                field="note",
-            )
-        return decline_delegation(delegation=delegation, actor=actor, note=note.strip())
-    if delegation.subject_type == SUBJECT:
-        return accept_incident_delegation(delegation=delegation, actor=actor, note=note)
-    return step_services.accept_step_delegation(delegation=delegation, actor=actor, note=note)
+    if not accept and len(note.strip()) < MIN_CORRECTION_REASON:
+        raise PolicyError(
+            "validation.invalid",
+            "Say why you decline, so the person handing over can find someone else.",
+            tenant=delegation.organisation,
+            field="note",
+        )
+    with transaction.atomic():
+        if not accept:
+            decided = decline_delegation(delegation=delegation, actor=actor, note=note.strip())
+        elif delegation.subject_type == SUBJECT:
+            decided = accept_incident_delegation(delegation=delegation, actor=actor, note=note)
+        else:
+            decided = step_services.accept_step_delegation(delegation=delegation, actor=actor, note=note)
+        step = None
+        if decided.subject_type == step_services.STEP_SUBJECT:
+            step = Step.objects.select_related("run").get(pk=int(decided.subject_id))
+            incident = Incident.objects.get(pk=int(step.run.subject_id))
+        else:
+            incident = Incident.objects.get(pk=int(decided.subject_id))
+        notices.handoff_decided(delegation=decided, incident=incident, step=step)
+    return decided

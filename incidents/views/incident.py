@@ -16,7 +16,13 @@ from incidents.choices import IncidentStatus
 from incidents.clock_forms import SeverityForm
 from incidents.models import Incident
 from incidents.policy import may_acknowledge, may_change_severity, may_request_grant
-from incidents.selectors import get_incident_for_user, incidents_for_user, live_state, next_actions
+from incidents.selectors import (
+    get_incident_for_user,
+    incidents_for_user,
+    live_state,
+    next_actions,
+    reports_linked_by,
+)
 from incidents.services import clocks, lifecycle
 from iwms.errors import PolicyError
 from workflows.selectors import handoffs_for_user, requests_for_user
@@ -34,6 +40,7 @@ def _detail_context(request: HttpRequest, incident: Incident, severity_form: Sev
         "pole": incident.pole_entities.all(),
         "acknowledge": may_acknowledge(request.user, incident),
         "next_actions": next_actions(incident),
+        "my_linked_report": reports_linked_by(request.user, [incident.pk]).get(incident.pk),
         # Asked of the owner only: nobody else requests audit access to the incident.
         "grant_request": may_request_grant(request.user, incident) if incident.owner_id == request.user.pk else None,
         **_severity_context(request, incident, severity_form),
@@ -152,6 +159,9 @@ def incident_acknowledge(request: HttpRequest, reference: str) -> HttpResponse:
 def my_items(request: HttpRequest) -> HttpResponse:
     items = incidents_for_user(request.user).order_by("-reported_at")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    linked = reports_linked_by(request.user, [incident.pk for incident in page])
+    for incident in page:
+        incident.my_linked_report = linked.get(incident.pk)
     requests = requests_for_user(request.user)[:REQUESTS_SHOWN]
     handoffs = handoffs_for_user(request.user)
     subject_ids = {int(h["step"].run.subject_id) if h["step"] else int(h["delegation"].subject_id) for h in handoffs}

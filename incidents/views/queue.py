@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Severity
+from incidents.closeout import close_out
 from incidents.closure_forms import (
     ChecklistForm,
     EvidenceRequestForm,
@@ -194,6 +195,7 @@ def _decision_context(request: HttpRequest, incident: Incident, **forms: Any) ->
     steps = steps_with_evidence(run) if run else []
     review = latest_review(run) if run else None
     findings_open = review is None or review.verdict != Verdict.SATISFIED
+    summary = close_out(steps)
     decisions = (
         ClosureDecision.objects.filter(incident=incident)
         .select_related("decider", "decider_position", "spawned_incident")
@@ -203,14 +205,16 @@ def _decision_context(request: HttpRequest, incident: Incident, **forms: Any) ->
         "incident": incident,
         "right": right,
         "steps": [
-            {"step": step, "valid_evidence": sum(1 for item in step.evidence.all() if item.is_valid)} for step in steps
+            {"step": step, "valid_evidence": [item for item in step.evidence.all() if item.is_valid]} for step in steps
         ],
+        "close_out": summary,
         "review": review,
         "findings_open": findings_open,
         "decisions": decisions,
         "mismatch": closure.open_mismatch_of(incident),
         "time_left": time_left(incident.resolve_due_at),
-        "checklist_form": forms.get("checklist_form") or ChecklistForm(),
+        # Drafted from the close-out summary; the decider checks and edits every item.
+        "checklist_form": forms.get("checklist_form") or ChecklistForm(initial=summary.draft),
         "reject_form": forms.get("reject_form") or RejectForm(),
         "evidence_form": forms.get("evidence_form") or EvidenceRequestForm(steps=steps),
         "mismatch_form": forms.get("mismatch_form") or MismatchForm(),

@@ -7,6 +7,7 @@ import contextlib
 import uuid
 from datetime import datetime
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -249,6 +250,7 @@ def _confirm(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
                 errors["duplicate"] = "That incident is no longer open; choose again."
             else:
                 intake.link_report(draft=draft, target=target, actor=request.user)
+                messages.success(request, f"Your report is linked to {target.reference}; it is on your items.")
                 return redirect("incident_detail", reference=target.reference)
         elif candidates and len(justification.strip()) < intake.MIN_JUSTIFICATION:
             errors["justification"] = (

@@ -26,6 +26,7 @@ from incidents.work_forms import (
     NotApplicableForm,
     PauseForm,
     ResolveRequestForm,
+    TakeBackForm,
     colleague_choices,
 )
 from iwms.errors import PolicyError
@@ -33,19 +34,30 @@ from workflows import evidence_files
 from workflows.choices import EvidenceKind, RunKind
 from workflows.models import Evidence, Step, WorkflowRun
 from workflows.policy import may_complete_step, may_resolve_request, may_undo_not_applicable, may_work_step
-from workflows.selectors import latest_review
-from workflows.services.steps import missing_evidence_kinds
+from workflows.selectors import latest_handoffs, latest_review
+from workflows.services.steps import may_take_back, missing_evidence_kinds
 
 # How often the work page asks whether the review of its latest Complete has been stored.
 REVIEW_POLL_SECONDS = 3
 
 
 def _step_context(
-    request: HttpRequest, incident: Incident, step: Step, people: list | None = None, **forms: Any
+    request: HttpRequest,
+    incident: Incident,
+    step: Step,
+    people: list | None = None,
+    handoffs: dict[int, Any] | None = None,
+    **forms: Any,
 ) -> dict[str, Any]:
-    """What one step's partial needs; `people` (the colleague choices) is read once per page."""
+    """What one step's partial needs; `people` (the colleague choices) and `handoffs` (the
+    steps' latest hand-offs) are read once per page."""
     if people is None:
         people = colleague_choices(request.user)
+    if handoffs is None:
+        handoffs = latest_handoffs([step.pk])
+    handoff = handoffs.get(step.pk)
+    live = handoff if handoff is not None and handoff.status in ("proposed", "accepted") else None
+    take_back, _ = may_take_back(request.user, step, live)
     in_progress = incident.status == IncidentStatus.IN_PROGRESS
     may_work = may_work_step(request.user, step)
     may_complete = may_complete_step(request.user, step)
@@ -74,6 +86,9 @@ def _step_context(
         "delegate_form": forms.get("delegate_form")
         or DelegateForm(prefix=f"s{step.pk}", user=request.user, people=people),
         "open_panel": forms.get("open_panel", ""),
+        "handoff": handoff,
+        "may_take_back": take_back and incident.status == IncidentStatus.IN_PROGRESS,
+        "take_back_form": forms.get("take_back_form") or TakeBackForm(prefix=f"s{step.pk}"),
     }
 
 
@@ -97,6 +112,7 @@ def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     last_review = latest_review(run) if run else None
     anchors = {step.key: (step.pk, step.position) for step in steps}
     people = colleague_choices(request.user)
+    handoffs = latest_handoffs([step.pk for step in steps])
     findings = [
         {**finding, "anchor": anchors.get(finding.get("step"), (None, None))}
         for finding in (last_review.findings if last_review else [])
@@ -105,7 +121,7 @@ def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     return {
         **_completion_context(request, incident, run),
         "run": run,
-        "steps": [_step_context(request, incident, step, people) for step in steps],
+        "steps": [_step_context(request, incident, step, people, handoffs) for step in steps],
         "review": last_review,
         "findings": findings,
         "requested_evidence": requested,
@@ -255,7 +271,7 @@ def _step_form_action(
     """Validate a step form, call its service, and answer with the step or its errors."""
     incident = get_incident_for_user(request.user, reference)
     step = _step_of(request, incident, step_id)
-    extra = {"user": request.user} if form_class in (PauseForm, DelegateForm) else {}
+    extra: dict[str, Any] = {"user": request.user} if form_class in (PauseForm, DelegateForm) else {}
     form = form_class(request.POST, prefix=f"s{step.pk}", **extra)
     if not form.is_valid() or not _attempt(form, lambda: call(incident, step, form.cleaned_data)):
         return _form_failure(request, incident, step.pk, form_name, form, panel)
@@ -312,6 +328,22 @@ def step_delegate(request: HttpRequest, reference: str, step_id: int) -> HttpRes
         form_name="delegate_form",
         panel="delegate",
         call=lambda incident, step, data: work.delegate_step(incident=incident, step=step, actor=request.user, **data),
+    )
+
+
+@login_required
+@require_POST
+def step_take_back(request: HttpRequest, reference: str, step_id: int) -> HttpResponse:
+    return _step_form_action(
+        request,
+        reference,
+        step_id,
+        form_class=TakeBackForm,
+        form_name="take_back_form",
+        panel="take_back",
+        call=lambda incident, step, data: work.take_step_back(
+            incident=incident, step=step, actor=request.user, reason=data["reason"]
+        ),
     )
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from iwms.choices import NotificationDelivery
 from iwms.models.tenancy import Organisation
 
 
@@ -29,6 +30,13 @@ class User(AbstractUser):
         default=0,
         editable=False,
         help_text="Raised by 'sign out everywhere': sessions begun under an earlier value are ended.",
+    )
+    notification_delivery = models.CharField(
+        max_length=16,
+        choices=NotificationDelivery.choices,
+        default=NotificationDelivery.IMMEDIATE,
+        help_text="E-mail each notification at once, or gather them in an hourly or daily digest. "
+        "The inbox has every notification either way.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -100,3 +100,35 @@ def test_linking_adds_the_report_to_the_open_incident_and_creates_nothing(report
     assert "reported the same event" in link.message
     again = reporter_client.post(confirm_url(draft), {"duplicate": f"link:{first.reference}"})
     assert again["Location"] == response["Location"] and Incident.objects.count() == 1
+
+
+def test_a_linked_report_is_finished_and_the_next_report_starts_afresh(client, people, make_incident):
+    """A colleague's report linked as the same event: the draft is finished (no longer
+    resumable), /report/ starts a new draft, and the linked incident — reported by someone
+    else — is on the colleague's items and page, saying their report was linked."""
+    existing = make_incident(reporter=people["responsible"], responsible=people["supervisor"])
+    client.force_login(people["aphiri"])
+    draft = fill_all_steps(client)
+    response = client.post(confirm_url(draft), {"duplicate": f"link:{existing.reference}"})
+    assert response["Location"] == reverse("incident_detail", args=[existing.reference])
+    draft.refresh_from_db()
+    assert draft.is_submitted and draft.linked_to == existing
+
+    start = client.get(reverse("report_start"))
+    fresh = ReportDraft.objects.filter(reporter=people["aphiri"]).exclude(pk=draft.pk).get()
+    assert start["Location"] == reverse("report_step", args=[fresh.token, "kind"])
+    assert client.get(start["Location"]).status_code == 200
+
+    page = client.get(reverse("incident_detail", args=[existing.reference]))
+    assert page.status_code == 200
+    assert "is linked to this incident as the same event" in page.content.decode()
+    items = client.get(reverse("my_items")).content.decode()
+    assert existing.reference in items and 'data-testid="linked-report"' in items
+    link = AuditEvent.objects.get(object_id=str(existing.pk), action="link")
+    assert link.changes["draft"] == str(draft.token) and link.actor == people["aphiri"]
+
+
+def test_the_linked_incident_stays_hidden_from_those_who_did_not_link(client, people, make_incident):
+    existing = make_incident(reporter=people["responsible"], responsible=people["supervisor"])
+    client.force_login(people["bzulu"])
+    assert client.get(reverse("incident_detail", args=[existing.reference])).status_code == 404

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from arc.choices import DelegationReason, DelegationScope
 from arc.models import Delegation
-from arc.services import accept_delegation, delegate_responsibility
+from arc.services import accept_delegation, delegate_responsibility, revoke_delegation
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
@@ -169,8 +169,66 @@ def accept_step_delegation(*, delegation: Delegation, actor: User, note: str = "
     return delegation
 
 
-def _hand_over(*, step_id: int, to_person: User, actor: Any) -> None:
-    step = Step.objects.select_for_update().get(pk=step_id)
+MIN_TAKE_BACK_REASON = 10
+
+
+def live_step_delegation(step: Step) -> Delegation | None:
+    """The step's hand-off that is waiting for acceptance or in force, if any."""
+    return (
+        Delegation.objects.filter(
+            organisation_id=step.organisation_id,
+            subject_type=STEP_SUBJECT,
+            subject_id=str(step.pk),
+            status__in=["proposed", "accepted"],
+        )
+        .select_related("from_person", "to_person")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def may_take_back(user: User, step: Step, delegation: Delegation | None) -> tuple[bool, str]:
+    """Whether `user` may withdraw the step's hand-off (waiting or accepted) and execute the
+    step again: the person who handed it over, while the step is not done."""
+    if delegation is None:
+        return False, "The step is not handed to anyone."
+    if step.is_done:
+        return False, "A finished step stays with whoever finished it."
+    if user.pk != delegation.from_person_id:
+        return False, f"Only {delegation.from_person}, who handed it over, takes it back."
+    if delegation.status == "accepted" and step.assignee_id != delegation.to_person_id:
+        return False, "The step has moved on since; it is not with the person it was handed to."
+    return True, ""
+
+
+def take_back_step(*, step: Step, actor: User, reason: str) -> Delegation:
+    """Withdraw the step's hand-off — before it was accepted, or after, when the person it went
+    to cannot finish it — and give the step back to the person who handed it over."""
+    delegation = live_step_delegation(step)
+    allowed, why = may_take_back(actor, step, delegation)
+    if not allowed:
+        code = "transition.not_allowed" if delegation is None or step.is_done else "access_denied"
+        raise PolicyError.on(code, why, step)
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_TAKE_BACK_REASON:
+        raise PolicyError.on(
+            "validation.invalid",
+            f"Say why you take the step back (at least {MIN_TAKE_BACK_REASON} characters); they are told.",
+            step,
+            field="reason",
+        )
+    with transaction.atomic():
+        was_accepted = delegation.status == "accepted"
+        delegation = revoke_delegation(delegation=delegation, actor=actor, note=reason)
+        if was_accepted:
+            back_to = None if actor.pk == step.run.responsible_id else actor
+            _hand_over(step_id=step.pk, to_person=back_to, actor=actor)
+    return delegation
+
+
+def _hand_over(*, step_id: int, to_person: User | None, actor: Any) -> None:
+    """Set the step's executor (None: the workflow's responsible person), audited."""
+    step = Step.objects.select_for_update().select_related("run__responsible").get(pk=step_id)
     previous = step.assignee_id
     step.assignee = to_person
     step.save(update_fields=["assignee", "updated_at"])
@@ -179,8 +237,8 @@ def _hand_over(*, step_id: int, to_person: User, actor: Any) -> None:
         action=AuditAction.ASSIGN,
         actor=actor,
         obj=step,
-        message=f"Step {step.position} '{step.name}' now executed by {to_person}.",
-        changes={"assignee": [previous, to_person.pk]},
+        message=f"Step {step.position} '{step.name}' now executed by {to_person or step.run.responsible}.",
+        changes={"assignee": [previous, to_person.pk if to_person else None]},
     )
 
 
