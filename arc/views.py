@@ -31,6 +31,7 @@ from iwms.choices import AuditAction, NotificationDelivery
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent, User
 from iwms.refusals import record_refusal
+from iwms.request_input import row_id
 from iwms.sessions import SIGNED_IN_AT, end_all_sessions
 
 
@@ -194,8 +195,9 @@ def security_events(request: HttpRequest) -> HttpResponse:
     raw_actor = request.GET.get("actor", "")
     actor = None
     if raw_actor.isdigit():
-        actor = User.objects.filter(organisation_id=tenant_id, pk=int(raw_actor)).first()
-        events = events.filter(actor_id=int(raw_actor))
+        actor_id = row_id(raw_actor)
+        actor = User.objects.filter(organisation_id=tenant_id, pk=actor_id).first() if actor_id else None
+        events = events.filter(actor_id=actor_id) if actor_id else events.none()
     page = Paginator(events, SECURITY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -96,3 +96,15 @@ class StorableTextForm:
         for field in self.fields.values():
             if isinstance(field, forms.CharField):
                 field.validators.append(prohibit_surrogates)
+
+
+MAX_ROW_ID = 2**63 - 1  # the largest id a database integer key holds
+
+
+def row_id(raw: str) -> int | None:
+    """A row id typed into a query parameter, or None when it is no id any row can have
+    (SQLite refuses to even compare with a larger integer)."""
+    if not raw.isdigit() or len(raw) > 19:
+        return None
+    number = int(raw)
+    return number if 0 < number <= MAX_ROW_ID else None
