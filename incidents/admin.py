@@ -24,6 +24,7 @@ from incidents.models import (
     PoleEntity,
     ReferenceCounter,
     ReportDraft,
+    SeverityDefinition,
     SlaPolicy,
 )
 from incidents.models.incident import ANCHOR_FIELDS
@@ -110,10 +111,28 @@ class ReportDraftAdmin(ReadOnlyAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(GovernedAdmin):
-    list_display = ["code", "name", "is_default", "sev1_ack_minutes", "sev1_resolve_minutes", "organisation"]
+    list_display = [
+        "code",
+        "name",
+        "is_default",
+        "sev1_ack_minutes",
+        "sev1_resolve_minutes",
+        "sev4_escalates",
+        "organisation",
+    ]
     list_filter = ["organisation", "is_default"]
     list_select_related = ["organisation"]
     search_fields = ["code", "name"]
+
+
+@admin.register(SeverityDefinition)
+class SeverityDefinitionAdmin(GovernedAdmin):
+    """A tenant's own wording of SEV-1 … SEV-4 (without rows, its industry's defaults apply)."""
+
+    list_display = ["severity", "definition", "organisation"]
+    list_filter = ["organisation", "severity"]
+    list_select_related = ["organisation"]
+    search_fields = ["definition"]
 
 
 @admin.register(ClosureDecision)

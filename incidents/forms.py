@@ -17,6 +17,7 @@ from incidents.choices import (
     TimeSensitivity,
 )
 from incidents.models import Category
+from incidents.severity import definitions_for
 
 MIN_NARRATIVE = 30
 
@@ -78,7 +79,10 @@ class ContextForm(forms.Form):
         error_messages={"required": "Describe what happened."},
     )
 
-    severity_definitions = SEVERITY_DEFINITIONS
+    def __init__(self, *args: object, tenant: object = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # What each severity means in the reporter's organisation (`incidents.severity`).
+        self.severity_definitions = definitions_for(tenant) if tenant is not None else dict(SEVERITY_DEFINITIONS)
 
     def clean_occurred_at(self) -> object:
         value = self.cleaned_data["occurred_at"]

@@ -156,7 +156,7 @@ def _context(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
     category = intake.draft_category(draft)
     if category and "severity" not in initial:
         initial.update(severity=category.default_severity, risk_level=category.default_risk)
-    form = ContextForm(request.POST or None, initial=initial)
+    form = ContextForm(request.POST or None, initial=initial, tenant=draft.organisation)
     # Bound rows carry no initial values: an unchanged pre-filled row must still count as data.
     if request.method == "POST":
         pole = PoleFormSet(request.POST, prefix="pole")
