@@ -49,6 +49,10 @@ class PoleEntityInline(admin.TabularInline):
     fields = ["type", "name", "role", "user"]
 
 
+# Set only by the clock services (mark contained, submit, pending closure, reopen).
+CLOCK_STATE_FIELDS = ["contained_at", "clock_started_at", "clocks_paused_at", "decision_started_at", "decision_due_at"]
+
+
 @admin.register(Incident)
 class IncidentAdmin(GovernedAdmin):
     list_display = [
@@ -72,7 +76,7 @@ class IncidentAdmin(GovernedAdmin):
     inlines = [PoleEntityInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Incident | None = None) -> list[str]:
-        fixed = ["status", "reference", "reopened_count", "closed_at"]
+        fixed = ["status", "reference", "reopened_count", "closed_at", *CLOCK_STATE_FIELDS]
         return [*fixed, *ANCHOR_FIELDS] if obj is not None else fixed
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -5,7 +5,9 @@ through the partial index on `next_clock_at` (on PostgreSQL with `FOR UPDATE SKI
 concurrent sweepers share the work and never take the same incident; SQLite serialises
 writers), reads their clocks in a fixed number of queries, records the warnings and breaches
 in bulk, notifies, audits, escalates missed resolve deadlines, and moves each row's
-`next_clock_at` on. Every record is unique per clock (database constraints), and a batch
+`next_clock_at` on. A missed resolve deadline escalates only where the incident's SLA policy
+says its severity escalates (SEV-4 does not by default); otherwise its breach is recorded like
+any other. Every record is unique per clock cycle and clock (database constraints), and a batch
 that dies before it commits leaves nothing behind, so a retried or concurrent sweep never
 doubles anything. Healthchecks' `alert_after` + `sendalerts` is the model.
 """
@@ -199,7 +201,8 @@ def _warning_row(incident: Incident, clock: Clock, now: datetime) -> BreachWarni
         subject_key=clock.subject_key,
         due_at=clock.due,
         warned_at=now,
-        mitigation_requested=incident.severity in clocks.MITIGATION_SEVERITIES,
+        # The responsible person cannot hurry the deciders: no mitigation note on the decision's clock.
+        mitigation_requested=incident.severity in clocks.MITIGATION_SEVERITIES and clock.kind != ClockKind.DECISION,
     )
 
 

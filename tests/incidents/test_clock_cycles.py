@@ -283,6 +283,7 @@ def test_pending_closure_starts_the_decision_clock_which_warns_the_deciders_and_
         sweep_due()
     warning = BreachWarning.objects.get(incident=incident, clock=ClockKind.DECISION)
     assert notified(warning, "breach.warning") == ["depthead", "supervisor"]
+    assert warning.mitigation_requested is False and notified(warning, "mitigation.requested") == []
     with at(pending.decision_due_at + timedelta(seconds=1)):
         sweep_due()
         sweep_due()
@@ -360,3 +361,33 @@ def test_the_escalation_switches_are_read_once_per_sweep(make_incident, django_a
     with django_assert_num_queries(0):
         again = lookups.escalates(incidents)
     assert list(first.values()) == [True, True, False] and again == first
+
+
+def test_a_severity_change_while_pending_closure_moves_the_decision_due_time(make_incident, people):
+    incident = lifecycle.acknowledge(incident=make_incident(severity=Severity.SEV3), actor=people["responsible"])
+    pending = lifecycle.accept_review(
+        incident=lifecycle.submit_for_review(incident=incident, actor=people["responsible"]), actor=SUPERVISOR
+    )
+    assert pending.decision_due_at - pending.decision_started_at == timedelta(hours=24)
+    changed = clocks.change_severity(
+        incident=pending, actor=people["depthead"], severity=Severity.SEV1, reason="A second slab fell nearby."
+    )
+    assert changed.decision_due_at - pending.decision_started_at == timedelta(hours=4)
+    assert stored(incident).next_clock_at <= changed.decision_started_at + timedelta(hours=3)
+
+
+def test_the_data_migration_resolves_the_open_workflows_of_closed_incidents(make_incident, people):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("incidents.migrations.0011_resolve_workflows_of_closed_incidents")
+    closed_one = make_incident(severity=Severity.SEV3)
+    open_one = make_incident(severity=Severity.SEV3)
+    runs = [work.start_incident_workflow(incident=i) for i in (closed_one, open_one)]
+    closed = close(lifecycle.acknowledge(incident=closed_one, actor=people["responsible"]), people)
+    WorkflowRun.objects.filter(pk=runs[0].pk).update(status=RunStatus.OPEN, resolved_at=None)  # as before this issue
+    migration.resolve_main_runs(apps, None)
+    first, second = (WorkflowRun.objects.get(pk=run.pk) for run in runs)
+    assert (first.status, first.resolved_at) == (RunStatus.RESOLVED, closed.closed_at)
+    assert second.status == RunStatus.OPEN
