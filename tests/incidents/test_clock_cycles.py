@@ -391,3 +391,16 @@ def test_the_data_migration_resolves_the_open_workflows_of_closed_incidents(make
     first, second = (WorkflowRun.objects.get(pk=run.pk) for run in runs)
     assert (first.status, first.resolved_at) == (RunStatus.RESOLVED, closed.closed_at)
     assert second.status == RunStatus.OPEN
+
+
+def test_the_deciders_see_the_decision_due_time_and_its_clock(make_incident, people, client):
+    incident = lifecycle.acknowledge(incident=make_incident(severity=Severity.SEV2), actor=people["responsible"])
+    pending = lifecycle.accept_review(
+        incident=lifecycle.submit_for_review(incident=incident, actor=people["responsible"]), actor=SUPERVISOR
+    )
+    client.force_login(people["supervisor"])
+    page = client.get(f"/incidents/{incident.reference}/").content.decode()
+    assert 'data-testid="decision-due"' in page
+    assert 'data-clock="closure decision"' in page
+    assert "stopped: submitted" in page  # the resolve clock waits while the deciders decide
+    assert pending.decision_due_at is not None
