@@ -5,221 +5,310 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0008_incident_indexes_for_the_sweep'),
-        ('iwms', '0006_notification_recipient_index_in_the_unique_key'),
-        ('organogram', '0002_organogram_generation'),
+        ("incidents", "0008_incident_indexes_for_the_sweep"),
+        ("iwms", "0006_notification_recipient_index_in_the_unique_key"),
+        ("organogram", "0002_organogram_generation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='breach',
-            name='breach_once_per_clock',
+            model_name="breach",
+            name="breach_once_per_clock",
         ),
         migrations.RemoveConstraint(
-            model_name='breachwarning',
-            name='breachwarning_once_per_clock',
+            model_name="breachwarning",
+            name="breachwarning_once_per_clock",
         ),
         migrations.RemoveConstraint(
-            model_name='escalation',
-            name='escalation_once_per_level',
+            model_name="escalation",
+            name="escalation_once_per_level",
         ),
         migrations.RemoveConstraint(
-            model_name='maturitysignal',
-            name='maturitysignal_once_per_incident',
+            model_name="maturitysignal",
+            name="maturitysignal_once_per_incident",
         ),
         migrations.AddField(
-            model_name='breach',
-            name='cycle',
-            field=models.PositiveIntegerField(default=0, help_text="The incident's clock cycle: 0 until its first reopen, then one more per reopen."),
+            model_name="breach",
+            name="cycle",
+            field=models.PositiveIntegerField(
+                default=0, help_text="The incident's clock cycle: 0 until its first reopen, then one more per reopen."
+            ),
         ),
         migrations.AddField(
-            model_name='breachwarning',
-            name='cycle',
-            field=models.PositiveIntegerField(default=0, help_text="The incident's clock cycle: 0 until its first reopen, then one more per reopen."),
+            model_name="breachwarning",
+            name="cycle",
+            field=models.PositiveIntegerField(
+                default=0, help_text="The incident's clock cycle: 0 until its first reopen, then one more per reopen."
+            ),
         ),
         migrations.AddField(
-            model_name='escalation',
-            name='cycle',
-            field=models.PositiveIntegerField(default=0, help_text="The incident's clock cycle: 0 until its first reopen, then one more per reopen."),
+            model_name="escalation",
+            name="cycle",
+            field=models.PositiveIntegerField(
+                default=0, help_text="The incident's clock cycle: 0 until its first reopen, then one more per reopen."
+            ),
         ),
         migrations.AddField(
-            model_name='historicalincident',
-            name='clock_started_at',
-            field=models.DateTimeField(blank=True, help_text='When the current clock cycle started: blank for the first (the report time), the reopen time after.', null=True),
+            model_name="historicalincident",
+            name="clock_started_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the current clock cycle started: blank for the first (the report time), the reopen time after.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalincident',
-            name='clocks_paused_at',
-            field=models.DateTimeField(blank=True, help_text='The contain and resolve clocks stopped here when the work was submitted (half-closed, pending closure); corrections restart them with the time that was left.', null=True),
+            model_name="historicalincident",
+            name="clocks_paused_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="The contain and resolve clocks stopped here when the work was submitted (half-closed, pending closure); corrections restart them with the time that was left.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalincident',
-            name='contained_at',
-            field=models.DateTimeField(blank=True, help_text='Marked contained by the responsible person or the owner; the contain clock stops.', null=True),
+            model_name="historicalincident",
+            name="contained_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Marked contained by the responsible person or the owner; the contain clock stops.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalincident',
-            name='decision_due_at',
-            field=models.DateTimeField(blank=True, help_text='Decide on closure by (SLA).', null=True),
+            model_name="historicalincident",
+            name="decision_due_at",
+            field=models.DateTimeField(blank=True, help_text="Decide on closure by (SLA).", null=True),
         ),
         migrations.AddField(
-            model_name='historicalincident',
-            name='decision_started_at',
-            field=models.DateTimeField(blank=True, help_text="Pending closure since: the closure decision's clock runs from here.", null=True),
+            model_name="historicalincident",
+            name="decision_started_at",
+            field=models.DateTimeField(
+                blank=True, help_text="Pending closure since: the closure decision's clock runs from here.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='historicalslapolicy',
-            name='sev1_decision_minutes',
-            field=models.PositiveIntegerField(default=240, help_text='SEV-1: the closure decision is due this long after it is pending closure.'),
+            model_name="historicalslapolicy",
+            name="sev1_decision_minutes",
+            field=models.PositiveIntegerField(
+                default=240, help_text="SEV-1: the closure decision is due this long after it is pending closure."
+            ),
         ),
         migrations.AddField(
-            model_name='historicalslapolicy',
-            name='sev1_escalates',
-            field=models.BooleanField(default=True, help_text='SEV-1: a missed resolve deadline escalates up the organogram.'),
+            model_name="historicalslapolicy",
+            name="sev1_escalates",
+            field=models.BooleanField(
+                default=True, help_text="SEV-1: a missed resolve deadline escalates up the organogram."
+            ),
         ),
         migrations.AddField(
-            model_name='historicalslapolicy',
-            name='sev2_decision_minutes',
+            model_name="historicalslapolicy",
+            name="sev2_decision_minutes",
             field=models.PositiveIntegerField(default=480),
         ),
         migrations.AddField(
-            model_name='historicalslapolicy',
-            name='sev2_escalates',
+            model_name="historicalslapolicy",
+            name="sev2_escalates",
             field=models.BooleanField(default=True),
         ),
         migrations.AddField(
-            model_name='historicalslapolicy',
-            name='sev3_decision_minutes',
+            model_name="historicalslapolicy",
+            name="sev3_decision_minutes",
             field=models.PositiveIntegerField(default=1440),
         ),
         migrations.AddField(
-            model_name='historicalslapolicy',
-            name='sev3_escalates',
+            model_name="historicalslapolicy",
+            name="sev3_escalates",
             field=models.BooleanField(default=True),
         ),
         migrations.AddField(
-            model_name='historicalslapolicy',
-            name='sev4_decision_minutes',
+            model_name="historicalslapolicy",
+            name="sev4_decision_minutes",
             field=models.PositiveIntegerField(default=4320),
         ),
         migrations.AddField(
-            model_name='historicalslapolicy',
-            name='sev4_escalates',
-            field=models.BooleanField(default=False, help_text='SEV-4 is resolved as scheduled work: its breach is recorded, nobody is escalated to.'),
+            model_name="historicalslapolicy",
+            name="sev4_escalates",
+            field=models.BooleanField(
+                default=False,
+                help_text="SEV-4 is resolved as scheduled work: its breach is recorded, nobody is escalated to.",
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='clock_started_at',
-            field=models.DateTimeField(blank=True, help_text='When the current clock cycle started: blank for the first (the report time), the reopen time after.', null=True),
+            model_name="incident",
+            name="clock_started_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the current clock cycle started: blank for the first (the report time), the reopen time after.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='clocks_paused_at',
-            field=models.DateTimeField(blank=True, help_text='The contain and resolve clocks stopped here when the work was submitted (half-closed, pending closure); corrections restart them with the time that was left.', null=True),
+            model_name="incident",
+            name="clocks_paused_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="The contain and resolve clocks stopped here when the work was submitted (half-closed, pending closure); corrections restart them with the time that was left.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='contained_at',
-            field=models.DateTimeField(blank=True, help_text='Marked contained by the responsible person or the owner; the contain clock stops.', null=True),
+            model_name="incident",
+            name="contained_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Marked contained by the responsible person or the owner; the contain clock stops.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='decision_due_at',
-            field=models.DateTimeField(blank=True, help_text='Decide on closure by (SLA).', null=True),
+            model_name="incident",
+            name="decision_due_at",
+            field=models.DateTimeField(blank=True, help_text="Decide on closure by (SLA).", null=True),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='decision_started_at',
-            field=models.DateTimeField(blank=True, help_text="Pending closure since: the closure decision's clock runs from here.", null=True),
+            model_name="incident",
+            name="decision_started_at",
+            field=models.DateTimeField(
+                blank=True, help_text="Pending closure since: the closure decision's clock runs from here.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='maturitysignal',
-            name='cycle',
-            field=models.PositiveIntegerField(default=0, help_text="The incident's clock cycle: 0 until its first reopen, then one more per reopen."),
+            model_name="maturitysignal",
+            name="cycle",
+            field=models.PositiveIntegerField(
+                default=0, help_text="The incident's clock cycle: 0 until its first reopen, then one more per reopen."
+            ),
         ),
         migrations.AddField(
-            model_name='slapolicy',
-            name='sev1_decision_minutes',
-            field=models.PositiveIntegerField(default=240, help_text='SEV-1: the closure decision is due this long after it is pending closure.'),
+            model_name="slapolicy",
+            name="sev1_decision_minutes",
+            field=models.PositiveIntegerField(
+                default=240, help_text="SEV-1: the closure decision is due this long after it is pending closure."
+            ),
         ),
         migrations.AddField(
-            model_name='slapolicy',
-            name='sev1_escalates',
-            field=models.BooleanField(default=True, help_text='SEV-1: a missed resolve deadline escalates up the organogram.'),
+            model_name="slapolicy",
+            name="sev1_escalates",
+            field=models.BooleanField(
+                default=True, help_text="SEV-1: a missed resolve deadline escalates up the organogram."
+            ),
         ),
         migrations.AddField(
-            model_name='slapolicy',
-            name='sev2_decision_minutes',
+            model_name="slapolicy",
+            name="sev2_decision_minutes",
             field=models.PositiveIntegerField(default=480),
         ),
         migrations.AddField(
-            model_name='slapolicy',
-            name='sev2_escalates',
+            model_name="slapolicy",
+            name="sev2_escalates",
             field=models.BooleanField(default=True),
         ),
         migrations.AddField(
-            model_name='slapolicy',
-            name='sev3_decision_minutes',
+            model_name="slapolicy",
+            name="sev3_decision_minutes",
             field=models.PositiveIntegerField(default=1440),
         ),
         migrations.AddField(
-            model_name='slapolicy',
-            name='sev3_escalates',
+            model_name="slapolicy",
+            name="sev3_escalates",
             field=models.BooleanField(default=True),
         ),
         migrations.AddField(
-            model_name='slapolicy',
-            name='sev4_decision_minutes',
+            model_name="slapolicy",
+            name="sev4_decision_minutes",
             field=models.PositiveIntegerField(default=4320),
         ),
         migrations.AddField(
-            model_name='slapolicy',
-            name='sev4_escalates',
-            field=models.BooleanField(default=False, help_text='SEV-4 is resolved as scheduled work: its breach is recorded, nobody is escalated to.'),
+            model_name="slapolicy",
+            name="sev4_escalates",
+            field=models.BooleanField(
+                default=False,
+                help_text="SEV-4 is resolved as scheduled work: its breach is recorded, nobody is escalated to.",
+            ),
         ),
         migrations.AlterField(
-            model_name='breach',
-            name='clock',
-            field=models.CharField(choices=[('acknowledge', 'acknowledge'), ('contain', 'contain'), ('resolve', 'resolve'), ('step', 'step due date'), ('subworkflow', 'information request due date'), ('escalation', 'escalation acknowledgement'), ('decision', 'closure decision')], max_length=16),
+            model_name="breach",
+            name="clock",
+            field=models.CharField(
+                choices=[
+                    ("acknowledge", "acknowledge"),
+                    ("contain", "contain"),
+                    ("resolve", "resolve"),
+                    ("step", "step due date"),
+                    ("subworkflow", "information request due date"),
+                    ("escalation", "escalation acknowledgement"),
+                    ("decision", "closure decision"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='breachwarning',
-            name='clock',
-            field=models.CharField(choices=[('acknowledge', 'acknowledge'), ('contain', 'contain'), ('resolve', 'resolve'), ('step', 'step due date'), ('subworkflow', 'information request due date'), ('escalation', 'escalation acknowledgement'), ('decision', 'closure decision')], max_length=16),
+            model_name="breachwarning",
+            name="clock",
+            field=models.CharField(
+                choices=[
+                    ("acknowledge", "acknowledge"),
+                    ("contain", "contain"),
+                    ("resolve", "resolve"),
+                    ("step", "step due date"),
+                    ("subworkflow", "information request due date"),
+                    ("escalation", "escalation acknowledgement"),
+                    ("decision", "closure decision"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='breach',
-            constraint=models.UniqueConstraint(fields=('incident', 'cycle', 'clock', 'subject_key'), name='breach_once_per_cycle_and_clock'),
+            model_name="breach",
+            constraint=models.UniqueConstraint(
+                fields=("incident", "cycle", "clock", "subject_key"), name="breach_once_per_cycle_and_clock"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='breachwarning',
-            constraint=models.UniqueConstraint(fields=('incident', 'cycle', 'clock', 'subject_key'), name='breachwarning_once_per_cycle_and_clock'),
+            model_name="breachwarning",
+            constraint=models.UniqueConstraint(
+                fields=("incident", "cycle", "clock", "subject_key"), name="breachwarning_once_per_cycle_and_clock"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalation',
-            constraint=models.UniqueConstraint(fields=('incident', 'cycle', 'level'), name='escalation_once_per_cycle_and_level'),
+            model_name="escalation",
+            constraint=models.UniqueConstraint(
+                fields=("incident", "cycle", "level"), name="escalation_once_per_cycle_and_level"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='maturitysignal',
-            constraint=models.UniqueConstraint(condition=models.Q(('incident__isnull', False)), fields=('kind', 'incident', 'cycle'), name='maturitysignal_once_per_incident_cycle'),
+            model_name="maturitysignal",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("incident__isnull", False)),
+                fields=("kind", "incident", "cycle"),
+                name="maturitysignal_once_per_incident_cycle",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slapolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('sev1_decision_minutes__gt', 0)), name='slapolicy_sev1_decision_positive'),
+            model_name="slapolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sev1_decision_minutes__gt", 0)), name="slapolicy_sev1_decision_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slapolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('sev2_decision_minutes__gt', 0)), name='slapolicy_sev2_decision_positive'),
+            model_name="slapolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sev2_decision_minutes__gt", 0)), name="slapolicy_sev2_decision_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slapolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('sev3_decision_minutes__gt', 0)), name='slapolicy_sev3_decision_positive'),
+            model_name="slapolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sev3_decision_minutes__gt", 0)), name="slapolicy_sev3_decision_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slapolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('sev4_decision_minutes__gt', 0)), name='slapolicy_sev4_decision_positive'),
+            model_name="slapolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sev4_decision_minutes__gt", 0)), name="slapolicy_sev4_decision_positive"
+            ),
         ),
     ]

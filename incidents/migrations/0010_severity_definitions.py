@@ -7,52 +7,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0009_clock_cycles_containment_decision_and_escalation_switch'),
-        ('iwms', '0006_notification_recipient_index_in_the_unique_key'),
+        ("incidents", "0009_clock_cycles_containment_decision_and_escalation_switch"),
+        ("iwms", "0006_notification_recipient_index_in_the_unique_key"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalSeverityDefinition',
+            name="HistoricalSeverityDefinition",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('severity', models.CharField(choices=[('sev1', 'SEV-1'), ('sev2', 'SEV-2'), ('sev3', 'SEV-3'), ('sev4', 'SEV-4')], max_length=8)),
-                ('definition', models.TextField(help_text='What an incident of this severity is.')),
-                ('response', models.TextField(blank=True, help_text='What response is expected.')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='iwms.organisation')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("sev1", "SEV-1"), ("sev2", "SEV-2"), ("sev3", "SEV-3"), ("sev4", "SEV-4")],
+                        max_length=8,
+                    ),
+                ),
+                ("definition", models.TextField(help_text="What an incident of this severity is.")),
+                ("response", models.TextField(blank=True, help_text="What response is expected.")),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="iwms.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical severity definition',
-                'verbose_name_plural': 'historical severity definitions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical severity definition",
+                "verbose_name_plural": "historical severity definitions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='SeverityDefinition',
+            name="SeverityDefinition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('severity', models.CharField(choices=[('sev1', 'SEV-1'), ('sev2', 'SEV-2'), ('sev3', 'SEV-3'), ('sev4', 'SEV-4')], max_length=8)),
-                ('definition', models.TextField(help_text='What an incident of this severity is.')),
-                ('response', models.TextField(blank=True, help_text='What response is expected.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='iwms.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("sev1", "SEV-1"), ("sev2", "SEV-2"), ("sev3", "SEV-3"), ("sev4", "SEV-4")],
+                        max_length=8,
+                    ),
+                ),
+                ("definition", models.TextField(help_text="What an incident of this severity is.")),
+                ("response", models.TextField(blank=True, help_text="What response is expected.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="iwms.organisation"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organisation_id', 'severity'],
-                'constraints': [models.UniqueConstraint(fields=('organisation', 'severity'), name='severitydefinition_once_per_tenant')],
+                "ordering": ["organisation_id", "severity"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organisation", "severity"), name="severitydefinition_once_per_tenant"
+                    )
+                ],
             },
         ),
     ]
