@@ -32,6 +32,7 @@ from incidents.models import (
     PoleEntity,
     ReferenceCounter,
     ReportDraft,
+    SeverityDefinition,
     SlaPolicy,
 )
 from incidents.services import corrections, grants
@@ -114,6 +115,10 @@ class IncidentCorrectionForm(forms.ModelForm):
         return data
 
 
+# Set only by the clock services (mark contained, submit, pending closure, reopen).
+CLOCK_STATE_FIELDS = ["contained_at", "clock_started_at", "clocks_paused_at", "decision_started_at", "decision_due_at"]
+
+
 @admin.register(Incident)
 class IncidentAdmin(ServiceAdmin):
     list_display = [
@@ -160,6 +165,8 @@ class IncidentAdmin(ServiceAdmin):
         "escalation_level",
         "reopened_count",
         "closed_at",
+        "unit",
+        *CLOCK_STATE_FIELDS,
     ]
 
     def get_fields(self, request: HttpRequest, obj: Incident | None = None) -> list[str]:
@@ -235,11 +242,34 @@ class ReportDraftAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SlaPolicy)
+<<<<<<< HEAD
 class SlaPolicyAdmin(ClassificationAdmin):
     list_display = ["code", "name", "is_default", "sev1_ack_minutes", "sev1_resolve_minutes", "organisation"]
+=======
+class SlaPolicyAdmin(GovernedAdmin):
+    list_display = [
+        "code",
+        "name",
+        "is_default",
+        "sev1_ack_minutes",
+        "sev1_resolve_minutes",
+        "sev4_escalates",
+        "organisation",
+    ]
+>>>>>>> clocks
     list_filter = ["organisation", "is_default"]
     list_select_related = ["organisation"]
     search_fields = ["code", "name"]
+
+
+@admin.register(SeverityDefinition)
+class SeverityDefinitionAdmin(GovernedAdmin):
+    """A tenant's own wording of SEV-1 … SEV-4 (without rows, its industry's defaults apply)."""
+
+    list_display = ["severity", "definition", "organisation"]
+    list_filter = ["organisation", "severity"]
+    list_select_related = ["organisation"]
+    search_fields = ["definition"]
 
 
 @admin.register(ClosureDecision)

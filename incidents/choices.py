@@ -117,6 +117,7 @@ class ClockKind(models.TextChoices):
     STEP = "step", "step due date"
     SUBWORKFLOW = "subworkflow", "information request due date"
     ESCALATION = "escalation", "escalation acknowledgement"
+    DECISION = "decision", "closure decision"
 
 
 class SignalKind(models.TextChoices):

@@ -17,6 +17,7 @@ from incidents.choices import (
     TimeSensitivity,
 )
 from incidents.models import Category
+from incidents.severity import definitions_for
 from iwms.date_bounds import BoundedDateTimeField
 from iwms.request_input import StorableTextForm
 from organogram.models import OrgUnit
@@ -93,10 +94,10 @@ class ContextForm(forms.Form):
         error_messages={"required": "Describe what happened."},
     )
 
-    severity_definitions = SEVERITY_DEFINITIONS
-
     def __init__(self, *args: object, tenant: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        # What each severity means in the reporter's organisation (`incidents.severity`).
+        self.severity_definitions = definitions_for(tenant)
         units = OrgUnit.objects.for_tenant(tenant).with_tree_fields()
         self.fields["unit"].choices = [(unit.pk, "\u2003" * (unit.tree_depth) + unit.name) for unit in units]
 

@@ -200,6 +200,23 @@ def may_change_severity(user: User, incident: Incident) -> Decision:
     )
 
 
+def may_mark_contained(user: User, incident: Incident) -> Decision:
+    """The responsible person or the owner marks an incident contained, once per clock cycle,
+    while it is not closed."""
+    if not user.is_authenticated or user.organisation_id != incident.organisation_id:
+        return Decision(False, "This incident belongs to another organisation.")
+    if incident.status == IncidentStatus.CLOSED:
+        return Decision(False, "The incident is closed.")
+    if incident.contained_at is not None:
+        return Decision(False, "It is marked contained already.")
+    if user.pk not in (incident.owner_id, incident.responsible_id):
+        return Decision(
+            False,
+            f"Only the responsible person, {incident.responsible}, or the owner, {incident.owner}, marks it contained.",
+        )
+    return Decision(True)
+
+
 def may_acknowledge_escalation(user: User, escalation: Escalation) -> Decision:
     if escalation.acknowledged_at is not None:
         return Decision(False, f"{escalation.acknowledged_by} already acknowledged this escalation.")

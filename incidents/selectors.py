@@ -174,6 +174,7 @@ DEADLINE_CLOCKS = (
     ("Acknowledge", ClockKind.ACKNOWLEDGE, "ack_due_at"),
     ("Contain", ClockKind.CONTAIN, "contain_due_at"),
     ("Resolve", ClockKind.RESOLVE, "resolve_due_at"),
+    ("Closure decision", ClockKind.DECISION, "decision_due_at"),
 )
 
 
@@ -181,21 +182,56 @@ class DeadlineRow(TypedDict):
     label: str
     due: datetime | None
     breached_at: datetime | None
-    met: bool  # the clock stopped before its deadline (acknowledged, or closed)
+    met: bool  # the clock stopped for good before its deadline (acknowledged, contained, closed)
+    stopped: str  # why it does not run now, in words ("" while it runs)
 
 
 def deadline_rows(incident: Incident) -> list[DeadlineRow]:
-    """The incident's own three deadlines with the breach recorded against each, in one query.
-    A breach stays shown after a severity change moved the deadline (it is a fact)."""
+    """The incident's own deadlines in its current clock cycle with the breach recorded against
+    each, in one query. A breach stays shown after a severity change moved the deadline (it is
+    a fact); the closure decision's row shows while the incident is pending closure."""
     breaches = dict(
-        Breach.objects.filter(incident=incident, subject_key="").values_list("clock", "breached_at").order_by("id")
+        Breach.objects.filter(incident=incident, cycle=incident.clock_cycle, subject_key="")
+        .values_list("clock", "breached_at")
+        .order_by("id")
     )
+    decision = incident.decision_started_at is not None and (
+        Breach.objects.filter(
+            incident=incident,
+            cycle=incident.clock_cycle,
+            clock=ClockKind.DECISION,
+            subject_key=str(int(incident.decision_started_at.timestamp())),
+        )
+        .values_list("breached_at", flat=True)
+        .first()
+    )
+    if decision:
+        breaches[ClockKind.DECISION] = decision
     closed = incident.status == IncidentStatus.CLOSED
+    paused = incident.clocks_paused_at is not None
     rows: list[DeadlineRow] = []
     for label, kind, attribute in DEADLINE_CLOCKS:
-        stopped = closed or (kind == ClockKind.ACKNOWLEDGE and incident.acknowledged_at is not None)
-        breached_at = breaches.get(kind)
-        rows.append({"label": label, "due": getattr(incident, attribute), "breached_at": breached_at, "met": stopped})
+        due = getattr(incident, attribute)
+        if kind == ClockKind.DECISION and due is None:
+            continue
+        stopped = ""
+        if closed:
+            stopped = "closed"
+        elif kind == ClockKind.ACKNOWLEDGE and incident.acknowledged_at is not None:
+            stopped = "acknowledged"
+        elif kind == ClockKind.CONTAIN and incident.contained_at is not None:
+            stopped = "contained"
+        elif kind in (ClockKind.CONTAIN, ClockKind.RESOLVE) and paused:
+            stopped = "submitted"
+        rows.append(
+            {
+                "label": label,
+                "due": due,
+                "breached_at": breaches.get(kind),
+                "met": bool(stopped) and stopped != "submitted",
+                "stopped": stopped,
+            }
+        )
     return rows
 
 
@@ -204,10 +240,24 @@ def escalation_story(incident: Incident, events: Iterable[AuditEvent]) -> dict[s
     the failure-to-complete incident that follows it up, acknowledged or not) and the stop at
     the top of the hierarchy. The escalations of a chain are recorded on the original
     incident, so a few queries whatever the number of levels."""
+    # The current clock cycle's escalations: those after the incident's last reopen (the earlier
+    # cycles' stay on the timeline).
+    events = list(events)
+    reopens = [
+        event.seq
+        for event in events
+        if event.object_type == "incidents.incident"
+        and isinstance(event.changes, dict)
+        and event.changes.get("status") == [IncidentStatus.CLOSED, IncidentStatus.IN_PROGRESS]
+    ]
+    since = max(reopens, default=-1)
     ids = {
         event.changes["escalation"]
         for event in events
-        if event.action == AuditAction.ESCALATE and isinstance(event.changes, dict) and "escalation" in event.changes
+        if event.seq > since
+        and event.action == AuditAction.ESCALATE
+        and isinstance(event.changes, dict)
+        and "escalation" in event.changes
     }
     escalations = (
         Escalation.objects.filter(organisation_id=incident.organisation_id, pk__in=ids)
@@ -217,7 +267,7 @@ def escalation_story(incident: Incident, events: Iterable[AuditEvent]) -> dict[s
         else []
     )
     stopped = (
-        MaturitySignal.objects.filter(incident=incident, kind=SignalKind.ESCALATED_TO_TOP)
+        MaturitySignal.objects.filter(incident=incident, kind=SignalKind.ESCALATED_TO_TOP, cycle=incident.clock_cycle)
         .select_related("unit")
         .first()
         if incident.escalation_level

@@ -32,6 +32,7 @@ urlpatterns = [
     path("incidents/<str:reference>/acknowledge/", incident.incident_acknowledge, name="incident_acknowledge"),
     path("incidents/<str:reference>/live/", incident.incident_live, name="incident_live"),
     path("incidents/<str:reference>/severity/", incident.incident_severity, name="incident_severity"),
+    path("incidents/<str:reference>/contained/", incident.incident_contained, name="incident_contained"),
     path("incidents/<str:reference>/work/", work.work_page, name="incident_work"),
     path("incidents/<str:reference>/complete/", work.incident_complete, name="incident_complete"),
     path("incidents/<str:reference>/review/", work.incident_review, name="incident_review"),

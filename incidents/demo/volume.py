@@ -260,7 +260,7 @@ def make_due(*, tenant: Organisation, count: int, at: datetime, seed: int = 11) 
     """Give `count` open volume incidents, not due yet, deadlines that make their next SLA clock
     due at `at`, in the shares of DUE_MIX (warnings at the default 75 % of the time). Returns
     how many of each kind."""
-    from incidents.choices import IncidentStatus
+    from incidents.choices import IncidentStatus, Severity
     from incidents.models import Incident
 
     rng = random.Random(seed)
@@ -296,6 +296,8 @@ def make_due(*, tenant: Organisation, count: int, at: datetime, seed: int = 11) 
             "contain_due_at": at - minute,
         },
         "resolve_breach": {
+            # A severity that escalates under the default switches (SEV-4 only records its breach).
+            "severity": Severity.SEV2,
             "acknowledged_at": acknowledged,
             "ack_due_at": at - 55 * minute,
             "contain_due_at": at - 30 * minute,

@@ -14,7 +14,7 @@ from incidents.models.grants import (
     IncidentUserObjectPermission,
 )
 from incidents.models.incident import Incident, PoleEntity, ReferenceCounter
-from incidents.models.sla import SlaPolicy
+from incidents.models.sla import SeverityDefinition, SlaPolicy
 
 __all__ = [
     "AccessGrant",
@@ -34,5 +34,6 @@ __all__ = [
     "PoleEntity",
     "ReferenceCounter",
     "ReportDraft",
+    "SeverityDefinition",
     "SlaPolicy",
 ]

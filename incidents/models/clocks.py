@@ -1,5 +1,7 @@
-"""What the SLA sweep records, each exactly once (unique constraints): breaches, breach-risk
-warnings, escalations up the organogram, and maturity signals."""
+"""What the SLA sweep records, each exactly once per clock cycle (unique constraints):
+breaches, breach-risk warnings, escalations up the organogram, and maturity signals. A
+reopened incident starts a new cycle (`Incident.clock_cycle`): the earlier cycle's records stay,
+and the new cycle's clocks warn, breach and escalate afresh."""
 
 from __future__ import annotations
 
@@ -14,10 +16,13 @@ from organogram.models import OrgUnit, Position
 
 
 class Breach(TenantScopedModel):
-    """A deadline missed. Recorded once per clock (and per step or request for those clocks);
-    it stays recorded even if severity is later lowered."""
+    """A deadline missed. Recorded once per clock cycle and clock (and per step, request or
+    decision round for those clocks); it stays recorded even if severity is later lowered."""
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="breaches")
+    cycle = models.PositiveIntegerField(
+        default=0, help_text="The incident's clock cycle: 0 until its first reopen, then one more per reopen."
+    )
     clock = models.CharField(max_length=16, choices=ClockKind.choices)
     subject_key = models.CharField(
         max_length=64, blank=True, default="", help_text="Step or request id for those clocks; blank otherwise."
@@ -31,7 +36,9 @@ class Breach(TenantScopedModel):
     class Meta:
         ordering = ["breached_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["incident", "clock", "subject_key"], name="breach_once_per_clock"),
+            models.UniqueConstraint(
+                fields=["incident", "cycle", "clock", "subject_key"], name="breach_once_per_cycle_and_clock"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -40,9 +47,13 @@ class Breach(TenantScopedModel):
 
 class BreachWarning(TenantScopedModel):
     """The breach-risk warning at a share of the time (default 75 %), sent once per clock to
-    the owner, the responsible person and the supervisor."""
+    the owner, the responsible person and the supervisor (the deciders, for the closure
+    decision's clock)."""
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="breach_warnings")
+    cycle = models.PositiveIntegerField(
+        default=0, help_text="The incident's clock cycle: 0 until its first reopen, then one more per reopen."
+    )
     clock = models.CharField(max_length=16, choices=ClockKind.choices)
     subject_key = models.CharField(max_length=64, blank=True, default="")
     due_at = models.DateTimeField()
@@ -55,7 +66,9 @@ class BreachWarning(TenantScopedModel):
     class Meta:
         ordering = ["warned_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["incident", "clock", "subject_key"], name="breachwarning_once_per_clock"),
+            models.UniqueConstraint(
+                fields=["incident", "cycle", "clock", "subject_key"], name="breachwarning_once_per_cycle_and_clock"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -68,6 +81,9 @@ class Escalation(TenantScopedModel):
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="escalations")
     level = models.PositiveSmallIntegerField()
+    cycle = models.PositiveIntegerField(
+        default=0, help_text="The incident's clock cycle: 0 until its first reopen, then one more per reopen."
+    )
     to_person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="escalations")
     to_position = models.ForeignKey(Position, on_delete=models.PROTECT, related_name="escalations")
     reason = models.CharField(max_length=300)
@@ -83,7 +99,9 @@ class Escalation(TenantScopedModel):
 
     class Meta:
         ordering = ["incident_id", "level"]
-        constraints = [models.UniqueConstraint(fields=["incident", "level"], name="escalation_once_per_level")]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "cycle", "level"], name="escalation_once_per_cycle_and_level")
+        ]
         indexes = [
             models.Index(
                 fields=["ack_due_at"], condition=Q(acknowledged_at__isnull=True), name="escalation_unacked_due_idx"
@@ -105,6 +123,9 @@ class MaturitySignal(TenantScopedModel):
         Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="maturity_signals"
     )
     detail = models.CharField(max_length=300)
+    cycle = models.PositiveIntegerField(
+        default=0, help_text="The incident's clock cycle: 0 until its first reopen, then one more per reopen."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -112,9 +133,9 @@ class MaturitySignal(TenantScopedModel):
         ordering = ["-created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "incident"],
+                fields=["kind", "incident", "cycle"],
                 condition=Q(incident__isnull=False),
-                name="maturitysignal_once_per_incident",
+                name="maturitysignal_once_per_incident_cycle",
             ),
         ]
 

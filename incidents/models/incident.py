@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
@@ -103,6 +104,26 @@ class Incident(FSMModelMixin, TenantScopedModel):
     contain_due_at = models.DateTimeField(null=True, blank=True, help_text="Contain by (SLA).")
     resolve_due_at = models.DateTimeField(null=True, blank=True, help_text="Resolve by (SLA).")
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    contained_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Marked contained by the responsible person or the owner; the contain clock stops.",
+    )
+    clock_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the current clock cycle started: blank for the first (the report time), the reopen time after.",
+    )
+    clocks_paused_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The contain and resolve clocks stopped here when the work was submitted (half-closed, pending "
+        "closure); corrections restart them with the time that was left.",
+    )
+    decision_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="Pending closure since: the closure decision's clock runs from here."
+    )
+    decision_due_at = models.DateTimeField(null=True, blank=True, help_text="Decide on closure by (SLA).")
     next_clock_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -175,30 +196,78 @@ class Incident(FSMModelMixin, TenantScopedModel):
         self.acknowledged_at = at
 
     @transition(field=status, source=S.IN_PROGRESS, target=S.HALF_CLOSED)
-    def submit_for_review(self) -> None:
-        """The responsible person clicks Complete; the automated review runs."""
+    def submit_for_review(self, *, at: Any = None) -> None:
+        """The responsible person clicks Complete; the automated review runs. The contain and
+        resolve clocks stop: the work is out of the responsible person's hands."""
+        self.clocks_paused_at = at or timezone.now()
 
     @transition(field=status, source=S.HALF_CLOSED, target=S.IN_PROGRESS)
-    def require_corrections(self) -> None:
-        """The review found something to correct."""
+    def require_corrections(self, *, at: Any = None) -> None:
+        """The review found something to correct: the clocks run again (`resume_clocks`)."""
+        self.resume_clocks(at or timezone.now())
 
     @transition(field=status, source=S.HALF_CLOSED, target=S.PENDING_CLOSURE)
-    def accept_review(self) -> None:
-        """The review is satisfied; the supervisor decides next."""
+    def accept_review(self, *, at: Any = None, decision_due_at: Any = None) -> None:
+        """The review is satisfied; the supervisor decides next, by `decision_due_at`."""
+        self.decision_started_at = at or timezone.now()
+        self.decision_due_at = decision_due_at
 
     @transition(field=status, source=S.PENDING_CLOSURE, target=S.CLOSED)
     def approve_closure(self, *, at: Any) -> None:
         self.closed_at = at
+        self.decision_started_at = self.decision_due_at = None
 
     @transition(field=status, source=S.PENDING_CLOSURE, target=S.IN_PROGRESS)
-    def reject_closure(self) -> None:
-        """Rejected, or more evidence requested."""
+    def reject_closure(self, *, at: Any = None) -> None:
+        """Rejected, or more evidence requested: the decision clock stops, the others run again."""
+        self.resume_clocks(at or timezone.now())
 
     @transition(field=status, source=S.CLOSED, target=S.IN_PROGRESS)
-    def reopen(self) -> None:
-        """Only through the reopen service: reason, elevated approver, lineage kept."""
+    def reopen(self, *, at: Any = None, deadlines: Any = None) -> None:
+        """Only through the reopen service: reason, elevated approver, lineage kept. A new
+        clock cycle starts: fresh deadlines from now (`deadlines`, an `incidents.sla.Deadlines`),
+        not contained, not escalated; the earlier cycle's breaches, warnings and escalations stay
+        on record and its own start afresh (they are unique per incident, cycle and clock)."""
+        at = at or timezone.now()
         self.closed_at = None
         self.reopened_count += 1
+        self.clock_started_at = at
+        self.contained_at = None
+        self.clocks_paused_at = None
+        self.decision_started_at = self.decision_due_at = None
+        self.escalation_level = 0
+        if deadlines is not None:
+            self.ack_due_at = deadlines.ack_due_at
+            self.contain_due_at = deadlines.contain_due_at
+            self.resolve_due_at = deadlines.resolve_due_at
+
+    # --- clocks (the columns the SLA sweep reads; `incidents.services.clocks` turns them into clocks) ---
+
+    @property
+    def clock_cycle(self) -> int:
+        """Which clock cycle runs: 0 until the first reopen, then one more per reopen."""
+        return self.reopened_count
+
+    @property
+    def clock_start(self) -> Any:
+        """When the current clock cycle started."""
+        return self.clock_started_at or self.reported_at
+
+    def resume_clocks(self, at: Any) -> None:
+        """Back to in progress after a submission: the contain (when not contained) and resolve
+        clocks run again with the time they had left when they stopped; a deadline already
+        passed when they stopped stays where it was (its breach is recorded once). The
+        closure decision's clock stops."""
+        paused = self.clocks_paused_at
+        if paused is not None:
+            for name in ("contain_due_at", "resolve_due_at"):
+                due = getattr(self, name)
+                if name == "contain_due_at" and self.contained_at is not None:
+                    continue
+                if due is not None and due > paused:
+                    setattr(self, name, due + (at - paused))
+        self.clocks_paused_at = None
+        self.decision_started_at = self.decision_due_at = None
 
 
 @functools.cache

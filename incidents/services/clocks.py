@@ -1,11 +1,14 @@
 """SLA clocks of an incident and the column that makes them sweepable.
 
-An incident's clocks: acknowledge (until acknowledged), contain and resolve (until closed),
-the due dates of its open mandatory steps and open information requests, and the
-acknowledgement deadline of each unacknowledged escalation. Each clock warns at a share of
-its time (`IWMS_SLA_WARNING_SHARE`, default 75 %) and breaches at its deadline; a warning or a
-breach is recorded once (unique per clock). `Incident.next_clock_at` holds the earliest
-warning or deadline still to act on, so the sweep reads due rows through one partial index.
+An incident's clocks: acknowledge (until acknowledged), contain (until marked contained),
+resolve (until the work is submitted: half-closed and pending closure stop it, corrections
+restart it with the time it had left), the closure decision (while pending closure), the due
+dates of its open mandatory steps and open information requests, and the acknowledgement
+deadline of each unacknowledged escalation. Each clock warns at a share of its time
+(`IWMS_SLA_WARNING_SHARE`, default 75 %) and breaches at its deadline; a warning or a breach is
+recorded once per clock cycle (a reopen starts a new cycle: `Incident.clock_cycle`).
+`Incident.next_clock_at` holds the earliest warning or deadline still to act on, so the sweep
+reads due rows through one partial index.
 
 Wherever a clock starts or moves earlier, `refresh_next_clock` is called; where one stops,
 the column may stay early: the sweep then finds nothing due and moves it on.
@@ -23,7 +26,7 @@ from django.utils import timezone
 
 from incidents.choices import ClockKind, IncidentStatus, Severity
 from incidents.models import Breach, BreachWarning, Escalation, Incident
-from incidents.sla import Deadlines, deadlines_for, policy_for
+from incidents.sla import Deadlines, deadlines_for, decision_target, policy_for
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
@@ -31,9 +34,16 @@ from iwms.models import User
 from iwms.refusals import audited_refusals
 from workflows.choices import RunKind, RunStatus, StepStatus
 from workflows.models import Step, WorkflowRun
+from workflows.selectors import main_run
+from workflows.services.runs import fit_open_steps
 
 SUBJECT = "incidents.incident"
-DEADLINE_LABELS = {ClockKind.ACKNOWLEDGE: "acknowledge", ClockKind.CONTAIN: "contain", ClockKind.RESOLVE: "resolve"}
+DEADLINE_LABELS = {
+    ClockKind.ACKNOWLEDGE: "acknowledge",
+    ClockKind.CONTAIN: "contain",
+    ClockKind.RESOLVE: "resolve",
+    ClockKind.DECISION: "closure decision",
+}
 MITIGATION_SEVERITIES = {Severity.SEV1, Severity.SEV2}
 MIN_REASON = 10
 MIN_MITIGATION_NOTE = 20
@@ -99,18 +109,37 @@ class ClockState:
 
 
 def own_clocks(incident: Incident) -> list[Clock]:
-    """The incident's acknowledge, contain and resolve clocks that still run."""
+    """The incident's own clocks that still run: acknowledge until acknowledged, contain until
+    contained, resolve until the work is submitted, and the closure decision while pending
+    closure. All but the decision run from the start of the current clock cycle."""
     if incident.status == IncidentStatus.CLOSED:
         return []
+    start, paused = incident.clock_start, incident.clocks_paused_at is not None
     clocks = []
     for kind, due in (
         (ClockKind.ACKNOWLEDGE, incident.ack_due_at if incident.acknowledged_at is None else None),
-        (ClockKind.CONTAIN, incident.contain_due_at),
-        (ClockKind.RESOLVE, incident.resolve_due_at),
+        (ClockKind.CONTAIN, incident.contain_due_at if incident.contained_at is None and not paused else None),
+        (ClockKind.RESOLVE, incident.resolve_due_at if not paused else None),
     ):
         if due is not None:
-            clocks.append(Clock(kind, "", incident.reported_at, due, f"{DEADLINE_LABELS[kind]} deadline"))
+            clocks.append(Clock(kind, "", start, due, f"{DEADLINE_LABELS[kind]} deadline"))
+    if incident.decision_due_at is not None and incident.decision_started_at is not None:
+        clocks.append(decision_clock(incident))
     return clocks
+
+
+def decision_clock(incident: Incident) -> Clock:
+    """The closure decision's clock: from pending closure to its due time. Each round of
+    pending closure is a clock of its own (keyed by when it began), so a second round after
+    corrections warns and breaches again."""
+    started = incident.decision_started_at
+    return Clock(
+        ClockKind.DECISION,
+        str(int(started.timestamp())),
+        started,
+        incident.decision_due_at,
+        "closure decision",
+    )
 
 
 def load_states(incidents: Iterable[Incident]) -> dict[int, ClockState]:
@@ -146,16 +175,20 @@ def load_states(incidents: Iterable[Incident]) -> dict[int, ClockState]:
     for step in steps.only("pk", "run_id", "position", "name", "due_at", "assignee_id"):
         run = runs[step.run_id]
         states[int(run.subject_id)].clocks.append(step_clock(run, step))
+    # Only the current cycle's records count: a reopened incident's clocks warn and breach afresh.
+    cycles = {i.pk: i.clock_cycle for i in incidents}
     escalations = Escalation.objects.filter(
         incident_id__in=open_ids, acknowledged_at__isnull=True, ack_due_at__isnull=False
     ).select_related("to_person")
     for escalation in escalations:
-        states[escalation.incident_id].clocks.append(escalation_clock(escalation))
+        if escalation.cycle == cycles[escalation.incident_id]:
+            states[escalation.incident_id].clocks.append(escalation_clock(escalation))
     for model, attribute in ((BreachWarning, "warned"), (Breach, "breached")):
-        for incident_id, kind, subject_key in model.objects.filter(incident_id__in=open_ids).values_list(
-            "incident_id", "clock", "subject_key"
+        for incident_id, cycle, kind, subject_key in model.objects.filter(incident_id__in=open_ids).values_list(
+            "incident_id", "cycle", "clock", "subject_key"
         ):
-            getattr(states[incident_id], attribute).add((kind, subject_key))
+            if cycle == cycles[incident_id]:
+                getattr(states[incident_id], attribute).add((kind, subject_key))
     return states
 
 
@@ -221,8 +254,10 @@ def first_clock(deadlines: Deadlines, start: datetime) -> datetime:
 
 
 def change_severity(*, incident: Incident, actor: User, severity: str, reason: str) -> Incident:
-    """Change the severity and recompute the open clocks from the incident's original start
-    under the new severity's targets. Breaches and warnings already recorded stay recorded,
+    """Change the severity and recompute the open clocks from the start of the incident's clock
+    cycle (its report, or its last reopen) under the new severity's targets: acknowledge,
+    contain, resolve, the closure decision when pending closure, and the open steps' due dates
+    (fitted inside the new resolve deadline). Breaches and warnings already recorded stay recorded,
     even when the new deadline is later (seed 002 §6: breach records are facts)."""
     from incidents.policy import may_change_severity
 
@@ -249,16 +284,23 @@ def change_severity(*, incident: Incident, actor: User, severity: str, reason: s
                 raise PolicyError.on(
                     "validation.invalid", f"The severity already is {locked.get_severity_display()}.", locked
                 )
-            targets = deadlines_for(severity, locked.reported_at, policy_for(locked.category))
+            policy = policy_for(locked.category)
+            targets = deadlines_for(severity, locked.clock_start, policy)
             before = {
-                name: getattr(locked, name) for name in ("severity", "ack_due_at", "contain_due_at", "resolve_due_at")
+                name: getattr(locked, name)
+                for name in ("severity", "ack_due_at", "contain_due_at", "resolve_due_at", "decision_due_at")
             }
             locked.severity = severity
             if locked.acknowledged_at is None:
                 locked.ack_due_at = targets.ack_due_at
             locked.contain_due_at = targets.contain_due_at
             locked.resolve_due_at = targets.resolve_due_at
+            if locked.decision_started_at is not None:
+                locked.decision_due_at = locked.decision_started_at + decision_target(severity, policy)
             locked.save(update_fields=[*before, "updated_at"])
+            run = main_run(subject_type=SUBJECT, subject_id=locked.pk, tenant=locked.organisation_id)
+            if run is not None and run.status == RunStatus.OPEN:
+                fit_open_steps(run=run, started_at=locked.clock_start, finish_by=locked.resolve_due_at)
             changes = {
                 name: [value, getattr(locked, name)] for name, value in before.items() if value != getattr(locked, name)
             }
@@ -268,10 +310,56 @@ def change_severity(*, incident: Incident, actor: User, severity: str, reason: s
                 actor=actor,
                 obj=locked,
                 message=f"Severity {Severity(before['severity']).label} → {locked.get_severity_display()}: {reason}; "
-                "open clocks recomputed from the original start.",
+                "open clocks recomputed from the start of the clock cycle.",
                 changes=changes,
             )
             refresh_next_clock(locked)
+    return locked
+
+
+# --- containment -----------------------------------------------------------------------------------
+
+MIN_CONTAINMENT_NOTE = 10
+
+
+def mark_contained(*, incident: Incident, actor: User, note: str) -> Incident:
+    """The responsible person or the owner says the incident is contained (the harm no longer
+    spreads): `contained_at` is set now, the contain clock stops (the time to contain is kept
+    for MTTC), and the ledger records who said so and how. Refused once it is marked, on a
+    closed incident, and for anyone else (`incidents.policy.may_mark_contained`)."""
+    from incidents.policy import may_mark_contained
+
+    with audited_refusals(actor=actor):
+        note = " ".join(note.split())
+        with transaction.atomic():
+            locked = Incident.objects.select_for_update().get(pk=incident.pk)
+            decision = may_mark_contained(actor, locked)
+            if not decision:
+                mine = actor.pk in (locked.owner_id, locked.responsible_id)
+                code = "transition.not_allowed" if mine else "access_denied"
+                raise PolicyError.on(code, decision.reason, locked, state=locked.status)
+            if len(note) < MIN_CONTAINMENT_NOTE:
+                raise PolicyError.on(
+                    "validation.invalid",
+                    f"Say how it was contained (at least {MIN_CONTAINMENT_NOTE} characters).",
+                    locked,
+                    field="note",
+                )
+            now = timezone.now()
+            locked.contained_at = now
+            locked.save(update_fields=["contained_at", "updated_at"])
+            took = now - locked.clock_start
+            on_time = locked.contain_due_at is None or now <= locked.contain_due_at
+            record_event(
+                tenant=locked.organisation_id,
+                action=AuditAction.UPDATE,
+                actor=actor,
+                obj=locked,
+                message=f"Marked contained after {duration_text(took)}"
+                + ("" if on_time else ", after the contain deadline")
+                + f": {note}",
+                changes={"contained_at": [None, now], "time_to_contain_seconds": int(took.total_seconds())},
+            )
     return locked
 
 

@@ -34,6 +34,7 @@ from incidents.models import ClosureDecision, Incident, MaturitySignal
 from incidents.policy import DecisionRight, may_decide_closure, may_reopen, may_reroute
 from incidents.routing import routing_check
 from incidents.services import lifecycle, notices, work
+from incidents.services.clocks import refresh_next_clock
 from incidents.services.work import audited
 from incidents.sla import deadlines_for, policy_for
 from iwms import notifications
@@ -260,6 +261,7 @@ def _close(
         at=timezone.now(),
     )
     _resolve_corrective_runs(closed, actor)
+    lifecycle.close_workflow(incident=closed, actor=actor)
     _notify(
         recipient=closed.responsible,
         decision=decision,
@@ -372,6 +374,7 @@ def reject_closure(*, incident: Incident, actor: User, instructions: str) -> Clo
                 "signals": signals,
             },
         )
+        refresh_next_clock(moved)  # the contain and resolve clocks run again
         _notify(
             recipient=moved.responsible,
             decision=decision,
@@ -441,6 +444,7 @@ def request_more_evidence(*, incident: Incident, actor: User, items: list[dict[s
                 "signals": signals,
             },
         )
+        refresh_next_clock(moved)  # the contain and resolve clocks run again
         _notify(
             recipient=moved.responsible,
             decision=decision,
@@ -573,7 +577,7 @@ def report_organogram_mismatch(*, incident: Incident, actor: User, note: str) ->
 @audited
 def reopen_incident(*, incident: Incident, actor: User, reason: str) -> ClosureDecision:
     """Reopen a closed incident: a reason and an approver above the original decider. The
-    decision keeps the lineage; the acknowledge, contain and resolve clocks start again now."""
+    decision keeps the lineage; a new clock cycle starts now (`lifecycle.reopen`)."""
     with transaction.atomic():
         locked = _lock(incident)
         right = may_reopen(actor, locked)
@@ -582,27 +586,19 @@ def reopen_incident(*, incident: Incident, actor: User, reason: str) -> ClosureD
         text = _require_text(
             locked, reason, field="reason", minimum=MIN_REOPEN, message="Say why the incident is reopened"
         )
-        now = timezone.now()
-        deadlines = deadlines_for(locked.severity, now, policy_for(locked.category))
         decision = _new_decision(locked, actor, right, DecisionKind.REOPEN, justification=text)
         who = _decider_label(actor, right.position)
-        reopened = run_transition(
-            locked,
-            "reopen",
+        reopened = lifecycle.reopen(
+            incident=locked,
             actor=actor,
-            message=f"Reopened by {who}: {text}",
+            reason=f"Reopened by {who}: {text}",
             extra_changes={
                 "decision": decision.pk,
                 "kind": DecisionKind.REOPEN,
                 **_position_changes(right.position),
                 "reopened_count": locked.reopened_count + 1,
-                "deadlines": {name: value.isoformat() for name, value in asdict(deadlines).items()},
             },
         )
-        for name, value in asdict(deadlines).items():
-            setattr(reopened, name, value)
-        reopened.next_clock_at = min(asdict(deadlines).values())
-        reopened.save(update_fields=[*asdict(deadlines), "next_clock_at", "updated_at"])
         _notify(
             recipient=reopened.responsible,
             decision=decision,

@@ -25,10 +25,10 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from incidents.choices import IncidentKind, IncidentStatus, SignalKind, Source, SystemReason
-from incidents.models import Category, Escalation, Incident, MaturitySignal
+from incidents.models import Category, Escalation, Incident, MaturitySignal, SlaPolicy
 from incidents.services import clocks, lifecycle, work
 from incidents.services.lifecycle import UNREAD
-from incidents.sla import deadlines_for, policy_for
+from incidents.sla import deadlines_for, escalates, policy_for
 from iwms import notifications
 from iwms.audit import record_event
 from iwms.choices import AuditAction
@@ -115,12 +115,32 @@ class Lookups:
     def __init__(self) -> None:
         self._policies: dict[tuple[int, int | None], Any] = {}
         self._templates: dict[tuple[int, str], tuple[WorkflowTemplate, list[TemplateStep]]] = {}
+        self._category_policies: dict[int, Any] = {}  # category id → its policy (None: seed defaults)
+        self._defaults: dict[int, Any] = {}  # tenant id → its default policy, or None
 
     def policy(self, category: Category) -> Any:
         key = (category.organisation_id, category.sla_policy_id)
         if key not in self._policies:
             self._policies[key] = policy_for(category)
         return self._policies[key]
+
+    def escalates(self, incidents: list[Incident]) -> dict[int, bool]:
+        """Whether each incident's missed resolve deadline escalates (`incidents.sla.escalates`
+        under its category's policy): two queries for the categories and tenants not seen yet
+        in this sweep, none after."""
+        unknown = {i.category_id for i in incidents} - self._category_policies.keys()
+        if unknown:
+            categories = Category.objects.filter(pk__in=unknown).select_related("sla_policy")
+            categories = list(categories.only("pk", "organisation_id", "sla_policy"))
+            tenants = {c.organisation_id for c in categories if c.sla_policy_id is None} - self._defaults.keys()
+            if tenants:
+                self._defaults.update(dict.fromkeys(tenants))
+                for policy in SlaPolicy.objects.filter(organisation_id__in=tenants, is_default=True):
+                    self._defaults[policy.organisation_id] = policy
+            for category in categories:
+                own = category.sla_policy if category.sla_policy_id is not None else None
+                self._category_policies[category.pk] = own or self._defaults[category.organisation_id]
+        return {i.pk: escalates(i.severity, self._category_policies[i.category_id]) for i in incidents}
 
     def template(self, category: Category) -> tuple[WorkflowTemplate, list[TemplateStep]]:
         key = (category.organisation_id, category.workflow_template_code)
@@ -166,8 +186,8 @@ def escalate_many(
 ) -> list[Escalation | None]:
     """Escalate each late incident (full rows, locked by the caller, each with the resolve
     deadline it has just missed) one level up, or stop at the top. Runs inside the caller's
-    transaction; an incident already escalated to that level is left alone (the unique
-    (incident, level) constraint has the last word). The escalations, the failure-to-complete
+    transaction; an incident already escalated to that level in its clock cycle is left alone
+    (the unique (incident, cycle, level) constraint has the last word). The escalations, the failure-to-complete
     incidents and their workflows are written together, a few statements for all of them.
     Returns, in order, each new escalation, or None when there was nothing (left) to escalate
     to. With `drafts`, the notifications are added to it for the caller to send with others.
@@ -175,7 +195,9 @@ def escalate_many(
     has already looked up, by person."""
     lookups = lookups or Lookups()
     outbox: list[notifications.Draft] = [] if drafts is None else drafts
-    done = set(Escalation.objects.filter(incident__in=[i for i, _ in late]).values_list("incident_id", "level"))
+    done = set(
+        Escalation.objects.filter(incident__in=[i for i, _ in late]).values_list("incident_id", "cycle", "level")
+    )
     origins = {incident.pk: origin_of(incident) for incident, _ in late}
     # Every chain starts with the supervisor: looked up for all the people at once.
     known = supervisors or {}
@@ -185,7 +207,7 @@ def escalate_many(
     steps: list[_Step | None] = []
     for incident, missed_at in late:
         level = incident.escalation_level + 1
-        if (incident.pk, level) in done:
+        if (incident.pk, incident.clock_cycle, level) in done:
             logger.info("%s was already escalated to level %s", incident.reference, level)
             steps.append(None)
             continue
@@ -206,6 +228,7 @@ def escalate_many(
             organisation_id=incident.organisation_id,
             incident=incident,
             level=level,
+            cycle=incident.clock_cycle,
             to_person=target.level.holder,
             to_position=target.level.position,
             reason=f"{incident.reference} missed its resolve deadline of {clocks.local_time(missed_at)}.",
@@ -324,6 +347,7 @@ def _stop_at_top(*, incident: Incident, origin: Incident, missed_at: datetime) -
                 unit=unit,
                 kind=SignalKind.ESCALATED_TO_TOP,
                 incident=origin,
+                cycle=origin.clock_cycle,
                 detail=f"{incident.reference}, the top of the hierarchy's failure-to-complete item for "
                 f"{origin.reference}, missed its resolve deadline of {clocks.local_time(missed_at)}: "
                 "no level is left to escalate to.",

@@ -17,7 +17,7 @@ from django.utils import timezone
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
 from incidents.models import Category, Incident, ReferenceCounter
 from incidents.services.clocks import first_clock, refresh_next_clock
-from incidents.sla import deadlines_for, policy_for
+from incidents.sla import deadlines_for, decision_target, policy_for
 from iwms.audit import record_event
 from iwms.bulk_rows import create_with_history
 from iwms.choices import AuditAction
@@ -25,8 +25,11 @@ from iwms.errors import PolicyError
 from iwms.models import Organisation, User
 from iwms.transitions import run_transition
 from organogram.models import OrgUnit, Position
+from workflows.selectors import main_run
+from workflows.services.runs import close_main_run, reopen_main_run
 
 REFERENCE_PREFIX = "INC"
+SUBJECT = "incidents.incident"
 
 
 _TAKE_NUMBERS = (
@@ -178,23 +181,43 @@ def acknowledge(*, incident: Incident, actor: Any) -> Incident:
 
 
 def submit_for_review(*, incident: Incident, actor: Any) -> Incident:
-    return run_transition(
+    """Half-closed: the contain and resolve clocks stop while the review and the deciders work."""
+    submitted = run_transition(
         incident,
         "submit_for_review",
         actor=actor,
         action=AuditAction.RESOLVE,
-        message="Completed by the responsible person; automated review started.",
+        message="Completed by the responsible person; automated review started. The resolve clock stops.",
+        at=timezone.now(),
     )
+    return submitted
 
 
 def require_corrections(*, incident: Incident, actor: Any, message: str) -> Incident:
-    return run_transition(incident, "require_corrections", actor=actor, action=AuditAction.REVIEW, message=message)
+    """Back to in progress: the contain and resolve clocks run again with the time they had left."""
+    moved = run_transition(
+        incident, "require_corrections", actor=actor, action=AuditAction.REVIEW, message=message, at=timezone.now()
+    )
+    refresh_next_clock(moved)
+    return moved
 
 
 def accept_review(*, incident: Incident, actor: Any) -> Incident:
-    return run_transition(
-        incident, "accept_review", actor=actor, action=AuditAction.REVIEW, message="Automated review satisfied."
+    """Pending closure: the closure decision's clock starts (`incidents.sla.decision_target`)."""
+    now = timezone.now()
+    due = now + decision_target(incident.severity, policy_for(incident.category))
+    accepted = run_transition(
+        incident,
+        "accept_review",
+        actor=actor,
+        action=AuditAction.REVIEW,
+        message="Automated review satisfied.",
+        extra_changes={"decision_due_at": due.isoformat()},
+        at=now,
+        decision_due_at=due,
     )
+    refresh_next_clock(accepted)
+    return accepted
 
 
 def approve_closure(*, incident: Incident, actor: Any) -> Incident:
@@ -206,15 +229,22 @@ def approve_closure(*, incident: Incident, actor: Any) -> Incident:
         message="Closure approved.",
         at=timezone.now(),
     )
+    close_workflow(incident=closed, actor=actor)
     refresh_next_clock(closed)  # a closed incident has no running clock
     return closed
 
 
 def reject_closure(*, incident: Incident, actor: Any, message: str) -> Incident:
-    return run_transition(incident, "reject_closure", actor=actor, message=message)
+    """Back to in progress: the decision clock stops, the contain and resolve clocks run again."""
+    moved = run_transition(incident, "reject_closure", actor=actor, message=message, at=timezone.now())
+    refresh_next_clock(moved)
+    return moved
 
 
-def reopen(*, incident: Incident, actor: Any, reason: str) -> Incident:
+def reopen(*, incident: Incident, actor: Any, reason: str, extra_changes: dict[str, Any] | None = None) -> Incident:
+    """Reopen a closed incident: a new clock cycle starts now with fresh deadlines under its
+    severity (the earlier cycle's breaches, warnings and escalations stay on record), and its
+    main workflow opens again (`reopen_workflow`)."""
     if len(reason.strip()) < 15:
         raise PolicyError(
             "validation.invalid",
@@ -224,6 +254,50 @@ def reopen(*, incident: Incident, actor: Any, reason: str) -> Incident:
             object_type="incidents.incident",
             object_id=str(incident.pk),
         )
-    reopened = run_transition(incident, "reopen", actor=actor, message=reason.strip())
+    now = timezone.now()
+    deadlines = deadlines_for(incident.severity, now, policy_for(incident.category))
+    reopened = run_transition(
+        incident,
+        "reopen",
+        actor=actor,
+        message=reason.strip(),
+        extra_changes={
+            "clock_cycle": incident.reopened_count + 1,
+            "deadlines": {name: value.isoformat() for name, value in asdict(deadlines).items()},
+            **(extra_changes or {}),
+        },
+        at=now,
+        deadlines=deadlines,
+    )
+    reopen_workflow(incident=reopened, actor=actor, reason=reason.strip())
     refresh_next_clock(reopened)
     return reopened
+
+
+# --- the main workflow follows the incident -----------------------------------------------------
+
+
+def close_workflow(*, incident: Incident, actor: Any) -> None:
+    """The incident closed: its main workflow is resolved with it."""
+    run = main_run(subject_type=SUBJECT, subject_id=incident.pk, tenant=incident.organisation_id)
+    if run is not None:
+        close_main_run(run=run, actor=actor, resolution=f"{incident.reference} closed.")
+
+
+def reopen_workflow(*, incident: Incident, actor: Any, reason: str) -> None:
+    """The incident reopened: its main workflow opens again, its open steps due within the new
+    cycle; an incident that never had one gets its category's workflow now, fitted inside the
+    new resolve deadline."""
+    from incidents.services.work import start_incident_workflow  # work builds on this module
+
+    run = main_run(subject_type=SUBJECT, subject_id=incident.pk, tenant=incident.organisation_id)
+    if run is None:
+        start_incident_workflow(incident=incident, actor=actor)
+        return
+    reopen_main_run(
+        run=run,
+        actor=actor,
+        reason=f"{incident.reference} reopened: {reason}",
+        started_at=incident.clock_start,
+        finish_by=incident.resolve_due_at,
+    )

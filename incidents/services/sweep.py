@@ -5,7 +5,9 @@ through the partial index on `next_clock_at` (on PostgreSQL with `FOR UPDATE SKI
 concurrent sweepers share the work and never take the same incident; SQLite serialises
 writers), reads their clocks in a fixed number of queries, records the warnings and breaches
 in bulk, notifies, audits, escalates missed resolve deadlines, and moves each row's
-`next_clock_at` on. Every record is unique per clock (database constraints), and a batch
+`next_clock_at` on. A missed resolve deadline escalates only where the incident's SLA policy
+says its severity escalates (SEV-4 does not by default); otherwise its breach is recorded like
+any other. Every record is unique per clock cycle and clock (database constraints), and a batch
 that dies before it commits leaves nothing behind, so a retried or concurrent sweep never
 doubles anything. Healthchecks' `alert_after` + `sendalerts` is the model.
 """
@@ -49,6 +51,13 @@ SWEPT_FIELDS = (
     "contain_due_at",
     "resolve_due_at",
     "acknowledged_at",
+    "contained_at",
+    "clock_started_at",
+    "clocks_paused_at",
+    "decision_started_at",
+    "decision_due_at",
+    "reopened_count",
+    "category_id",
     "owner_id",
     "responsible_id",
     "next_clock_at",
@@ -125,6 +134,12 @@ def sweep_batch(
             for clock in state.due_breaches(now):
                 (missed_resolve if clock.kind == ClockKind.RESOLVE else breached).append((incident, clock))
             warned += [(incident, clock) for clock in state.due_warnings(now)]
+        if missed_resolve:
+            # A severity whose policy does not escalate (SEV-4 by default) records its breach only.
+            lookups = lookups or escalation.Lookups()
+            escalating = lookups.escalates([incident for incident, _ in missed_resolve])
+            breached += [(i, c) for i, c in missed_resolve if not escalating[i.pk]]
+            missed_resolve = [(i, c) for i, c in missed_resolve if escalating[i.pk]]
 
         messages = _Messages([i for i, _ in warned + breached + missed_resolve], people or SweptPeople())
         warnings = _record(BreachWarning, [_warning_row(i, c, now) for i, c in warned])
@@ -181,11 +196,13 @@ def _warning_row(incident: Incident, clock: Clock, now: datetime) -> BreachWarni
     return BreachWarning(
         organisation_id=incident.organisation_id,
         incident=incident,
+        cycle=incident.clock_cycle,
         clock=clock.kind,
         subject_key=clock.subject_key,
         due_at=clock.due,
         warned_at=now,
-        mitigation_requested=incident.severity in clocks.MITIGATION_SEVERITIES,
+        # The responsible person cannot hurry the deciders: no mitigation note on the decision's clock.
+        mitigation_requested=incident.severity in clocks.MITIGATION_SEVERITIES and clock.kind != ClockKind.DECISION,
     )
 
 
@@ -193,6 +210,7 @@ def _breach_row(incident: Incident, clock: Clock, now: datetime) -> Breach:
     return Breach(
         organisation_id=incident.organisation_id,
         incident=incident,
+        cycle=incident.clock_cycle,
         clock=clock.kind,
         subject_key=clock.subject_key,
         due_at=clock.due,
@@ -203,7 +221,7 @@ def _breach_row(incident: Incident, clock: Clock, now: datetime) -> Breach:
 
 def _record(model: type[models.Model], rows: list[models.Model]) -> list[models.Model | None]:
     """Insert `rows` (breaches or warnings, decided under the incidents' row locks) and give
-    them their ids. The unique (incident, clock, subject) constraint has the last word: where
+    them their ids. The unique (incident, cycle, clock, subject) constraint has the last word: where
     the row already existed, nothing is written and None stands in its place, so nobody is
     notified or audited twice."""
     if not rows:
@@ -217,19 +235,21 @@ def _record(model: type[models.Model], rows: list[models.Model]) -> list[models.
         new = {key: pk for key, pk in _stored_keys(model, incident_ids).items() if key not in before}
     recorded: list[models.Model | None] = []
     for row in rows:
-        row.pk = new.get((row.incident_id, row.clock, row.subject_key))
+        row.pk = new.get((row.incident_id, row.cycle, row.clock, row.subject_key))
         recorded.append(row if row.pk is not None else None)
     return recorded
 
 
-def _stored_keys(model: type[models.Model], incident_ids: set[int]) -> dict[tuple[int, str, str], int]:
-    stored = model.objects.filter(incident_id__in=incident_ids).values_list("incident_id", "clock", "subject_key", "pk")
-    return {(incident_id, kind, subject): pk for incident_id, kind, subject, pk in stored}
+def _stored_keys(model: type[models.Model], incident_ids: set[int]) -> dict[tuple[int, int, str, str], int]:
+    stored = model.objects.filter(incident_id__in=incident_ids).values_list(
+        "incident_id", "cycle", "clock", "subject_key", "pk"
+    )
+    return {(incident_id, cycle, kind, subject): pk for incident_id, cycle, kind, subject, pk in stored}
 
 
-def _insert_new_postgresql(model: type[models.Model], rows: list[models.Model]) -> dict[tuple[int, str, str], int]:
+def _insert_new_postgresql(model: type[models.Model], rows: list[models.Model]) -> dict[tuple[int, int, str, str], int]:
     """One INSERT … SELECT FROM json_to_recordset(…) ON CONFLICT DO NOTHING RETURNING: the ids
-    of the rows that were new, by (incident, clock, subject)."""
+    of the rows that were new, by (incident, cycle, clock, subject)."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     # Plain values (ids, text, flags, moments): taken as they are, the timestamps stamped once.
     now = timezone.now()
@@ -242,12 +262,12 @@ def _insert_new_postgresql(model: type[models.Model], rows: list[models.Model]) 
     source = recordset([(f.column, f.db_type(connection)) for f in fields])
     sql = (
         f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) "  # noqa: S608 - model metadata
-        f"SELECT {names} FROM {source} ON CONFLICT (incident_id, clock, subject_key) DO NOTHING "
-        "RETURNING incident_id, clock, subject_key, id"
+        f"SELECT {names} FROM {source} ON CONFLICT (incident_id, cycle, clock, subject_key) DO NOTHING "
+        "RETURNING incident_id, cycle, clock, subject_key, id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [rows_json(values)])
-        return {(incident_id, kind, subject): pk for incident_id, kind, subject, pk in cursor.fetchall()}
+        return {(incident_id, cycle, kind, subject): pk for incident_id, cycle, kind, subject, pk in cursor.fetchall()}
 
 
 @dataclass
@@ -383,8 +403,12 @@ class _Messages:
         return self.incident_link.format(quote(incident.reference))
 
     def recipients(self, incident: Incident, clock: Clock) -> list[int]:
-        """Owner, responsible person and their supervisor, and whoever acts on the clock."""
+        """Owner, responsible person and their supervisor, and whoever acts on the clock; for
+        the closure decision, the deciders: the supervisor, and the owner."""
         supervisor = self.levels.get(incident.responsible_id)
+        if clock.kind == ClockKind.DECISION:
+            people = [supervisor and supervisor.holder.pk, incident.owner_id]
+            return list(dict.fromkeys(p for p in people if p is not None))
         people = [incident.owner_id, incident.responsible_id, supervisor and supervisor.holder.pk, clock.person_id]
         return list(dict.fromkeys(p for p in people if p is not None))
 

@@ -84,7 +84,8 @@ def start_incident_workflows(
                 subject_id=str(incident.pk),
                 title=f"{incident.reference}: {template.name}",
                 responsible=incident.responsible,
-                started_at=incident.reported_at,
+                started_at=incident.clock_start,
+                finish_by=incident.resolve_due_at,  # no step is due after the incident's resolve deadline
             )
             for incident, (template, steps) in zip(incidents, chosen, strict=True)
         ],

@@ -13,9 +13,9 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import IncidentStatus
-from incidents.clock_forms import SeverityForm
+from incidents.clock_forms import ContainmentForm, SeverityForm
 from incidents.models import Incident
-from incidents.policy import may_acknowledge, may_change_severity, may_request_grant
+from incidents.policy import may_acknowledge, may_change_severity, may_mark_contained, may_request_grant
 from incidents.selectors import (
     get_incident_for_user,
     incidents_for_user,
@@ -44,6 +44,18 @@ def _detail_context(request: HttpRequest, incident: Incident, severity_form: Sev
         # Asked of the owner only: nobody else requests audit access to the incident.
         "grant_request": may_request_grant(request.user, incident) if incident.owner_id == request.user.pk else None,
         **_severity_context(request, incident, severity_form),
+        **_containment_context(request, incident),
+    }
+
+
+def _containment_context(
+    request: HttpRequest, incident: Incident, form: ContainmentForm | None = None, marked: bool = False
+) -> dict:
+    return {
+        "incident": incident,
+        "containment_allowed": may_mark_contained(request.user, incident),
+        "containment_form": form or ContainmentForm(),
+        "containment_marked": marked,
     }
 
 
@@ -53,7 +65,7 @@ def _severity_context(
     return {
         "incident": incident,
         "severity_allowed": may_change_severity(request.user, incident),
-        "severity_form": form or SeverityForm(initial={"severity": incident.severity}),
+        "severity_form": form or SeverityForm(initial={"severity": incident.severity}, tenant=incident.organisation),
         "severity_changed": changed,
         "poll_seconds": LIVE_POLL_SECONDS,
     }
@@ -100,7 +112,7 @@ def incident_severity(request: HttpRequest, reference: str) -> HttpResponse:
     if not allowed:
         code = "transition.not_allowed" if incident.status == IncidentStatus.CLOSED else "access_denied"
         raise PolicyError.on(code, allowed.reason, incident)
-    form = SeverityForm(request.POST)
+    form = SeverityForm(request.POST, tenant=incident.organisation)
     changed = False
     if form.is_valid():
         try:
@@ -123,7 +135,7 @@ def incident_severity(request: HttpRequest, reference: str) -> HttpResponse:
                     f"Severity changed to {incident_after.get_severity_display()}; the open deadlines were recomputed.",
                 )
                 return redirect("incident_detail", reference=reference)
-            form = SeverityForm(initial={"severity": incident.severity})
+            form = SeverityForm(initial={"severity": incident.severity}, tenant=incident.organisation)
     status = 200 if changed else 422
     if not request.htmx:
         return render(
@@ -133,6 +145,45 @@ def incident_severity(request: HttpRequest, reference: str) -> HttpResponse:
         "incidents/partials/severity_form.html", _severity_context(request, incident, form, changed), request=request
     )
     if not changed:
+        return HttpResponse(panel, status=status)
+    return _live_response(request, incident, before=panel)
+
+
+@login_required
+@require_POST
+def incident_contained(request: HttpRequest, reference: str) -> HttpResponse:
+    """Mark the incident contained (the contain clock stops). For HTMX, the containment panel
+    again and, out of band, the live panel and the timeline."""
+    incident = get_incident_for_user(request.user, reference)
+    allowed = may_mark_contained(request.user, incident)
+    if not allowed:
+        mine = request.user.pk in (incident.owner_id, incident.responsible_id)
+        raise PolicyError.on("transition.not_allowed" if mine else "access_denied", allowed.reason, incident)
+    form = ContainmentForm(request.POST)
+    marked = False
+    if form.is_valid():
+        try:
+            clocks.mark_contained(incident=incident, actor=request.user, note=form.cleaned_data["note"])
+        except PolicyError as exc:
+            if exc.code != "validation.invalid":
+                raise
+            form.add_error(exc.context.get("field") or None, exc.message)
+        else:
+            marked = True
+            incident = get_incident_for_user(request.user, reference)
+            if not request.htmx:
+                messages.success(request, f"{incident.reference} is marked contained; the contain clock stopped.")
+                return redirect("incident_detail", reference=reference)
+    status = 200 if marked else 422
+    if not request.htmx:
+        context = {**_detail_context(request, incident), **_containment_context(request, incident, form)}
+        return render(request, "incidents/incident_detail.html", context, status=status)
+    panel = render_to_string(
+        "incidents/partials/containment_form.html",
+        _containment_context(request, incident, None if marked else form, marked),
+        request=request,
+    )
+    if not marked:
         return HttpResponse(panel, status=status)
     return _live_response(request, incident, before=panel)
 

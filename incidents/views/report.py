@@ -187,7 +187,7 @@ def _context(request: HttpRequest, draft: ReportDraft) -> HttpResponse:
         # Kept as ISO 8601 with its offset; the field shows local time without one.
         with contextlib.suppress(TypeError, ValueError, OverflowError):  # as typed: Next says what is wrong
             initial["occurred_at"] = timezone.localtime(datetime.fromisoformat(initial["occurred_at"]))
-    form = ContextForm(request.POST or None, initial=initial, tenant=draft.organisation_id)
+    form = ContextForm(request.POST or None, initial=initial, tenant=draft.organisation)
     # Bound rows carry no initial values: an unchanged pre-filled row must still count as data.
     if request.method == "POST":
         pole = PoleFormSet(request.POST, prefix="pole")

@@ -15,6 +15,7 @@ from incidents.models import ClosureDecision, Escalation, Incident, MaturitySign
 from incidents.routing import decider_of, decision_scope
 from incidents.selectors import requested_evidence
 from incidents.services import closure, lifecycle, work
+from incidents.services.clocks import compute_next_clock
 from incidents.services.closure import Checklist
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent, Notification, User
@@ -465,7 +466,12 @@ def test_reopen_keeps_lineage_and_recomputes_the_clocks(closed, people, username
     # SEV-2 under the mine's standard policy (the seed targets): 15 min to acknowledge, 4 h to resolve.
     assert before + timedelta(minutes=15) <= incident.ack_due_at <= timezone.now() + timedelta(minutes=15)
     assert before + timedelta(hours=4) <= incident.resolve_due_at <= timezone.now() + timedelta(hours=4)
-    assert incident.next_clock_at == incident.ack_due_at
+    # A new clock cycle from the reopen: acknowledged already, so the contain clock warns first
+    # (the workflow's steps are all done); the workflow is open again.
+    assert incident.clock_cycle == 1 and before <= incident.clock_started_at <= timezone.now()
+    assert incident.next_clock_at == compute_next_clock(incident)
+    assert incident.next_clock_at == incident.clock_start + (incident.contain_due_at - incident.clock_start) * 0.75
+    assert work.workflow_of(incident).status == RunStatus.OPEN
     event = AuditEvent.objects.filter(object_id=str(incident.pk), message__startswith="Reopened").get()
     assert event.changes["status"] == ["closed", "in_progress"] and event.changes["decider_position"]["id"]
     assert Notification.objects.filter(recipient=people["responsible"], event="closure.reopen").count() == 1

@@ -64,7 +64,12 @@ def test_workflow_follows_the_category_template_version(started):
     steps = list(run.steps.order_by("position"))
     template_steps = list(run.template.steps.order_by("position"))
     assert [s.key for s in steps] == [t.key for t in template_steps]
-    assert all(s.due_at == started.reported_at + t.due_offset for s, t in zip(steps, template_steps, strict=True))
+    # Each step is due after its template duration, but never after the incident's resolve deadline.
+    assert all(
+        s.due_at == min(started.reported_at + t.due_offset, started.resolve_due_at)
+        for s, t in zip(steps, template_steps, strict=True)
+    )
+    assert any(started.reported_at + t.due_offset > started.resolve_due_at for t in template_steps)
 
 
 def test_position_steps_go_to_the_position_holder(started, people):

@@ -85,6 +85,13 @@ class WorkflowRun(FSMModelMixin, TenantScopedModel):
         self.resolved_at = at
         self.resolution = resolution
 
+    @transition(field=status, source=RunStatus.RESOLVED, target=RunStatus.OPEN)
+    def reopen(self) -> None:
+        """The subject was reopened: the main run is open again with it."""
+        self.resolved_by = None
+        self.resolved_at = None
+        self.resolution = ""
+
     @transition(field=status, source=RunStatus.OPEN, target=RunStatus.CANCELLED)
     def cancel(self, *, by: object, at: object, resolution: str) -> None:
         self.resolved_by = by
