@@ -242,11 +242,7 @@ class ReportDraftAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SlaPolicy)
-<<<<<<< HEAD
 class SlaPolicyAdmin(ClassificationAdmin):
-    list_display = ["code", "name", "is_default", "sev1_ack_minutes", "sev1_resolve_minutes", "organisation"]
-=======
-class SlaPolicyAdmin(GovernedAdmin):
     list_display = [
         "code",
         "name",
@@ -256,14 +252,13 @@ class SlaPolicyAdmin(GovernedAdmin):
         "sev4_escalates",
         "organisation",
     ]
->>>>>>> clocks
     list_filter = ["organisation", "is_default"]
     list_select_related = ["organisation"]
     search_fields = ["code", "name"]
 
 
 @admin.register(SeverityDefinition)
-class SeverityDefinitionAdmin(GovernedAdmin):
+class SeverityDefinitionAdmin(ClassificationAdmin):
     """A tenant's own wording of SEV-1 … SEV-4 (without rows, its industry's defaults apply)."""
 
     list_display = ["severity", "definition", "organisation"]

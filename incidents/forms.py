@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from incidents.choices import (
     KIND_EXPLANATIONS,
-    SEVERITY_DEFINITIONS,
     IncidentKind,
     PoleType,
     RiskLevel,

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from incidents.choices import IncidentStatus
-from incidents.models import Category, Incident, PoleEntity, SlaPolicy
+from incidents.models import Category, Incident, PoleEntity, SeverityDefinition, SlaPolicy
 from incidents.services import clocks, work
 from iwms.audit import record_event
 from iwms.audited_rows import delete_audited, deltas, field_values, save_audited
@@ -19,6 +19,8 @@ from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import User
 from iwms.refusals import audited_refusals
+
+Classification = Category | SlaPolicy | SeverityDefinition
 
 # What a platform admin may correct on an incident that is not closed, besides the severity
 # and the responsible person (which have their own services). Anchors, status, deadlines and
@@ -124,12 +126,12 @@ def delete_pole_entity(*, entity: PoleEntity, actor: User) -> None:
         )
 
 
-# --- categories and SLA policies ----------------------------------------------------------------
+# --- categories, SLA policies and severity definitions -------------------------------------------
 
 
-def save_classification(*, obj: Category | SlaPolicy, actor: User) -> Category | SlaPolicy:
-    """Add or change a category or an SLA policy outside category governance (the Django
-    admin): one ledger event with the field deltas. A category's code and name still change only
+def save_classification(*, obj: Classification, actor: User) -> Classification:
+    """Add or change a category, an SLA policy or a severity definition outside category
+    governance (the Django admin): one ledger event with the field deltas. A category's code and name still change only
     through governance (the model refuses it)."""
     with audited_refusals(actor=actor), transaction.atomic():
         if (
@@ -157,6 +159,6 @@ def save_classification(*, obj: Category | SlaPolicy, actor: User) -> Category |
     return obj
 
 
-def delete_classification(*, obj: Category | SlaPolicy, actor: User) -> None:
+def delete_classification(*, obj: Classification, actor: User) -> None:
     with audited_refusals(actor=actor), transaction.atomic():
         delete_audited(obj=obj, actor=actor)
