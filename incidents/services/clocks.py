@@ -227,6 +227,7 @@ def change_severity(*, incident: Incident, actor: User, severity: str, reason: s
     from incidents.policy import may_change_severity
 
     with audited_refusals(actor=actor):
+        may_change_severity(actor, incident).enforce(incident, state=incident.status)
         reason = " ".join(reason.split())
         if severity not in Severity.values:
             raise PolicyError.on(
@@ -238,13 +239,7 @@ def change_severity(*, incident: Incident, actor: User, severity: str, reason: s
             )
         with transaction.atomic():
             locked = Incident.objects.select_for_update().select_related("category").get(pk=incident.pk)
-            if locked.status == IncidentStatus.CLOSED:
-                raise PolicyError.on(
-                    "transition.not_allowed", "A closed incident keeps its severity.", locked, state=locked.status
-                )
-            decision = may_change_severity(actor, locked)
-            if not decision:
-                raise PolicyError.on("access_denied", decision.reason, locked)
+            may_change_severity(actor, locked).enforce(locked, state=locked.status)
             if severity == locked.severity:
                 raise PolicyError.on(
                     "validation.invalid", f"The severity already is {locked.get_severity_display()}.", locked

@@ -34,6 +34,7 @@ from incidents.models import ClosureDecision, Incident, MaturitySignal
 from incidents.policy import DecisionRight, may_decide_closure, may_reopen, may_reroute
 from incidents.routing import routing_check
 from incidents.services import lifecycle, work
+from incidents.services.clocks import refresh_next_clock
 from incidents.services.work import audited
 from incidents.sla import deadlines_for, policy_for
 from iwms.audit import record_event
@@ -267,6 +268,7 @@ def _close(
         },
         at=timezone.now(),
     )
+    refresh_next_clock(closed)  # a closed incident has no running clock
     _resolve_corrective_runs(closed, actor)
     _notify(
         recipient=closed.responsible,
@@ -668,6 +670,8 @@ def reroute_incident(*, incident: Incident, actor: User) -> Incident:
                 reasons=check.problems,
             )
         before = locked.responsible
+        # Like any hand-off: on SEV-1/SEV-2 it takes effect only when the new person accepts.
+        awaiting = check.responsible.pk != before.pk and locked.severity in work.ACCEPTANCE_SEVERITIES
         if check.responsible.pk != before.pk:
             delegate_responsibility(
                 tenant=locked.organisation,
@@ -678,14 +682,17 @@ def reroute_incident(*, incident: Incident, actor: User) -> Incident:
                 to_person=check.responsible,
                 reason_code=DelegationReason.OTHER,
                 handoff_note=f"Re-routed after the organogram correction in {mismatch.reference}.",
-                requires_acceptance=False,
+                requires_acceptance=awaiting,
                 actor=actor,
             )
-            work._move_responsibility(incident_id=locked.pk, to_person=check.responsible, actor=actor)
+            if not awaiting:
+                work._move_responsibility(incident_id=locked.pk, to_person=check.responsible, actor=actor)
         decider = check.route.level
         report = (
             f"Routing check passed for {locked.reference}: responsible {check.responsible} "
-            f"({check.responsible_position}), decided on by {decider.holder} ({decider.position})."
+            f"({check.responsible_position}"
+            + ("; the hand-off takes effect when they accept" if awaiting else "")
+            + f"), decided on by {decider.holder} ({decider.position})."
         )
         record_event(
             tenant=locked.organisation_id,
@@ -695,6 +702,7 @@ def reroute_incident(*, incident: Incident, actor: User) -> Incident:
             message=f"Re-routed after the organogram correction in {mismatch.reference}. {report}",
             changes={
                 "responsible": [before.pk, check.responsible.pk],
+                "awaiting_acceptance": awaiting,
                 "decider": decider.holder.pk,
                 **_position_changes(decider.position),
                 "mismatch": mismatch.pk,

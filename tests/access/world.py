@@ -68,7 +68,7 @@ def _incident(mine, people, *, owner: str, position: str, responsible: str, repo
 def _started(mine, people, **who):
     incident = _incident(mine, people, **who)
     work.start_incident_workflow(incident=incident)
-    return lifecycle.acknowledge(incident=incident, actor=incident.responsible)
+    return lifecycle.acknowledge_incident(incident=incident, actor=incident.responsible)
 
 
 def build_world() -> dict[str, object]:
@@ -110,7 +110,7 @@ def build_world() -> dict[str, object]:
 
     pending = _incident(mine, people, **cast)
     work.start_incident_workflow(incident=pending)
-    pending = lifecycle.acknowledge(incident=pending, actor=people["responsible"])
+    pending = lifecycle.acknowledge_incident(incident=pending, actor=people["responsible"])
     work_through(pending)
     pending = work.complete_work(incident=pending, actor=people["responsible"])
 

@@ -104,7 +104,7 @@ def pending_fall(tenant, people, title: str, location: str, place: str, severity
         actor=people["reporter"],
     )
     work.start_incident_workflow(incident=incident, actor=people["reporter"])
-    incident = lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     work_through(incident)
     done = work.complete_work(incident=incident, actor=people["responsible"])
     assert done.status == IncidentStatus.PENDING_CLOSURE, work.workflow_of(done).reviews.last().findings

@@ -56,3 +56,28 @@ def make_incident(mine, fall_of_ground, people):
         return create_incident(**fields)
 
     return make
+
+
+@pytest.fixture
+def pending(make_incident, people):
+    """Builds fall-of-ground incidents worked properly, through the services, to pending closure."""
+    from incidents.choices import IncidentStatus
+    from incidents.services import lifecycle, work
+    from tests.incidents.test_review_loop import work_through
+    from workflows.models import Review
+
+    def build(**overrides):
+        incident = make_incident(
+            narrative="At 09:40 a slab of about half a metre fell from the hanging wall next to the loading "
+            "box at Shaft 2, level 8. The crew of four was at the waiting place; nobody was injured and "
+            "the area was barricaded at once.",
+            **overrides,
+        )
+        work.start_incident_workflow(incident=incident)
+        incident = lifecycle.acknowledge_incident(incident=incident, actor=incident.responsible)
+        work_through(incident)
+        outcome = work.complete_work(incident=incident, actor=incident.responsible)
+        assert outcome.status == IncidentStatus.PENDING_CLOSURE, Review.objects.filter().last().findings
+        return outcome
+
+    return build

@@ -43,7 +43,7 @@ def karoo_admin(karoo):
 def incident(make_incident, people):
     made = make_incident()
     work.start_incident_workflow(incident=made)
-    return lifecycle.acknowledge(incident=made, actor=people["responsible"])
+    return lifecycle.acknowledge_incident(incident=made, actor=people["responsible"])
 
 
 def refusals(tenant, actor) -> list[AuditEvent]:
