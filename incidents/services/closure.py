@@ -17,7 +17,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from arc.choices import DelegationReason, DelegationScope
+from arc.choices import DelegationReason, DelegationScope, DelegationStatus
+from arc.models import Delegation
 from arc.services import delegate_responsibility
 from incidents.choices import (
     DecisionKind,
@@ -670,6 +671,16 @@ def reroute_incident(*, incident: Incident, actor: User) -> Incident:
                 reasons=check.problems,
             )
         before = locked.responsible
+        waiting = Delegation.objects.filter(
+            subject_type=SUBJECT, subject_id=str(locked.pk), status=DelegationStatus.PROPOSED
+        ).first()
+        if waiting is not None:
+            raise PolicyError.on(
+                "transition.not_allowed",
+                f"The re-route to {waiting.to_person} waits for them to accept it.",
+                locked,
+                delegation=waiting.pk,
+            )
         # Like any hand-off: on SEV-1/SEV-2 it takes effect only when the new person accepts.
         awaiting = check.responsible.pk != before.pk and locked.severity in work.ACCEPTANCE_SEVERITIES
         if check.responsible.pk != before.pk:

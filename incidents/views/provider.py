@@ -16,8 +16,8 @@ from incidents.models import Incident
 from incidents.services import grants
 from incidents.views.portal import attachment
 from incidents.work_forms import EvidenceForm
-from iwms.errors import PolicyError
 from iwms.models import User
+from iwms.refusals import attempt, form_status
 from workflows import evidence_files
 from workflows.models import Evidence, Step
 
@@ -70,7 +70,8 @@ def provider_step(request: HttpRequest, step_id: int) -> HttpResponse:
         del form.fields["source"]
         if form.is_valid():
             data = form.cleaned_data
-            try:
+
+            def submit() -> None:
                 for index, upload in enumerate(data["files"] or [None]):
                     fresh = Step.objects.select_related("run__responsible", "assignee").get(pk=step.pk)
                     grants.add_provider_evidence(
@@ -83,18 +84,15 @@ def provider_step(request: HttpRequest, step_id: int) -> HttpResponse:
                         upload=upload,
                         text=data["text"] if index == 0 else "",
                     )
-            except PolicyError as exc:
-                form.add_error(
-                    exc.context.get("field") if exc.context.get("field") in form.fields else None, exc.message
-                )
-            else:
+
+            if attempt(form, submit):
                 return redirect("portal_provider_step", step_id=step.pk)
     own = Evidence.objects.filter(step=step, submitted_by=user).order_by("created_at", "pk")
     return render(
         request,
         "incidents/provider/step_detail.html",
         {"step": step, "incident": incident, "form": form, "own_evidence": own},
-        status=422 if form.errors else 200,
+        status=form_status(form),
     )
 
 

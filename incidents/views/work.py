@@ -17,7 +17,7 @@ from arc.cross_tenant import not_found
 from arc.roles import is_read_only
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
-from incidents.policy import may_complete_work
+from incidents.policy import may_complete_work, may_correct_account
 from incidents.selectors import get_incident_for_user, requested_evidence, work_steps
 from incidents.services import invalidation, work
 from incidents.work_forms import (
@@ -106,6 +106,7 @@ def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         "requested_evidence": requested,
         "reviews": list(run.reviews.order_by("-sequence")) if run else [],
         "delegate_incident_form": DelegateForm(prefix="whole", user=request.user, people=people),
+        "may_correct_account": bool(may_correct_account(request.user, incident)),
     }
 
 

@@ -63,3 +63,12 @@ def test_an_input_refusal_is_a_422_next_to_its_field_and_recorded_as_input(clien
     assert not AuditEvent.objects.filter(action="access_denied", actor=people["responsible"]).exists()
     refused = AuditEvent.objects.filter(action="input_refused", actor=people["responsible"])
     assert refused.exists() and all(event.changes["kind"] == "input" for event in refused)
+
+
+def test_an_auditors_timeline_says_input_refused_for_a_form_mistake_not_access_denied(client, started, people):
+    client.force_login(people["responsible"])
+    assert client.post(reverse("incident_delegate", args=[started.reference]), {}).status_code == 422
+    client.force_login(people["depthead"])  # the owner reads the timeline
+    body = client.get(reverse("incident_detail", args=[started.reference])).content.decode()
+    assert "<strong>input refused</strong>" in body
+    assert "<strong>access denied</strong>" not in body

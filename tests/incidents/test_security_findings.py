@@ -188,6 +188,10 @@ def test_reroute_on_sev1_and_sev2_waits_for_acceptance(pending, people, severity
     assert proposal.status == DelegationStatus.PROPOSED and proposal.to_person == people["kmokoena"]
     event = AuditEvent.objects.filter(action="assign", object_id=str(incident.pk)).last()
     assert event.changes["awaiting_acceptance"] is True
+    with pytest.raises(PolicyError) as twice:
+        closure.reroute_incident(incident=incident, actor=people["depthead"])
+    assert twice.value.code == "transition.not_allowed"
+    assert Delegation.objects.filter(subject_id=str(incident.pk)).count() == 1
 
     work.decide_delegation(delegation=proposal, actor=people["kmokoena"], accept=True)
     taken = Incident.objects.get(pk=incident.pk)

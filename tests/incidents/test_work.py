@@ -96,7 +96,7 @@ def test_completing_a_step_needs_its_required_evidence(started, people):
     with pytest.raises(PolicyError) as refused:
         work.complete_step(incident=started, step=step, actor=people["responsible"])
     assert refused.value.code == "evidence.missing"
-    assert AuditEvent.objects.filter(action="access_denied", changes__code="evidence.missing").exists()
+    assert AuditEvent.objects.filter(action="transition_denied", changes__code="evidence.missing").exists()
     add_photo(started, step, people["responsible"])
     for kind in set(step.required_evidence) - {EvidenceKind.PHOTO}:
         work.add_step_evidence(
