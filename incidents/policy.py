@@ -47,10 +47,10 @@ def _other_tenant(user: User, incident: Incident) -> Decision | None:
 def may_acknowledge(user: User, incident: Incident) -> Decision:
     if (refusal := _other_tenant(user, incident)) is not None:
         return refusal
-    if incident.status != IncidentStatus.OPEN:
-        return Decision(False, "Already acknowledged.", code="transition.not_allowed")
     if user.pk != incident.responsible_id:
         return Decision(False, f"Only the responsible person, {incident.responsible}, acknowledges.")
+    if incident.status != IncidentStatus.OPEN:
+        return Decision(False, "Already acknowledged.", code="transition.not_allowed")
     return Decision(True)
 
 

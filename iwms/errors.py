@@ -33,10 +33,11 @@ class ErrorCode:
     code: str
     http_status: int
     description: str
+    declared_kind: str = ""  # only where the status alone would say the wrong thing
 
     @property
     def kind(self) -> str:
-        return _KIND_OF_STATUS.get(self.http_status, RefusalKind.STATE)
+        return self.declared_kind or _KIND_OF_STATUS.get(self.http_status, RefusalKind.STATE)
 
 
 _CODES = [
@@ -83,7 +84,8 @@ _CODES = [
     ErrorCode("grant.not_issuable", 409, "The grant has already been issued, has expired or was revoked."),
     ErrorCode("auth.locked_out", 429, "Too many failed sign-ins; the account or address is locked out for a while."),
     ErrorCode("auth.second_factor_required", 403, "The account must sign in with a second factor first."),
-    ErrorCode("auth.second_factor_invalid", 422, "The one-time or recovery code is not valid."),
+    # A wrong second factor is a failed sign-in, whatever the form shows: access, not input.
+    ErrorCode("auth.second_factor_invalid", 422, "The one-time or recovery code is not valid.", RefusalKind.ACCESS),
     ErrorCode("token.invalid", 401, "The API token is unknown, revoked or expired, or its account may not use it."),
 ]
 

@@ -73,7 +73,8 @@ def record_refusal(exc: PolicyError, *, actor: Any = None) -> None:
         exc.audited = True
         logger.warning("refusal without a tenant to audit it: %s %s", exc.code, exc.context)
         return
-    action = LEDGER_ACTION[exc.kind]
+    # A refused transition stays "transition denied" whoever was refused (the kind says why).
+    action = AuditAction.TRANSITION_DENIED if exc.code.startswith("transition.") else LEDGER_ACTION[exc.kind]
     context = plain_context({key: value for key, value in exc.context.items() if key not in {"object"}})
     event = record_event(
         tenant=tenant,

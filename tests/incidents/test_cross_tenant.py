@@ -62,7 +62,12 @@ def test_an_incident_of_another_tenant_is_404_and_refused_in_the_lookers_ledger(
     assert response.status_code == 404
     [event] = refusals(karoo, outsider)
     assert (event.object_type, event.object_id) == ("incidents.incident", incident.reference)
-    assert event.changes == {"code": "tenant.cross_reference", "lookup": "reference", "owner": "another tenant"}
+    assert event.changes == {
+        "code": "tenant.cross_reference",
+        "kind": "access",
+        "lookup": "reference",
+        "owner": "another tenant",
+    }
     # Nothing in the record names the other tenant or its row beyond the key that was typed.
     assert mine.name not in event.message and mine.slug not in str(event.changes)
     assert str(incident.pk) not in str(event.changes)

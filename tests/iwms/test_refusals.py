@@ -121,17 +121,23 @@ def test_the_ledger_records_the_kind_of_each_refusal_so_a_typo_is_never_access_d
     record_refusal(PolicyError("validation.invalid", tenant=tenant))
     record_refusal(PolicyError("closure.checklist_incomplete", tenant=tenant))
     record_refusal(PolicyError("closure.not_supervisor", tenant=tenant))
+    record_refusal(PolicyError("transition.forbidden", tenant=tenant))
+    record_refusal(PolicyError("auth.second_factor_invalid", tenant=tenant))
     rows = refusals(tenant).order_by("seq")
     assert [(event.action, event.changes["kind"]) for event in rows] == [
         ("transition_denied", "state"),
         ("input_refused", "input"),
         ("input_refused", "input"),
         ("access_denied", "access"),
+        ("transition_denied", "access"),
+        ("access_denied", "access"),
     ]
 
 
 def test_every_code_of_the_catalogue_has_a_kind_its_status_implies():
     for entry in CATALOGUE.values():
+        if entry.declared_kind:
+            continue
         expected = {422: "input", 413: "input", 403: "access", 401: "access", 429: "access"}.get(
             entry.http_status, "state"
         )
