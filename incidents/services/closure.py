@@ -36,7 +36,7 @@ from incidents.policy import DecisionRight, may_decide_closure, may_reopen, may_
 from incidents.routing import routing_check
 from incidents.services import lifecycle, work
 from incidents.services.clocks import refresh_next_clock
-from incidents.services.work import audited
+from incidents.services.lifecycle import audited
 from incidents.sla import deadlines_for, policy_for
 from iwms.audit import record_event
 from iwms.choices import AuditAction
