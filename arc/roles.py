@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from arc.choices import Role
@@ -66,6 +66,23 @@ def is_reporter(*, has_organisation: bool, holds_position: bool, granted: set[st
     """A person of an organisation reports unless they are only a read-only outsider there
     (auditor, regulator) or an integration account, without a position."""
     return has_organisation and (holds_position or not (set(granted) & NON_REPORTING_ROLES))
+
+
+# Roles that read and never act: never asked for information, never handed work.
+READ_ONLY_ROLES = frozenset({Role.AUDITOR, Role.REGULATOR})
+
+
+def live_grants_of_roles(roles: frozenset[str], at: datetime | None = None) -> QuerySet[RoleGrant]:
+    """The unexpired, unrevoked grants of `roles` (filter on `user_id` for the people)."""
+    at = at or timezone.now()
+    return RoleGrant.objects.filter(role__in=roles, revoked_at__isnull=True, starts_at__lte=at).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+    )
+
+
+def is_read_only(user: User, at: datetime | None = None) -> bool:
+    """Whether `user` holds a read-only role (auditor, regulator) now."""
+    return live_grants_of_roles(READ_ONLY_ROLES, at).filter(user=user).exists()
 
 
 def roles_of(user: User, at: datetime | None = None) -> RoleSet:

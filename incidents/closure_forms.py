@@ -174,6 +174,10 @@ class EvidenceRequestForm(forms.Form):
             if line.strip()
         ]
 
+    def field_for_refusal(self, exc: PolicyError) -> str | None:
+        """A refusal about the items of one step goes next to that step's box."""
+        return f"items_{exc.context.get('step')}" if exc.context.get("field") == "items" else exc.context.get("field")
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not self.errors and not self.items():
@@ -198,22 +202,3 @@ class ReopenForm(forms.Form):
         minimum=MIN_REOPEN,
         help_text="Kept with the incident's lineage; the acknowledge, contain and resolve clocks start again.",
     )
-
-
-def add_refusal(form: forms.Form, exc: PolicyError) -> bool:
-    """Put a refusal next to its field (every field for an incomplete checklist). False when
-    the refusal concerns no field of the form: the caller lets it propagate."""
-    errors = exc.context.get("errors")
-    if isinstance(errors, dict) and any(name in form.fields for name in errors):
-        for name, message in errors.items():
-            form.add_error(name if name in form.fields else None, f"{message} ({exc.code})")
-        return True
-    field = exc.context.get("field")
-    if field == "items" and isinstance(form, EvidenceRequestForm):
-        step = exc.context.get("step")
-        form.add_error(f"items_{step}" if f"items_{step}" in form.fields else None, f"{exc.message} ({exc.code})")
-        return True
-    if field in form.fields:
-        form.add_error(field, f"{exc.message} ({exc.code})")
-        return True
-    return False

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from arc.roles import OUTSIDER_ROLES, DerivedRole, roles_of
 from incidents.choices import DecisionKind, IncidentStatus, SystemReason
 from incidents.models import BreachWarning, ClosureDecision, Escalation, Incident
-from incidents.routing import decider_of
+from incidents.routing import decider_of, involved_ids
 from iwms.decisions import Decision
 from iwms.models import User
 from organogram.hierarchy import ancestor_ids, positions_of
 from organogram.models import Position
+from workflows.models import Evidence
+from workflows.policy import may_invalidate_evidence as may_invalidate_step_evidence
 
 
 def may_report(user: User) -> Decision:
@@ -37,12 +39,116 @@ def may_request_grant(user: User, incident: Incident | None = None) -> Decision:
     return Decision(True)
 
 
+def _other_tenant(user: User, incident: Incident) -> Decision | None:
+    if not user.is_authenticated or user.organisation_id != incident.organisation_id:
+        return Decision(False, "This incident belongs to another organisation.")
+    return None
+
+
 def may_acknowledge(user: User, incident: Incident) -> Decision:
-    if incident.status != IncidentStatus.OPEN:
-        return Decision(False, "Already acknowledged.")
+    if (refusal := _other_tenant(user, incident)) is not None:
+        return refusal
     if user.pk != incident.responsible_id:
         return Decision(False, f"Only the responsible person, {incident.responsible}, acknowledges.")
+    if incident.status != IncidentStatus.OPEN:
+        return Decision(False, "Already acknowledged.", code="transition.not_allowed")
     return Decision(True)
+
+
+# --- the responsible person's work -------------------------------------------------------------
+
+
+def _responsible_only(user: User, incident: Incident, verb: str) -> Decision | None:
+    if (refusal := _other_tenant(user, incident)) is not None:
+        return refusal
+    if user.pk != incident.responsible_id:
+        return Decision(False, f"Only the responsible person, {incident.responsible}, {verb}.")
+    return None
+
+
+def _in_progress(incident: Incident, what: str) -> Decision | None:
+    if incident.status != IncidentStatus.IN_PROGRESS:
+        hint = " Acknowledge it first." if incident.status == IncidentStatus.OPEN else ""
+        return Decision(
+            False,
+            f"{what} while the incident is in progress; it is {incident.get_status_display()}.{hint}",
+            code="transition.not_allowed",
+        )
+    return None
+
+
+def _first_refusal(*refusals: Decision | None) -> Decision:
+    # A refusal is falsy, so `a or b` would skip it: pick the first one that is not None.
+    return next((refusal for refusal in refusals if refusal is not None), Decision(True))
+
+
+def may_complete_work(user: User, incident: Incident) -> Decision:
+    """Click Complete (the incident becomes half-closed and is reviewed): the responsible
+    person, while it is in progress. What is still undone is `work.completion_blockers`."""
+    return _first_refusal(_responsible_only(user, incident, "completes"), _in_progress(incident, "Work is completed"))
+
+
+def may_correct_account(user: User, incident: Incident) -> Decision:
+    """Correct the narrative, location and POLE the review questioned: the responsible person,
+    while the incident is in progress."""
+    return _first_refusal(
+        _responsible_only(user, incident, "corrects the account"), _in_progress(incident, "The account is corrected")
+    )
+
+
+def may_restart_review(user: User, incident: Incident) -> Decision:
+    """Run the automated review again on an incident left half-closed: its responsible person."""
+    if (refusal := _responsible_only(user, incident, "restarts the review")) is not None:
+        return refusal
+    if incident.status != IncidentStatus.HALF_CLOSED:
+        return Decision(False, "Only a half-closed incident is reviewed.", code="transition.not_allowed")
+    return Decision(True)
+
+
+def may_delegate_incident(user: User, incident: Incident) -> Decision:
+    """Hand the whole responsibility on: the responsible person, before the incident is
+    completed. Once it is half-closed, pending closure or closed, the work is done and a
+    hand-off would only change who the decider is."""
+    if (refusal := _responsible_only(user, incident, "delegates")) is not None:
+        return refusal
+    if incident.status not in (IncidentStatus.OPEN, IncidentStatus.IN_PROGRESS):
+        return Decision(
+            False,
+            f"Responsibility is handed on before the work is completed; the incident is "
+            f"{incident.get_status_display()}.",
+            code="transition.not_allowed",
+        )
+    return Decision(True)
+
+
+def may_take_over(user: User, incident: Incident) -> Decision:
+    """Accept a hand-off of the incident's responsibility proposed to `user`: before the work is
+    completed, or, pending closure, the re-route of an organogram mismatch (nothing else moves
+    responsibility once the incident waits for its decider)."""
+    if (refusal := _other_tenant(user, incident)) is not None:
+        return refusal
+    if incident.status in (IncidentStatus.OPEN, IncidentStatus.IN_PROGRESS):
+        return Decision(True)
+    if incident.status == IncidentStatus.PENDING_CLOSURE and _open_mismatch(incident):
+        return Decision(True)
+    return Decision(
+        False,
+        f"The incident is {incident.get_status_display()}; responsibility no longer moves.",
+        code="transition.not_allowed",
+    )
+
+
+def may_invalidate_evidence(user: User, incident: Incident, evidence: Evidence) -> Decision:
+    """Invalidate an item of the incident's evidence. Once the incident is pending closure it
+    is the decider's (a rejection), once it is closed the reopener's (a reopen); before that,
+    the step's executor or the responsible person."""
+    if evidence.invalidated_at is not None:
+        return Decision(False, "Already invalidated.", code="evidence.invalidated")
+    if incident.status == IncidentStatus.CLOSED:
+        return may_reopen(user, incident)
+    if incident.status == IncidentStatus.PENDING_CLOSURE:
+        return may_decide_closure(user, incident)
+    return may_invalidate_step_evidence(user, evidence)
 
 
 # --- closure decisions, reopening and re-routing -------------------------------------------
@@ -69,6 +175,11 @@ def _segregation(user: User, incident: Incident) -> DecisionRight | None:
         )
     if incident.reporter_id is not None and user.pk == incident.reporter_id:
         return _refused("closure.segregation_of_duties", "You reported this incident; someone else decides on it.")
+    if user.pk in involved_ids(incident):
+        return _refused(
+            "closure.segregation_of_duties",
+            "You were responsible for this incident or handed it on; nobody decides on their own work.",
+        )
     return None
 
 
@@ -152,16 +263,20 @@ def may_reopen(user: User, incident: Incident) -> DecisionRight:
     return DecisionRight(True, position=mine)
 
 
+def _open_mismatch(incident: Incident) -> Incident | None:
+    return (
+        Incident.objects.filter(parent=incident, system_reason=SystemReason.ORGANOGRAM_MISMATCH)
+        .exclude(status=IncidentStatus.CLOSED)
+        .first()
+    )
+
+
 def may_reroute(user: User, incident: Incident) -> DecisionRight:
     """Re-route an incident after its organogram mismatch was corrected: the responsible
     person of the open organogram-mismatch incident raised for it."""
     if not user.is_authenticated or user.organisation_id != incident.organisation_id:
         return _refused("access_denied", "This incident belongs to another organisation.")
-    mismatch = (
-        Incident.objects.filter(parent=incident, system_reason=SystemReason.ORGANOGRAM_MISMATCH)
-        .exclude(status=IncidentStatus.CLOSED)
-        .first()
-    )
+    mismatch = _open_mismatch(incident)
     if mismatch is None:
         return _refused("transition.not_allowed", "No organogram mismatch is open for this incident.")
     if user.pk != mismatch.responsible_id:
@@ -183,7 +298,7 @@ def may_change_severity(user: User, incident: Incident) -> Decision:
     if not user.is_authenticated or user.organisation_id != incident.organisation_id:
         return Decision(False, "This incident belongs to another organisation.")
     if incident.status == IncidentStatus.CLOSED:
-        return Decision(False, "A closed incident keeps its severity.")
+        return Decision(False, "A closed incident keeps its severity.", code="transition.not_allowed")
     if user.pk in (incident.owner_id, incident.responsible_id):
         return Decision(True)
     held = {position.pk for position in positions_of(user)}
@@ -205,15 +320,15 @@ def may_mark_contained(user: User, incident: Incident) -> Decision:
     while it is not closed."""
     if not user.is_authenticated or user.organisation_id != incident.organisation_id:
         return Decision(False, "This incident belongs to another organisation.")
-    if incident.status == IncidentStatus.CLOSED:
-        return Decision(False, "The incident is closed.")
-    if incident.contained_at is not None:
-        return Decision(False, "It is marked contained already.")
     if user.pk not in (incident.owner_id, incident.responsible_id):
         return Decision(
             False,
             f"Only the responsible person, {incident.responsible}, or the owner, {incident.owner}, marks it contained.",
         )
+    if incident.status == IncidentStatus.CLOSED:
+        return Decision(False, "The incident is closed.", code="transition.not_allowed")
+    if incident.contained_at is not None:
+        return Decision(False, "It is marked contained already.", code="transition.not_allowed")
     return Decision(True)
 
 

@@ -4,7 +4,8 @@ whatever the size of the organogram.
 
 The decider is the holder of the position one level up from the responsible person. A vacant
 or abolished level is skipped (and flagged, so a maturity signal can be raised), and so is a
-level held by the incident's reporter: nobody decides on what they reported.
+level held by anyone who reported the incident, was ever responsible for it or handed it off
+(the ARC trace): nobody decides on what they reported or worked on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
+from arc.choices import DelegationScope, DelegationStatus
+from arc.models import Delegation
 from incidents.models import Escalation, Incident
 from iwms.models import User
 from organogram.choices import AssignmentKind
@@ -24,8 +27,8 @@ from organogram.models import Position, PositionAssignment
 
 @dataclass(frozen=True)
 class Route:
-    """Who decides on an incident: the level that answers, and whether a level held by the
-    reporter was passed over to reach it."""
+    """Who decides on an incident: the level that answers, and whether a level held by its
+    reporter, or by someone who was responsible for it, was passed over to reach it."""
 
     level: Level
     passed_reporter: bool = False
@@ -35,12 +38,31 @@ def decider_of(incident: Incident, at: datetime | None = None, *, responsible: U
     """The level that decides on `incident` now (None when nobody holds a position above the
     responsible person, or above `responsible` when given)."""
     passed_reporter = False
+    involved = involved_ids(incident)
     for level in escalation_chain(responsible or incident.responsible, at):
-        if incident.reporter_id is not None and level.holder.pk == incident.reporter_id:
+        if level.holder.pk in involved:
             passed_reporter = True
             continue
         return Route(level, passed_reporter)
     return None
+
+
+def involved_ids(incident: Incident) -> set[int]:
+    """Everyone who reported the incident, was ever responsible for it or handed it off: its
+    reporter, its initial and current responsible person, and both ends of every hand-off of
+    its responsibility that took effect (the ARC trace). None of them decides on it."""
+    ids = {incident.initial_responsible_id, incident.responsible_id, incident.reporter_id}
+    for from_id, to_id, status in Delegation.objects.filter(
+        organisation_id=incident.organisation_id,
+        subject_type="incidents.incident",
+        subject_id=str(incident.pk),
+        scope=DelegationScope.RESPONSIBILITY,
+    ).values_list("from_person_id", "to_person_id", "status"):
+        ids.add(from_id)
+        if status == DelegationStatus.ACCEPTED:
+            ids.add(to_id)
+    ids.discard(None)
+    return ids
 
 
 @dataclass(frozen=True)

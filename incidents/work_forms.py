@@ -11,6 +11,7 @@ from django import forms
 from django.utils import timezone
 
 from arc.choices import DelegationReason
+from arc.roles import READ_ONLY_ROLES, live_grants_of_roles
 from incidents.choices import PoleType
 from iwms.date_bounds import DEADLINE_HORIZON, BoundedDateTimeField
 from iwms.models import User
@@ -63,10 +64,12 @@ class NotApplicableForm(forms.Form):
 
 
 def colleague_choices(user: User) -> list[tuple[str, str]]:
-    """Active people of the user's tenant but the user: read once per page, shared by its forms."""
+    """Active people of the user's tenant but the user and its auditors and regulators (they
+    read, they are never asked or handed work): read once per page, shared by its forms."""
     people = (
         User.objects.filter(organisation_id=user.organisation_id, is_active=True)
         .exclude(pk=user.pk)
+        .exclude(pk__in=live_grants_of_roles(READ_ONLY_ROLES).values("user_id"))
         .order_by("first_name", "last_name")
         .only("pk", "first_name", "last_name", "username")
     )

@@ -27,6 +27,7 @@ class AuditAction(models.TextChoices):
     MAINTENANCE = "maintenance", "ledger maintenance"
     TRANSITION_DENIED = "transition_denied", "transition denied"
     ACCESS_DENIED = "access_denied", "access denied"
+    INPUT_REFUSED = "input_refused", "input refused"
 
 
 class ActorKind(models.TextChoices):

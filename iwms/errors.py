@@ -14,11 +14,30 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 
 
+class RefusalKind:
+    """What a refusal is about, derived from its code's status: the person's *input* (a field
+    to correct, 422/413), their *access* (who they are may not do this, 401/403/429), or the
+    object's *state* (not now, 409; and the rare 500)."""
+
+    INPUT = "input"
+    ACCESS = "access"
+    STATE = "state"
+
+
+_KIND_OF_STATUS = {413: RefusalKind.INPUT, 422: RefusalKind.INPUT, 401: RefusalKind.ACCESS}
+_KIND_OF_STATUS |= {403: RefusalKind.ACCESS, 429: RefusalKind.ACCESS}
+
+
 @dataclass(frozen=True)
 class ErrorCode:
     code: str
     http_status: int
     description: str
+    declared_kind: str = ""  # only where the status alone would say the wrong thing
+
+    @property
+    def kind(self) -> str:
+        return self.declared_kind or _KIND_OF_STATUS.get(self.http_status, RefusalKind.STATE)
 
 
 _CODES = [
@@ -43,6 +62,9 @@ _CODES = [
     ErrorCode("workflow.template_missing", 409, "No workflow template exists for the item's category."),
     ErrorCode("workflow.steps_incomplete", 409, "Mandatory steps are neither completed nor justified not applicable."),
     ErrorCode("workflow.subworkflow_open", 409, "A sub-workflow (information request) is still open."),
+    ErrorCode(
+        "request.read_only_recipient", 422, "Auditors and regulators read; they are never asked for information."
+    ),
     ErrorCode("step.justification_required", 422, "A mandatory step marked not applicable needs a real justification."),
     ErrorCode("evidence.missing", 409, "A kind of evidence the step requires is missing."),
     ErrorCode("evidence.too_large", 413, "The uploaded file is larger than the evidence size limit."),
@@ -68,7 +90,8 @@ _CODES = [
     ErrorCode("grant.not_issuable", 409, "The grant has already been issued, has expired or was revoked."),
     ErrorCode("auth.locked_out", 429, "Too many failed sign-ins; the account or address is locked out for a while."),
     ErrorCode("auth.second_factor_required", 403, "The account must sign in with a second factor first."),
-    ErrorCode("auth.second_factor_invalid", 422, "The one-time or recovery code is not valid."),
+    # A wrong second factor is a failed sign-in, whatever the form shows: access, not input.
+    ErrorCode("auth.second_factor_invalid", 422, "The one-time or recovery code is not valid.", RefusalKind.ACCESS),
     ErrorCode("token.invalid", 401, "The API token is unknown, revoked or expired, or its account may not use it."),
 ]
 
@@ -132,8 +155,18 @@ class PolicyError(Exception):
     def http_status(self) -> int:
         return CATALOGUE[self.code].http_status
 
+    @property
+    def kind(self) -> str:
+        """`RefusalKind` of the code: input, access or state."""
+        return CATALOGUE[self.code].kind
+
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "context": plain_context(self.context)}
+        return {
+            "code": self.code,
+            "kind": self.kind,
+            "message": self.message,
+            "context": plain_context(self.context),
+        }
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Exceptions pickle as `cls(*self.args)`, and args holds "code: message", which is no

@@ -1,5 +1,11 @@
 """Refusals: recording them in the ledger and turning them into responses.
 
+One path turns a refusal into a response, by its kind (`iwms.errors.RefusalKind`): an *input*
+refusal goes next to the field that caused it (`attempt` with the form, re-rendered with 422,
+or, with no form to show, `refusal_response` with 422); an *access* refusal is a 403 page or
+HTMX fragment, a *state* refusal a 409 — both from `PolicyErrorMiddleware`, whatever page the
+request came from. The ledger records which kind it was.
+
 A refusal is recorded as soon as it leaves the block that raised it (`audited_refusals`,
 used by the transition wrapper). If an enclosing transaction then rolls back, that record
 goes with it, so the outermost boundary — `PolicyErrorMiddleware` for views,
@@ -20,10 +26,18 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from iwms.choices import AuditAction
-from iwms.errors import PolicyError, plain_context
+from iwms.errors import PolicyError, RefusalKind, plain_context
 from iwms.request_context import current_actor
 
 logger = logging.getLogger("iwms.refusals")
+
+# What the ledger calls each kind of refusal: an auditor's timeline says "input refused" for a
+# field to correct, never "access denied".
+LEDGER_ACTION = {
+    RefusalKind.INPUT: AuditAction.INPUT_REFUSED,
+    RefusalKind.ACCESS: AuditAction.ACCESS_DENIED,
+    RefusalKind.STATE: AuditAction.TRANSITION_DENIED,
+}
 
 
 def _tenant_for(exc: PolicyError, actor: Any) -> Any:
@@ -60,7 +74,8 @@ def record_refusal(exc: PolicyError, *, actor: Any = None) -> None:
         exc.audited = True
         logger.warning("refusal without a tenant to audit it: %s %s", exc.code, exc.context)
         return
-    action = AuditAction.TRANSITION_DENIED if exc.code.startswith("transition.") else AuditAction.ACCESS_DENIED
+    # A refused transition stays "transition denied" whoever was refused (the kind says why).
+    action = AuditAction.TRANSITION_DENIED if exc.code.startswith("transition.") else LEDGER_ACTION[exc.kind]
     context = plain_context({key: value for key, value in exc.context.items() if key not in {"object"}})
     event = record_event(
         tenant=tenant,
@@ -69,7 +84,7 @@ def record_refusal(exc: PolicyError, *, actor: Any = None) -> None:
         object_type=str(context.pop("object_type", "")),
         object_id=str(context.pop("object_id", "")),
         message=exc.message,
-        changes={"code": exc.code, **context},
+        changes={"code": exc.code, "kind": exc.kind, **context},
     )
     exc.audit_event_id = event.pk
 
@@ -82,6 +97,54 @@ def audited_refusals(*, actor: Any = None) -> Iterator[None]:
     except PolicyError as exc:
         record_refusal(exc, actor=actor)
         raise
+
+
+INPUT_STATUS = 422
+
+
+def place_on_form(form: Any, exc: PolicyError) -> None:
+    """Put an input refusal next to the field that caused it, with its stable code: every
+    field of an `errors` context (an incomplete checklist), else the form's own
+    `field_for_refusal(exc)` when it has one, else the refusal's `field`; the form's top
+    when it names no field of the form."""
+    errors = exc.context.get("errors")
+    if isinstance(errors, dict) and errors:
+        for name, message in errors.items():
+            form.add_error(name if name in form.fields else None, f"{message} ({exc.code})")
+        return
+    locate = getattr(form, "field_for_refusal", None)
+    field = locate(exc) if locate is not None else exc.context.get("field")
+    form.add_error(field if field in form.fields else None, f"{exc.message} ({exc.code})")
+
+
+def attempt(form: Any, call: Callable[[], Any]) -> bool:
+    """Run a service call made from `form`. An input refusal lands on the form (False: the
+    view re-renders it with `INPUT_STATUS`); any other refusal propagates to
+    `PolicyErrorMiddleware`, so an access refusal is the same 403 on every page."""
+    try:
+        call()
+    except PolicyError as exc:
+        if exc.kind != RefusalKind.INPUT:
+            raise
+        record_refusal(exc)
+        place_on_form(form, exc)
+        return False
+    return True
+
+
+def form_status(form: Any) -> int:
+    """The status of a page re-rendering `form`: 422 while it carries errors."""
+    return INPUT_STATUS if form.errors else 200
+
+
+def form_refusal(form: Any, obj: Any) -> PolicyError:
+    """The input refusal of a form that did not validate and has no page to be shown on (a
+    small form inside another fragment): `validation.invalid` naming its first field."""
+    field = next(iter(form.errors), None)
+    message = "; ".join(error for errors in form.errors.values() for error in errors)
+    return PolicyError.on(
+        "validation.invalid", message or "The input is not valid.", obj, field=field if field != "__all__" else None
+    )
 
 
 def wants_json(request: HttpRequest) -> bool:

@@ -6,6 +6,7 @@ a lazy model reference such as `ForeignKey("incidents.Incident")`)."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,3 +107,30 @@ def test_no_app_imports_a_higher_layer():
         for path in app_sources(app):
             found += violations(app, path.read_text(), str(path.relative_to(ROOT)))
     assert found == []
+
+
+# --- one path per effect: the raw lifecycle moves belong to the services -----------------------
+
+_RAW_MOVE = re.compile(r"\blifecycle\._[a-z]\w*|from incidents\.services\.lifecycle import [^\n]*\b_[a-z]\w*")
+_NOT_OURS = {".venv", "node_modules", "var", ".git"}
+
+
+def test_raw_lifecycle_moves_are_called_by_the_services_only():
+    """Views, admin, tasks, commands, demo data and tests reach a lifecycle move through the
+    public service that checks its policy (`acknowledge_incident`, `complete_work`,
+    `closure.*`), never through `lifecycle._…`."""
+    found = []
+    for path in sorted(ROOT.rglob("*.py")):
+        where = path.relative_to(ROOT)
+        if _NOT_OURS & set(where.parts) or where.parts[:2] == ("incidents", "services") or path == Path(__file__):
+            continue
+        if _RAW_MOVE.search(path.read_text()):
+            found.append(str(where))
+    assert found == []
+
+
+def test_closure_and_reopen_have_one_service_each():
+    from incidents.services import lifecycle
+
+    assert not hasattr(lifecycle, "approve_closure") and not hasattr(lifecycle, "reopen")
+    assert not hasattr(lifecycle, "reject_closure") and not hasattr(lifecycle, "acknowledge")

@@ -4,6 +4,7 @@ layer's question."""
 
 from __future__ import annotations
 
+from arc.roles import is_read_only
 from iwms.decisions import ALLOWED, Decision
 from iwms.models import User
 from workflows.choices import RunStatus, StepStatus
@@ -45,9 +46,24 @@ def may_undo_not_applicable(user: User, step: Step) -> Decision:
     return ALLOWED
 
 
+def may_be_asked(person: User) -> Decision:
+    """Whether an information request may go to `person`: auditors and regulators read, they
+    are never asked (a request would show them an incident their grant does not cover)."""
+    if is_read_only(person):
+        return Decision(
+            False,
+            f"{person.get_full_name() or person} is an auditor or regulator: they read, they are never asked "
+            "for information. Choose a person who works here.",
+            code="request.read_only_recipient",
+        )
+    return ALLOWED
+
+
 def may_resolve_request(user: User, request: WorkflowRun) -> Decision:
     if not _same_tenant(user, request.organisation_id):
         return Decision(False, "This information request belongs to another organisation.")
+    if is_read_only(user):
+        return Decision(False, "Auditors and regulators read; they do not answer information requests.")
     if request.status != RunStatus.OPEN:
         return Decision(False, "The information request is already closed.")
     if user.pk != request.responsible_id:

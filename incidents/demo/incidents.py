@@ -102,6 +102,6 @@ def seed_demo_incidents(*, tenant: Organisation) -> list[Incident]:
             for type_, name, role in spec["pole"]:
                 PoleEntity(organisation=tenant, incident=incident, type=type_, name=name, role=role).save()
             if spec["acknowledge"]:
-                incident = lifecycle.acknowledge(incident=incident, actor=incident.responsible)
+                incident = lifecycle.acknowledge_incident(incident=incident, actor=incident.responsible)
             created.append(incident)
     return created

@@ -262,6 +262,7 @@ def change_severity(*, incident: Incident, actor: User, severity: str, reason: s
     from incidents.policy import may_change_severity
 
     with audited_refusals(actor=actor):
+        may_change_severity(actor, incident).enforce(incident, state=incident.status)
         reason = " ".join(reason.split())
         if severity not in Severity.values:
             raise PolicyError.on(
@@ -273,13 +274,7 @@ def change_severity(*, incident: Incident, actor: User, severity: str, reason: s
             )
         with transaction.atomic():
             locked = Incident.objects.select_for_update().select_related("category").get(pk=incident.pk)
-            if locked.status == IncidentStatus.CLOSED:
-                raise PolicyError.on(
-                    "transition.not_allowed", "A closed incident keeps its severity.", locked, state=locked.status
-                )
-            decision = may_change_severity(actor, locked)
-            if not decision:
-                raise PolicyError.on("access_denied", decision.reason, locked)
+            may_change_severity(actor, locked).enforce(locked, state=locked.status)
             if severity == locked.severity:
                 raise PolicyError.on(
                     "validation.invalid", f"The severity already is {locked.get_severity_display()}.", locked
@@ -333,11 +328,7 @@ def mark_contained(*, incident: Incident, actor: User, note: str) -> Incident:
         note = " ".join(note.split())
         with transaction.atomic():
             locked = Incident.objects.select_for_update().get(pk=incident.pk)
-            decision = may_mark_contained(actor, locked)
-            if not decision:
-                mine = actor.pk in (locked.owner_id, locked.responsible_id)
-                code = "transition.not_allowed" if mine else "access_denied"
-                raise PolicyError.on(code, decision.reason, locked, state=locked.status)
+            may_mark_contained(actor, locked).enforce(locked, state=locked.status)
             if len(note) < MIN_CONTAINMENT_NOTE:
                 raise PolicyError.on(
                     "validation.invalid",

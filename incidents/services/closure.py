@@ -17,7 +17,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from arc.choices import DelegationReason, DelegationScope
+from arc.choices import DelegationReason, DelegationScope, DelegationStatus
+from arc.models import Delegation
 from arc.services import delegate_responsibility
 from incidents.choices import (
     DecisionKind,
@@ -35,7 +36,7 @@ from incidents.policy import DecisionRight, may_decide_closure, may_reopen, may_
 from incidents.routing import routing_check
 from incidents.services import lifecycle, notices, work
 from incidents.services.clocks import refresh_next_clock
-from incidents.services.work import audited
+from incidents.services.lifecycle import audited
 from incidents.sla import deadlines_for, policy_for
 from iwms import notifications
 from iwms.audit import record_event
@@ -260,6 +261,7 @@ def _close(
         },
         at=timezone.now(),
     )
+    refresh_next_clock(closed)  # a closed incident has no running clock
     _resolve_corrective_runs(closed, actor)
     lifecycle.close_workflow(incident=closed, actor=actor)
     _notify(
@@ -577,7 +579,7 @@ def report_organogram_mismatch(*, incident: Incident, actor: User, note: str) ->
 @audited
 def reopen_incident(*, incident: Incident, actor: User, reason: str) -> ClosureDecision:
     """Reopen a closed incident: a reason and an approver above the original decider. The
-    decision keeps the lineage; a new clock cycle starts now (`lifecycle.reopen`)."""
+    decision keeps the lineage; a new clock cycle starts now (`lifecycle._reopen`)."""
     with transaction.atomic():
         locked = _lock(incident)
         right = may_reopen(actor, locked)
@@ -588,7 +590,7 @@ def reopen_incident(*, incident: Incident, actor: User, reason: str) -> ClosureD
         )
         decision = _new_decision(locked, actor, right, DecisionKind.REOPEN, justification=text)
         who = _decider_label(actor, right.position)
-        reopened = lifecycle.reopen(
+        reopened = lifecycle._reopen(
             incident=locked,
             actor=actor,
             reason=f"Reopened by {who}: {text}",
@@ -657,6 +659,18 @@ def reroute_incident(*, incident: Incident, actor: User) -> Incident:
                 reasons=check.problems,
             )
         before = locked.responsible
+        waiting = Delegation.objects.filter(
+            subject_type=SUBJECT, subject_id=str(locked.pk), status=DelegationStatus.PROPOSED
+        ).first()
+        if waiting is not None:
+            raise PolicyError.on(
+                "transition.not_allowed",
+                f"The re-route to {waiting.to_person} waits for them to accept it.",
+                locked,
+                delegation=waiting.pk,
+            )
+        # Like any hand-off: on SEV-1/SEV-2 it takes effect only when the new person accepts.
+        awaiting = check.responsible.pk != before.pk and locked.severity in work.ACCEPTANCE_SEVERITIES
         if check.responsible.pk != before.pk:
             delegate_responsibility(
                 tenant=locked.organisation,
@@ -667,14 +681,17 @@ def reroute_incident(*, incident: Incident, actor: User) -> Incident:
                 to_person=check.responsible,
                 reason_code=DelegationReason.OTHER,
                 handoff_note=f"Re-routed after the organogram correction in {mismatch.reference}.",
-                requires_acceptance=False,
+                requires_acceptance=awaiting,
                 actor=actor,
             )
-            work._move_responsibility(incident_id=locked.pk, to_person=check.responsible, actor=actor)
+            if not awaiting:
+                work._move_responsibility(incident_id=locked.pk, to_person=check.responsible, actor=actor)
         decider = check.route.level
         report = (
             f"Routing check passed for {locked.reference}: responsible {check.responsible} "
-            f"({check.responsible_position}), decided on by {decider.holder} ({decider.position})."
+            f"({check.responsible_position}"
+            + ("; the hand-off takes effect when they accept" if awaiting else "")
+            + f"), decided on by {decider.holder} ({decider.position})."
         )
         record_event(
             tenant=locked.organisation_id,
@@ -684,6 +701,7 @@ def reroute_incident(*, incident: Incident, actor: User) -> Incident:
             message=f"Re-routed after the organogram correction in {mismatch.reference}. {report}",
             changes={
                 "responsible": [before.pk, check.responsible.pk],
+                "awaiting_acceptance": awaiting,
                 "decider": decider.holder.pk,
                 **_position_changes(decider.position),
                 "mismatch": mismatch.pk,

@@ -440,5 +440,5 @@ def acknowledge_escalation(*, escalation: Escalation, actor: User) -> Escalation
         clocks.refresh_next_clock(late)
         failure = failure_to_complete_of(locked)
         if failure is not None and failure.status == IncidentStatus.OPEN and failure.responsible_id == actor.pk:
-            lifecycle.acknowledge(incident=failure, actor=actor)
+            lifecycle.acknowledge_incident(incident=failure, actor=actor)
     return locked

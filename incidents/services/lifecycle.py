@@ -1,21 +1,26 @@
-"""Creating incidents and moving them through their lifecycle.
+"""Creating incidents, acknowledging them, and the raw lifecycle moves the other services use.
 
 Every move goes through `run_transition` (lock, re-read, transition, save, audit); a move the
-lifecycle does not allow is refused with `transition.not_allowed` and audited. The policy
-checks of later issues (who may acknowledge, decide, reopen) plug in here.
+lifecycle does not allow is refused with `transition.not_allowed` and audited. The moves named
+`_…` below check no policy: only the services of `incidents.services` call them, each after
+asking `incidents.policy` (a layering test holds this). Deciding on closure and reopening are
+`incidents.services.closure`'s.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
 from incidents.models import Category, Incident, ReferenceCounter
+from incidents.policy import may_acknowledge
 from incidents.services.clocks import first_clock, refresh_next_clock
 from incidents.sla import deadlines_for, decision_target, policy_for
 from iwms.audit import record_event
@@ -23,6 +28,7 @@ from iwms.bulk_rows import create_with_history
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
+from iwms.refusals import audited_refusals
 from iwms.transitions import run_transition
 from organogram.models import OrgUnit, Position
 from workflows.selectors import main_run
@@ -30,6 +36,7 @@ from workflows.services.runs import close_main_run, reopen_main_run
 
 REFERENCE_PREFIX = "INC"
 SUBJECT = "incidents.incident"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 _TAKE_NUMBERS = (
@@ -58,6 +65,17 @@ def next_references(
             cursor.execute(sql, params)
             row = cursor.fetchone()
     return [f"{prefix}-{year}-{number:06d}" for number in range(row[0] - count + 1, row[0] + 1)]
+
+
+def audited(func: F) -> F:
+    """Record any refusal of `func` in the ledger after its transaction has rolled back."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with audited_refusals(actor=kwargs.get("actor")):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 UNREAD = object()  # an argument the caller did not give: read it here
@@ -172,7 +190,18 @@ def create_incident(*, tenant: Organisation, actor: Any = None, **fields: Any) -
     return create_incidents(tenant=tenant, incidents=[new_incident(tenant=tenant, **fields)], actor=actor)[0]
 
 
-def acknowledge(*, incident: Incident, actor: Any) -> Incident:
+@audited
+def acknowledge_incident(*, incident: Incident, actor: Any) -> Incident:
+    """The responsible person acknowledges an open incident: it is in progress and the
+    acknowledge clock stops."""
+    may_acknowledge(actor, incident).enforce(incident, state=incident.status)
+    return _acknowledge(incident=incident, actor=actor)
+
+
+# --- raw transitions: the services of incidents.services call these, nothing else does -------
+
+
+def _acknowledge(*, incident: Incident, actor: Any) -> Incident:
     acknowledged = run_transition(
         incident, "acknowledge", actor=actor, message="Acknowledged by the responsible person.", at=timezone.now()
     )
@@ -180,7 +209,7 @@ def acknowledge(*, incident: Incident, actor: Any) -> Incident:
     return acknowledged
 
 
-def submit_for_review(*, incident: Incident, actor: Any) -> Incident:
+def _submit_for_review(*, incident: Incident, actor: Any) -> Incident:
     """Half-closed: the contain and resolve clocks stop while the review and the deciders work."""
     submitted = run_transition(
         incident,
@@ -193,7 +222,7 @@ def submit_for_review(*, incident: Incident, actor: Any) -> Incident:
     return submitted
 
 
-def require_corrections(*, incident: Incident, actor: Any, message: str) -> Incident:
+def _require_corrections(*, incident: Incident, actor: Any, message: str) -> Incident:
     """Back to in progress: the contain and resolve clocks run again with the time they had left."""
     moved = run_transition(
         incident, "require_corrections", actor=actor, action=AuditAction.REVIEW, message=message, at=timezone.now()
@@ -202,7 +231,7 @@ def require_corrections(*, incident: Incident, actor: Any, message: str) -> Inci
     return moved
 
 
-def accept_review(*, incident: Incident, actor: Any) -> Incident:
+def _accept_review(*, incident: Incident, actor: Any) -> Incident:
     """Pending closure: the closure decision's clock starts (`incidents.sla.decision_target`)."""
     now = timezone.now()
     due = now + decision_target(incident.severity, policy_for(incident.category))
@@ -220,28 +249,7 @@ def accept_review(*, incident: Incident, actor: Any) -> Incident:
     return accepted
 
 
-def approve_closure(*, incident: Incident, actor: Any) -> Incident:
-    closed = run_transition(
-        incident,
-        "approve_closure",
-        actor=actor,
-        action=AuditAction.CLOSE,
-        message="Closure approved.",
-        at=timezone.now(),
-    )
-    close_workflow(incident=closed, actor=actor)
-    refresh_next_clock(closed)  # a closed incident has no running clock
-    return closed
-
-
-def reject_closure(*, incident: Incident, actor: Any, message: str) -> Incident:
-    """Back to in progress: the decision clock stops, the contain and resolve clocks run again."""
-    moved = run_transition(incident, "reject_closure", actor=actor, message=message, at=timezone.now())
-    refresh_next_clock(moved)
-    return moved
-
-
-def reopen(*, incident: Incident, actor: Any, reason: str, extra_changes: dict[str, Any] | None = None) -> Incident:
+def _reopen(*, incident: Incident, actor: Any, reason: str, extra_changes: dict[str, Any] | None = None) -> Incident:
     """Reopen a closed incident: a new clock cycle starts now with fresh deadlines under its
     severity (the earlier cycle's breaches, warnings and escalations stay on record), and its
     main workflow opens again (`reopen_workflow`)."""

@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
+from incidents.policy import may_restart_review
 from incidents.services import lifecycle, notices
 from iwms.audit import record_event
 from iwms.choices import AuditAction
-from iwms.errors import PolicyError
 from iwms.models import User
 from iwms.refusals import audited_refusals
 from workflows.choices import Verdict
@@ -88,7 +88,7 @@ def other_texts(incident: Incident) -> list[dict[str, str]]:
 def submit(*, incident: Incident, run: WorkflowRun, actor: Any) -> Submission:
     """Inside the completing transaction, with the incident locked: half-close it, record the
     submission, and send the review task once the transaction commits."""
-    lifecycle.submit_for_review(incident=incident, actor=actor)
+    lifecycle._submit_for_review(incident=incident, actor=actor)
     submission = review_services.open_submission(
         run=run, submitted_by=actor if isinstance(actor, User) else None, at=timezone.now()
     )
@@ -160,10 +160,10 @@ def _apply(incident: Incident, run: WorkflowRun, stored: Review) -> Incident:
         },
     )
     if stored.verdict == Verdict.SATISFIED:
-        accepted = lifecycle.accept_review(incident=incident, actor=REVIEWER)
+        accepted = lifecycle._accept_review(incident=incident, actor=REVIEWER)
         notices.pending_closure(incident=accepted, review=stored)
         return accepted
-    moved = lifecycle.require_corrections(
+    moved = lifecycle._require_corrections(
         incident=incident,
         actor=REVIEWER,
         message="Corrections required: " + "; ".join(f["message"] for f in stored.findings),
@@ -191,12 +191,7 @@ def send_review_again(*, incident: Incident, actor: User) -> Submission:
     incident without a submission (completed before submissions were kept) gets one."""
     with audited_refusals(actor=actor), transaction.atomic():
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
-        if actor.pk != locked.responsible_id:
-            raise PolicyError.on("access_denied", "Only the responsible person sends the review again.", locked)
-        if locked.status != IncidentStatus.HALF_CLOSED:
-            raise PolicyError.on(
-                "transition.not_allowed", "Only a half-closed incident is reviewed.", locked, state=locked.status
-            )
+        may_restart_review(actor, locked).enforce(locked, state=locked.status)
         run = main_run(subject_type=SUBJECT, subject_id=locked.pk, tenant=locked.organisation_id)
         submission = awaiting_review(locked, run) or review_services.open_submission(
             run=run, submitted_by=actor, at=timezone.now()

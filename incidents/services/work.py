@@ -7,11 +7,10 @@ step-level work and knows nothing of incidents.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,13 +20,19 @@ from arc.models import Delegation
 from arc.services import accept_delegation, decline_delegation, delegate_responsibility
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import Category, Incident, PoleEntity
-from incidents.services import lifecycle, notices, review
+from incidents.policy import (
+    may_complete_work,
+    may_correct_account,
+    may_delegate_incident,
+    may_take_over,
+)
+from incidents.services import notices, review
 from incidents.services.clocks import add_started_clocks, refresh_next_clock, step_clock
+from incidents.services.lifecycle import audited
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import Organisation, User
-from iwms.refusals import audited_refusals
 from workflows.choices import RunKind, RunStatus, StepStatus
 from workflows.models import Evidence, Step, TemplateStep, WorkflowRun, WorkflowTemplate
 from workflows.selectors import main_run
@@ -37,18 +42,6 @@ from workflows.services import steps as step_services
 from workflows.services.templates import template_steps_for_category_code
 
 logger = logging.getLogger(__name__)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def audited(func: F) -> F:
-    """Record any refusal of `func` in the ledger after its transaction has rolled back."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with audited_refusals(actor=kwargs.get("actor")):
-            return func(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 SUBJECT = review.SUBJECT
@@ -213,24 +206,6 @@ def take_step_back(*, incident: Incident, step: Step, actor: User, reason: str) 
     return delegation
 
 
-@audited
-def invalidate_evidence(*, incident: Incident, evidence: Evidence, actor: User, reason: str) -> Evidence:
-    """Invalidate an item; the decisions that relied on it are re-opened: the step returns to
-    in progress, and an incident past the work (half-closed, pending closure or closed) goes
-    back to in progress through its own path, audited."""
-    with transaction.atomic():
-        locked = Incident.objects.select_for_update().get(pk=incident.pk)
-        item, step_reopened = evidence_services.invalidate_evidence(evidence=evidence, actor=actor, reason=reason)
-        why = f"Evidence on step {item.step.position} was invalidated: {reason.strip()}"
-        if step_reopened and locked.status == IncidentStatus.CLOSED:
-            lifecycle.reopen(incident=locked, actor=actor, reason=why)
-        elif step_reopened and locked.status == IncidentStatus.PENDING_CLOSURE:
-            lifecycle.reject_closure(incident=locked, actor=actor, message=why)
-        elif step_reopened and locked.status == IncidentStatus.HALF_CLOSED:
-            lifecycle.require_corrections(incident=locked, actor=actor, message=why)
-    return item
-
-
 # --- responsibility ------------------------------------------------------------------------
 
 
@@ -240,21 +215,16 @@ def delegate_incident(
 ) -> Delegation:
     """Hand the whole responsibility on (ARC trace). The owner stays accountable; SEV-1 and
     SEV-2 hand-offs take effect only when the new responsible person accepts."""
-    if actor.pk != incident.responsible_id:
-        raise PolicyError.on(
-            "access_denied", f"Only the responsible person, {incident.responsible}, delegates.", incident
-        )
-    if to_person.organisation_id != incident.organisation_id or not to_person.is_active:
-        raise PolicyError.on(
-            "validation.invalid", "Choose an active person of your organisation.", incident, field="to_person"
-        )
-    if incident.status == IncidentStatus.CLOSED:
-        raise PolicyError.on(
-            "transition.not_allowed", "A closed incident is not delegated.", incident, state=incident.status
-        )
-    requires_acceptance = incident.severity in ACCEPTANCE_SEVERITIES
     with transaction.atomic():
-        Incident.objects.select_for_update().get(pk=incident.pk)
+        incident = (
+            Incident.objects.select_for_update().select_related("organisation", "responsible").get(pk=incident.pk)
+        )
+        may_delegate_incident(actor, incident).enforce(incident, state=incident.status)
+        if to_person.organisation_id != incident.organisation_id or not to_person.is_active:
+            raise PolicyError.on(
+                "validation.invalid", "Choose an active person of your organisation.", incident, field="to_person"
+            )
+        requires_acceptance = incident.severity in ACCEPTANCE_SEVERITIES
         delegation = delegate_responsibility(
             tenant=incident.organisation,
             subject_type=SUBJECT,
@@ -276,7 +246,8 @@ def delegate_incident(
 @audited
 def accept_incident_delegation(*, delegation: Delegation, actor: User, note: str = "") -> Delegation:
     with transaction.atomic():
-        Incident.objects.select_for_update().get(pk=int(delegation.subject_id))
+        incident = Incident.objects.select_for_update().get(pk=int(delegation.subject_id))
+        may_take_over(actor, incident).enforce(incident, delegation=delegation.pk, state=incident.status)
         delegation = accept_delegation(delegation=delegation, actor=actor, note=note)
         _move_responsibility(incident_id=int(delegation.subject_id), to_person=delegation.to_person, actor=actor)
     return delegation
@@ -385,12 +356,9 @@ def complete_work(*, incident: Incident, actor: User) -> Incident:
     """The responsible person clicks Complete: the incident becomes half-closed and, once that
     has committed, the automated review runs in the background (services/review.py) and
     decides whether it goes back for corrections or on to the supervisor."""
-    if actor.pk != incident.responsible_id:
-        raise PolicyError.on(
-            "access_denied", f"Only the responsible person, {incident.responsible}, completes.", incident
-        )
     with transaction.atomic():
-        locked = _locked_in_progress(incident)
+        locked = Incident.objects.select_for_update().select_related("responsible").get(pk=incident.pk)
+        may_complete_work(actor, locked).enforce(locked, state=locked.status)
         run = workflow_of(locked)
         blockers = completion_blockers(locked, run)
         if blockers:
@@ -418,10 +386,7 @@ def correct_account(
     """The responsible person corrects what the review questioned: the narrative, the
     location, and POLE entities to add. The anchors never change; the old text stays in the
     history and the ledger records both versions with the reason."""
-    if actor.pk != incident.responsible_id:
-        raise PolicyError.on(
-            "access_denied", f"Only the responsible person, {incident.responsible}, corrects it.", incident
-        )
+    may_correct_account(actor, incident).enforce(incident, state=incident.status)
     narrative, location, reason = narrative.strip(), location.strip(), " ".join(reason.split())
     if len(narrative) < MIN_NARRATIVE:
         raise PolicyError.on(

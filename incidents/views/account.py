@@ -9,16 +9,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from incidents.policy import may_correct_account
 from incidents.selectors import get_incident_for_user
 from incidents.services import work
 from incidents.work_forms import AccountForm
-from iwms.errors import PolicyError
+from iwms.refusals import attempt, form_status
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def incident_account(request: HttpRequest, reference: str) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
+    if request.method == "POST":
+        may_correct_account(request.user, incident).enforce(incident, state=incident.status)
     initial = {"narrative": incident.narrative, "location": incident.location}
     form = AccountForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -28,26 +31,23 @@ def incident_account(request: HttpRequest, reference: str) -> HttpResponse:
             if data["pole_type"]
             else []
         )
-        try:
-            work.correct_account(
+        corrected = attempt(
+            form,
+            lambda: work.correct_account(
                 incident=incident,
                 actor=request.user,
                 narrative=data["narrative"],
                 location=data["location"],
                 reason=data["reason"],
                 pole=pole,
-            )
-        except PolicyError as exc:
-            field = exc.context.get("field")
-            if not field:
-                raise
-            form.add_error(field if field in form.fields else None, f"{exc.message} ({exc.code})")
-        else:
+            ),
+        )
+        if corrected:
             messages.success(request, "The account is corrected; click Complete to send it for review again.")
             return redirect("incident_work", reference=reference)
     return render(
         request,
         "incidents/incident_account.html",
         {"incident": incident, "form": form, "pole": incident.pole_entities.all()},
-        status=422 if form.errors else 200,
+        status=form_status(form),
     )

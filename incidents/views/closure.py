@@ -12,14 +12,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from arc.choices import DelegationStatus
+from arc.models import Delegation
 from incidents.choices import IncidentStatus, SystemReason
-from incidents.closure_forms import ReopenForm, add_refusal
+from incidents.closure_forms import ReopenForm
 from incidents.models import Incident
 from incidents.policy import may_decide_closure, may_reopen, may_reroute
 from incidents.routing import routing_check
 from incidents.selectors import get_incident_for_user
 from incidents.services import closure
-from iwms.errors import PolicyError
+from iwms.refusals import INPUT_STATUS, attempt
 
 PANEL_TEMPLATE = "incidents/partials/closure_panel.html"
 
@@ -41,42 +43,26 @@ def panel_context(request: HttpRequest, incident: Incident, reopen_form: ReopenF
     return context
 
 
-def _refuse(decision: Any, incident: Incident) -> PolicyError:
-    return PolicyError(
-        decision.code,
-        decision.reason,
-        tenant=incident.organisation,
-        object_type=closure.SUBJECT,
-        object_id=str(incident.pk),
-    )
-
-
 @login_required
 @require_POST
 def incident_reopen(request: HttpRequest, reference: str) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
-    decision = may_reopen(request.user, incident)
-    if not decision:
-        raise _refuse(decision, incident)
+    may_reopen(request.user, incident).enforce(incident, state=incident.status)
     form = ReopenForm(request.POST)
-    if form.is_valid():
-        try:
-            closure.reopen_incident(incident=incident, actor=request.user, reason=form.cleaned_data["reason"])
-        except PolicyError as exc:
-            if not add_refusal(form, exc):
-                raise
-        else:
-            messages.success(request, f"{incident.reference} reopened; its clocks start again now.")
-            url = reverse("incident_detail", args=[incident.reference])
-            if request.htmx:
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = url
-                return response
-            return redirect(url)
+    if form.is_valid() and attempt(
+        form, lambda: closure.reopen_incident(incident=incident, actor=request.user, reason=form.cleaned_data["reason"])
+    ):
+        messages.success(request, f"{incident.reference} reopened; its clocks start again now.")
+        url = reverse("incident_detail", args=[incident.reference])
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)
     context = panel_context(request, incident, reopen_form=form)
     if request.htmx:
-        return render(request, PANEL_TEMPLATE, context, status=422)
-    return render(request, "incidents/closure/reopen.html", context, status=422)
+        return render(request, PANEL_TEMPLATE, context, status=INPUT_STATUS)
+    return render(request, "incidents/closure/reopen.html", context, status=INPUT_STATUS)
 
 
 @login_required
@@ -87,7 +73,17 @@ def incident_reroute(request: HttpRequest, reference: str) -> HttpResponse:
     if mismatch.system_reason != SystemReason.ORGANOGRAM_MISMATCH or mismatch.parent_id is None:
         raise Http404("Only an organogram-mismatch incident re-routes another one.")
     original = closure.reroute_incident(incident=mismatch.parent, actor=request.user)
-    messages.success(
-        request, f"{original.reference} re-routed: {original.responsible} is responsible; the routing check passed."
-    )
+    waiting = Delegation.objects.filter(
+        subject_type=closure.SUBJECT, subject_id=str(original.pk), status=DelegationStatus.PROPOSED
+    ).first()
+    if waiting is not None:
+        messages.success(
+            request,
+            f"{original.reference} re-routed: the hand-off to {waiting.to_person} takes effect when they accept; "
+            "the routing check passed.",
+        )
+    else:
+        messages.success(
+            request, f"{original.reference} re-routed: {original.responsible} is responsible; the routing check passed."
+        )
     return redirect("incident_detail", reference=mismatch.reference)

@@ -11,20 +11,21 @@ from django.views.decorators.http import require_POST
 
 from arc.cross_tenant import not_found
 from arc.models import Delegation
+from incidents.policy import may_delegate_incident
 from incidents.selectors import get_incident_for_user
 from incidents.services import work
 from incidents.work_forms import DelegateForm
-from iwms.errors import PolicyError
+from iwms.refusals import form_refusal
 
 
 @login_required
 @require_POST
 def incident_delegate(request: HttpRequest, reference: str) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
+    may_delegate_incident(request.user, incident).enforce(incident, state=incident.status)
     form = DelegateForm(request.POST, prefix="whole", user=request.user)
     if not form.is_valid():
-        errors = "; ".join(f"{form.fields[name].label}: {' '.join(e)}" for name, e in form.errors.items())
-        raise PolicyError("validation.invalid", errors, tenant=incident.organisation, field="to_person")
+        raise form_refusal(form, incident)
     delegation = work.delegate_incident(incident=incident, actor=request.user, **form.cleaned_data)
     if delegation.status == "proposed":
         messages.info(request, f"Hand-off proposed to {delegation.to_person}; it takes effect when they accept.")

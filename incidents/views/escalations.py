@@ -20,7 +20,7 @@ from incidents.selectors import (
 )
 from incidents.services import clocks, escalation
 from incidents.views.inbox import INBOX_CHANGED
-from iwms.errors import PolicyError
+from iwms.refusals import INPUT_STATUS, attempt
 
 PAGE_SIZE = 25
 
@@ -80,15 +80,17 @@ class MitigationForm(forms.Form):
 def mitigation_note(request: HttpRequest, warning_id: int) -> HttpResponse:
     warning = get_mitigation_warning_for_user(request.user, warning_id)
     form = MitigationForm(request.POST or None, initial={"note": warning.mitigation_note})
-    if request.method == "POST" and form.is_valid():
-        try:
-            clocks.record_mitigation_note(warning=warning, actor=request.user, note=form.cleaned_data["note"])
-        except PolicyError as exc:
-            form.add_error("note", exc.message)
-        else:
-            messages.success(request, f"Mitigation note recorded on {warning.incident.reference}.")
-            return redirect("incident_detail", reference=warning.incident.reference)
-    status = 422 if request.method == "POST" else 200
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and attempt(
+            form,
+            lambda: clocks.record_mitigation_note(warning=warning, actor=request.user, note=form.cleaned_data["note"]),
+        )
+    ):
+        messages.success(request, f"Mitigation note recorded on {warning.incident.reference}.")
+        return redirect("incident_detail", reference=warning.incident.reference)
+    status = INPUT_STATUS if request.method == "POST" else 200
     return render(
         request,
         "incidents/mitigation_note.html",

@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.choices import IncidentStatus
 from incidents.clock_forms import ContainmentForm, SeverityForm
 from incidents.models import Incident
 from incidents.policy import may_acknowledge, may_change_severity, may_mark_contained, may_request_grant
@@ -24,7 +23,7 @@ from incidents.selectors import (
     reports_linked_by,
 )
 from incidents.services import clocks, lifecycle
-from iwms.errors import PolicyError
+from iwms.refusals import INPUT_STATUS, attempt
 from workflows.selectors import handoffs_for_user, requests_for_user
 
 PAGE_SIZE = 25
@@ -108,35 +107,27 @@ def incident_severity(request: HttpRequest, reference: str) -> HttpResponse:
     """Change the severity with a reason: the open deadlines are recomputed. For HTMX, the
     form again (with what changed) and, out of band, the live panel and the timeline."""
     incident = get_incident_for_user(request.user, reference)
-    allowed = may_change_severity(request.user, incident)
-    if not allowed:
-        code = "transition.not_allowed" if incident.status == IncidentStatus.CLOSED else "access_denied"
-        raise PolicyError.on(code, allowed.reason, incident)
+    may_change_severity(request.user, incident).enforce(incident, state=incident.status)
     form = SeverityForm(request.POST, tenant=incident.organisation)
-    changed = False
-    if form.is_valid():
-        try:
-            incident_after = clocks.change_severity(
-                incident=incident,
-                actor=request.user,
-                severity=form.cleaned_data["severity"],
-                reason=form.cleaned_data["reason"],
+    changed = form.is_valid() and attempt(
+        form,
+        lambda: clocks.change_severity(
+            incident=incident,
+            actor=request.user,
+            severity=form.cleaned_data["severity"],
+            reason=form.cleaned_data["reason"],
+        ),
+    )
+    if changed:
+        incident = get_incident_for_user(request.user, reference)
+        if not request.htmx:
+            messages.success(
+                request,
+                f"Severity changed to {incident.get_severity_display()}; the open deadlines were recomputed.",
             )
-        except PolicyError as exc:
-            if exc.code == "access_denied":
-                raise
-            form.add_error(exc.context.get("field") or None, exc.message)
-        else:
-            changed = True
-            incident = get_incident_for_user(request.user, reference)
-            if not request.htmx:
-                messages.success(
-                    request,
-                    f"Severity changed to {incident_after.get_severity_display()}; the open deadlines were recomputed.",
-                )
-                return redirect("incident_detail", reference=reference)
-            form = SeverityForm(initial={"severity": incident.severity}, tenant=incident.organisation)
-    status = 200 if changed else 422
+            return redirect("incident_detail", reference=reference)
+        form = SeverityForm(initial={"severity": incident.severity}, tenant=incident.organisation)
+    status = 200 if changed else INPUT_STATUS
     if not request.htmx:
         return render(
             request, "incidents/incident_detail.html", _detail_context(request, incident, form), status=status
@@ -155,26 +146,17 @@ def incident_contained(request: HttpRequest, reference: str) -> HttpResponse:
     """Mark the incident contained (the contain clock stops). For HTMX, the containment panel
     again and, out of band, the live panel and the timeline."""
     incident = get_incident_for_user(request.user, reference)
-    allowed = may_mark_contained(request.user, incident)
-    if not allowed:
-        mine = request.user.pk in (incident.owner_id, incident.responsible_id)
-        raise PolicyError.on("transition.not_allowed" if mine else "access_denied", allowed.reason, incident)
+    may_mark_contained(request.user, incident).enforce(incident, state=incident.status)
     form = ContainmentForm(request.POST)
-    marked = False
-    if form.is_valid():
-        try:
-            clocks.mark_contained(incident=incident, actor=request.user, note=form.cleaned_data["note"])
-        except PolicyError as exc:
-            if exc.code != "validation.invalid":
-                raise
-            form.add_error(exc.context.get("field") or None, exc.message)
-        else:
-            marked = True
-            incident = get_incident_for_user(request.user, reference)
-            if not request.htmx:
-                messages.success(request, f"{incident.reference} is marked contained; the contain clock stopped.")
-                return redirect("incident_detail", reference=reference)
-    status = 200 if marked else 422
+    marked = form.is_valid() and attempt(
+        form, lambda: clocks.mark_contained(incident=incident, actor=request.user, note=form.cleaned_data["note"])
+    )
+    if marked:
+        incident = get_incident_for_user(request.user, reference)
+        if not request.htmx:
+            messages.success(request, f"{incident.reference} is marked contained; the contain clock stopped.")
+            return redirect("incident_detail", reference=reference)
+    status = 200 if marked else INPUT_STATUS
     if not request.htmx:
         context = {**_detail_context(request, incident), **_containment_context(request, incident, form)}
         return render(request, "incidents/incident_detail.html", context, status=status)
@@ -192,16 +174,7 @@ def incident_contained(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def incident_acknowledge(request: HttpRequest, reference: str) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
-    decision = may_acknowledge(request.user, incident)
-    if not decision:
-        raise PolicyError(
-            "access_denied",
-            decision.reason,
-            tenant=incident.organisation,
-            object_type="incidents.incident",
-            object_id=str(incident.pk),
-        )
-    lifecycle.acknowledge(incident=incident, actor=request.user)
+    lifecycle.acknowledge_incident(incident=incident, actor=request.user)
     return redirect("incident_detail", reference=reference)
 
 

@@ -25,6 +25,7 @@ from incidents.views.portal import attachment
 from incidents.work_forms import EvidenceForm
 from iwms.errors import PolicyError
 from iwms.models import User
+from iwms.refusals import attempt, form_status
 from workflows import evidence_files
 from workflows.choices import EvidenceKind
 from workflows.models import Evidence, Step
@@ -154,7 +155,8 @@ def provider_step(request: HttpRequest, step_id: int) -> HttpResponse:
         del form.fields["source"]
         if form.is_valid():
             data = form.cleaned_data
-            try:
+
+            def submit() -> None:
                 # All the picked files or none: one refused file must not leave the others behind.
                 grants.add_provider_evidence_items(
                     step=step,
@@ -166,18 +168,15 @@ def provider_step(request: HttpRequest, step_id: int) -> HttpResponse:
                     uploads=data["files"],
                     text=data["text"],
                 )
-            except PolicyError as exc:
-                form.add_error(
-                    exc.context.get("field") if exc.context.get("field") in form.fields else None, exc.message
-                )
-            else:
+
+            if attempt(form, submit):
                 return redirect("portal_provider_step", step_id=step.pk)
     own = Evidence.objects.filter(step=step, submitted_by=user).order_by("created_at", "pk")
     return render(
         request,
         "incidents/provider/step_detail.html",
         {"step": step, "incident": incident, "form": form, "own_evidence": own, **_completion(user, step, incident)},
-        status=422 if form.errors else 200,
+        status=form_status(form),
     )
 
 

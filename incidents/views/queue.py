@@ -30,14 +30,13 @@ from incidents.closure_forms import (
     MismatchForm,
     QueueFilterForm,
     RejectForm,
-    add_refusal,
 )
 from incidents.models import ClosureDecision, Incident
 from incidents.policy import may_decide_closure
 from incidents.selectors import LatestReview, closure_queue_page, get_incident_for_user
 from incidents.services import closure, work
 from incidents.services.intake import time_left
-from iwms.errors import PolicyError
+from iwms.refusals import INPUT_STATUS, attempt
 from iwms.request_input import page_number
 from workflows.choices import Verdict
 from workflows.selectors import latest_review, steps_with_evidence
@@ -240,27 +239,14 @@ def _decide(
 ) -> HttpResponse:
     """Check the right to decide, validate the form, call the service, answer."""
     incident = get_incident_for_user(request.user, reference)
-    right = may_decide_closure(request.user, incident)
-    if not right:
-        raise PolicyError(
-            right.code,
-            right.reason,
-            tenant=incident.organisation,
-            object_type=closure.SUBJECT,
-            object_id=str(incident.pk),
-        )
+    may_decide_closure(request.user, incident).enforce(incident, state=incident.status)
     form = build_form(incident)
-    if form.is_valid():
-        try:
-            decision = call(incident, form)
-        except PolicyError as exc:
-            if not add_refusal(form, exc):
-                raise
-        else:
-            messages.success(request, done(decision))
-            return redirect("closure_queue")
+    decided: list[ClosureDecision] = []
+    if form.is_valid() and attempt(form, lambda: decided.append(call(incident, form))):
+        messages.success(request, done(decided[0]))
+        return redirect("closure_queue")
     context = _decision_context(request, incident, **{form_name: form, "open_form": form_name})
-    return render(request, DECISION_TEMPLATE, context, status=422)
+    return render(request, DECISION_TEMPLATE, context, status=INPUT_STATUS)
 
 
 @login_required

@@ -15,10 +15,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from arc.cross_tenant import not_found
+from arc.roles import is_read_only
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
+from incidents.policy import may_complete_work, may_correct_account
 from incidents.selectors import get_incident_for_user, requested_evidence, work_steps
-from incidents.services import review, work
+from incidents.services import invalidation, review, work
 from incidents.work_forms import (
     DelegateForm,
     EvidenceForm,
@@ -30,6 +32,7 @@ from incidents.work_forms import (
     colleague_choices,
 )
 from iwms.errors import PolicyError
+from iwms.refusals import INPUT_STATUS, attempt, form_refusal, form_status
 from workflows import evidence_files
 from workflows.choices import EvidenceKind, RunKind
 from workflows.models import Evidence, Step, WorkflowRun
@@ -95,12 +98,11 @@ def _step_context(
 def _completion_context(request: HttpRequest, incident: Incident, run: WorkflowRun | None) -> dict[str, Any]:
     """What the Complete panel needs (re-rendered out of band after every step action)."""
     blockers = work.completion_blockers(incident, run)
-    is_responsible = request.user.pk == incident.responsible_id
     return {
         "incident": incident,
         "blockers": blockers,
-        "may_complete_work": incident.status == IncidentStatus.IN_PROGRESS and is_responsible and not blockers,
-        "is_responsible": is_responsible,
+        "may_complete_work": bool(may_complete_work(request.user, incident)) and not blockers,
+        "is_responsible": request.user.pk == incident.responsible_id,
         "review_pending": review.awaiting_review(incident, run),
         "review_poll_seconds": REVIEW_POLL_SECONDS,
     }
@@ -127,6 +129,7 @@ def _work_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         "requested_evidence": requested,
         "reviews": list(run.reviews.order_by("-sequence")) if run else [],
         "delegate_incident_form": DelegateForm(prefix="whole", user=request.user, people=people),
+        "may_correct_account": bool(may_correct_account(request.user, incident)),
     }
 
 
@@ -198,27 +201,13 @@ def _form_failure(
     request: HttpRequest, incident: Incident, step_id: int, form_name: str, form: Any, panel: str
 ) -> HttpResponse:
     if request.htmx:
-        return _step_response(request, incident, step_id, status=422, **{form_name: form, "open_panel": panel})
+        return _step_response(request, incident, step_id, status=INPUT_STATUS, **{form_name: form, "open_panel": panel})
     context = _work_context(request, incident)
     for entry in context["steps"]:
         if entry["step"].pk == step_id:
             entry[form_name] = form
             entry["open_panel"] = panel
-    return render(request, "incidents/work.html", context, status=422)
-
-
-def _attempt(form: Any, call: Callable[[], Any]) -> bool:
-    """Run a service call; a refusal naming a field lands next to it (others propagate to
-    the refusal middleware). The services have already audited the refusal."""
-    try:
-        call()
-    except PolicyError as exc:
-        field = exc.context.get("field")
-        if exc.code in {"access_denied", "transition.not_allowed", "transition.forbidden"} and not field:
-            raise
-        form.add_error(field if field in form.fields else None, f"{exc.message} ({exc.code})")
-        return False
-    return True
+    return render(request, "incidents/work.html", context, status=INPUT_STATUS)
 
 
 @login_required
@@ -244,7 +233,7 @@ def step_evidence(request: HttpRequest, reference: str, step_id: int) -> HttpRes
             incident=incident, step=step, actor=request.user, uploads=data["files"], text=data["text"], **fields
         )
 
-    if not _attempt(form, add_all):
+    if not attempt(form, add_all):
         return _form_failure(request, incident, step.pk, "evidence_form", form, "evidence")
     return _after_action(request, incident, step.pk)
 
@@ -273,7 +262,7 @@ def _step_form_action(
     step = _step_of(request, incident, step_id)
     extra: dict[str, Any] = {"user": request.user} if form_class in (PauseForm, DelegateForm) else {}
     form = form_class(request.POST, prefix=f"s{step.pk}", **extra)
-    if not form.is_valid() or not _attempt(form, lambda: call(incident, step, form.cleaned_data)):
+    if not form.is_valid() or not attempt(form, lambda: call(incident, step, form.cleaned_data)):
         return _form_failure(request, incident, step.pk, form_name, form, panel)
     return _after_action(request, incident, step.pk)
 
@@ -366,21 +355,11 @@ def evidence_invalidate(request: HttpRequest, reference: str, evidence_id: int) 
     incident = get_incident_for_user(request.user, reference)
     item = _evidence_of(request, incident, evidence_id)
     form = InvalidateForm(request.POST, prefix=f"e{item.pk}")
-    if not form.is_valid() or not _attempt(
-        form,
-        lambda: work.invalidate_evidence(
-            incident=incident, evidence=item, actor=request.user, reason=form.cleaned_data["reason"]
-        ),
-    ):
-        error = "; ".join(e for errors in form.errors.values() for e in errors)
-        raise PolicyError(
-            "validation.invalid",
-            error or "Say why the evidence is no longer valid.",
-            tenant=incident.organisation,
-            field="reason",
-            object_type="workflows.evidence",
-            object_id=str(item.pk),
-        )
+    if not form.is_valid():
+        raise form_refusal(form, item)
+    invalidation.invalidate_evidence(
+        incident=incident, evidence=item, actor=request.user, reason=form.cleaned_data["reason"]
+    )
     return _after_action(request, incident, item.step_id)
 
 
@@ -441,18 +420,19 @@ def information_request(request: HttpRequest, request_id: int) -> HttpResponse:
     )
     if info is None or request.user.pk not in (info.responsible_id, info.requested_by_id):
         raise not_found(request.user, WorkflowRun, "No such information request.", pk=request_id)
+    if is_read_only(request.user):
+        # An auditor or regulator was never to be asked: the page shows them nothing of it.
+        raise PolicyError(
+            "access_denied",
+            "Auditors and regulators read through their grants; they do not answer information requests.",
+            tenant=info.organisation,
+            object_type="workflows.workflowrun",
+            object_id=str(info.pk),
+        )
     form = ResolveRequestForm(request.POST or None)
     if request.method == "POST":
-        decision = may_resolve_request(request.user, info)
-        if not decision:
-            raise PolicyError(
-                "access_denied",
-                decision.reason,
-                tenant=info.organisation,
-                object_type="workflows.workflowrun",
-                object_id=str(info.pk),
-            )
-        if form.is_valid() and _attempt(
+        may_resolve_request(request.user, info).enforce(info)
+        if form.is_valid() and attempt(
             form,
             lambda: work.resolve_information_request(
                 request=info, actor=request.user, resolution=form.cleaned_data["resolution"]
@@ -464,5 +444,5 @@ def information_request(request: HttpRequest, request_id: int) -> HttpResponse:
         request,
         "incidents/information_request.html",
         {"info": info, "form": form, "incident": incident, "may_resolve": may_resolve_request(request.user, info)},
-        status=422 if form.errors else 200,
+        status=form_status(form),
     )

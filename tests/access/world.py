@@ -68,7 +68,7 @@ def _incident(mine, people, *, owner: str, position: str, responsible: str, repo
 def _started(mine, people, **who):
     incident = _incident(mine, people, **who)
     work.start_incident_workflow(incident=incident)
-    return lifecycle.acknowledge(incident=incident, actor=incident.responsible)
+    return lifecycle.acknowledge_incident(incident=incident, actor=incident.responsible)
 
 
 def build_world() -> dict[str, object]:
@@ -117,7 +117,7 @@ def build_world() -> dict[str, object]:
         "scraper path at Shaft 2, level 8; the crew withdrew to the cubby and the shift boss barricaded both ends.",
     )
     work.start_incident_workflow(incident=pending)
-    pending = lifecycle.acknowledge(incident=pending, actor=people["responsible"])
+    pending = lifecycle.acknowledge_incident(incident=pending, actor=people["responsible"])
     work_through(pending)
     pending = complete_and_review(pending, people["responsible"])
 

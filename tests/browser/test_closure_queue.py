@@ -137,7 +137,7 @@ def worked_fall(
         actor=people["reporter"],
     )
     work.start_incident_workflow(incident=incident, actor=people["reporter"])
-    incident = lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     work_through(incident, variant)
     return incident
 

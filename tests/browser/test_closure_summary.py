@@ -67,7 +67,7 @@ def pending(demo_tenant) -> Incident:
         actor=people["reporter"],
     )
     work.start_incident_workflow(incident=incident, actor=people["reporter"])
-    incident = lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     own = texts(LOCATION)
     for step in work.workflow_of(incident).steps.filter(mandatory=True).order_by("position"):
         actor = User.objects.get(pk=step.executor_id)

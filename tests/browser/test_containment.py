@@ -47,7 +47,7 @@ def acknowledged(demo_tenant) -> Incident:
         reporter=people["reporter"],
     )
     work.start_incident_workflow(incident=incident)
-    return lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 
 def test_responsible_person_marks_the_incident_contained(page, screenshot, acknowledged):

@@ -40,7 +40,7 @@ def test_404_and_403_pages_say_why_and_offer_a_way_back(page, demo_tenant, live_
 @pytest.mark.usefixtures("demo_tenant")
 def test_a_failed_submit_on_the_work_page_raises_no_csp_violation(page, live_server, fall_of_ground, screenshot):  # noqa: F811
     responsible = User.objects.get(username="responsible")
-    lifecycle.acknowledge(incident=fall_of_ground, actor=responsible)
+    lifecycle.acknowledge_incident(incident=fall_of_ground, actor=responsible)
     csp = CspWatch(page)
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -71,7 +71,7 @@ def test_a_submit_with_an_outdated_security_token_shows_the_refusal_without_csp_
     screenshot,
 ):
     """Django's CSRF failure page has an inline <style>; htmx swapped it into the step."""
-    lifecycle.acknowledge(incident=fall_of_ground, actor=User.objects.get(username="responsible"))
+    lifecycle.acknowledge_incident(incident=fall_of_ground, actor=User.objects.get(username="responsible"))
     csp = CspWatch(page)
     log_in(page, "responsible", settings.IWMS_DEMO_PASSWORD)
     page.goto(f"{live_server.url}/incidents/{fall_of_ground.reference}/work/")

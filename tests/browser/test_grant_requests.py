@@ -48,7 +48,7 @@ def incident(demo_tenant, cast) -> Incident:
         reporter=cast["reporter"],
     )
     work.start_incident_workflow(incident=made)
-    return lifecycle.acknowledge(incident=made, actor=cast["responsible"])
+    return lifecycle.acknowledge_incident(incident=made, actor=cast["responsible"])
 
 
 def sign_out(page) -> None:

@@ -14,7 +14,7 @@ from tests.browser.test_work_page import fall_of_ground, sign_in, sign_out  # no
 
 def test_account_correction_and_a_sev2_handoff_accepted_on_my_items(page, fall_of_ground, screenshot):  # noqa: F811
     responsible = User.objects.get(username="responsible")
-    incident = lifecycle.acknowledge(incident=fall_of_ground, actor=responsible)
+    incident = lifecycle.acknowledge_incident(incident=fall_of_ground, actor=responsible)
     owner = incident.owner
 
     sign_in(page, "responsible", "Sipho Dlamini")

@@ -64,7 +64,7 @@ def incidents(demo_tenant, cast) -> list[Incident]:
             reporter=cast["reporter"],
         )
         work.start_incident_workflow(incident=incident)
-        incident = lifecycle.acknowledge(incident=incident, actor=cast["responsible"])
+        incident = lifecycle.acknowledge_incident(incident=incident, actor=cast["responsible"])
         add_photo(incident, own_steps(incident, cast["responsible"])[0], cast["responsible"])
         made.append(incident)
     return made

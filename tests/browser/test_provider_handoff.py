@@ -30,7 +30,7 @@ def submit(page, *, kind: str, relevance: str, files=None, text: str = "") -> No
 
 def test_step_handed_to_the_provider_is_accepted_worked_and_completed(page, fall_of_ground, screenshot, tmp_path):  # noqa: F811
     responsible = User.objects.get(username="responsible")
-    incident = lifecycle.acknowledge(incident=fall_of_ground, actor=responsible)
+    incident = lifecycle.acknowledge_incident(incident=fall_of_ground, actor=responsible)
     bolts = photo(tmp_path, "bolts_installed.jpg", "#1f2937", "#a8a29e", 7)
     record = pdf(tmp_path, "support_installation_record.pdf", "Support installation record")
 

@@ -67,7 +67,7 @@ def acknowledged(make_incident, people):
         "area was barricaded at once."
     )
     work.start_incident_workflow(incident=incident)
-    return lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 
 @pytest.fixture
@@ -77,3 +77,28 @@ def worked(acknowledged):
 
     work_through(acknowledged)
     return acknowledged
+
+
+@pytest.fixture
+def pending(make_incident, people):
+    """Builds fall-of-ground incidents worked properly, through the services, to pending closure."""
+    from incidents.choices import IncidentStatus
+    from incidents.services import lifecycle, work
+    from tests.incidents.test_review_loop import complete_and_review, work_through
+    from workflows.models import Review
+
+    def build(**overrides):
+        incident = make_incident(
+            narrative="At 09:40 a slab of about half a metre fell from the hanging wall next to the loading "
+            "box at Shaft 2, level 8. The crew of four was at the waiting place; nobody was injured and "
+            "the area was barricaded at once.",
+            **overrides,
+        )
+        work.start_incident_workflow(incident=incident)
+        incident = lifecycle.acknowledge_incident(incident=incident, actor=incident.responsible)
+        work_through(incident)
+        outcome = complete_and_review(incident, incident.responsible)
+        assert outcome.status == IncidentStatus.PENDING_CLOSURE, Review.objects.filter().last().findings
+        return outcome
+
+    return build

@@ -65,7 +65,7 @@ def pending_with_summary(make_incident, people):
         "the area was barricaded at once."
     )
     work.start_incident_workflow(incident=incident)
-    incident = lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     for step in work.workflow_of(incident).steps.order_by("position"):
         if step.key == "close_out":
             work.add_step_evidence(

@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents.choices import DecisionKind, IncidentStatus, SignalKind, Source, SystemReason
+from incidents.choices import DecisionKind, IncidentStatus, Severity, SignalKind, Source, SystemReason
 from incidents.models import ClosureDecision, Escalation, Incident, MaturitySignal
 from incidents.routing import decider_of, decision_scope
 from incidents.selectors import requested_evidence
-from incidents.services import closure, lifecycle, work
+from incidents.services import closure, invalidation, lifecycle, work
 from incidents.services.clocks import compute_next_clock
 from incidents.services.closure import Checklist
 from iwms.errors import PolicyError
@@ -22,7 +22,7 @@ from iwms.models import AuditEvent, Notification, User
 from organogram.hierarchy import assignments_at
 from organogram.models import Position, PositionAssignment
 from organogram.services import assign_person, end_assignment
-from tests.incidents.test_review_loop import complete_and_review, work_through
+from tests.incidents.test_review_loop import complete_and_review
 from workflows.choices import EvidenceKind, EvidenceSource, RunKind, RunStatus, StepStatus, Verdict
 from workflows.models import Review, Step, WorkflowRun
 
@@ -35,33 +35,14 @@ CHECKLIST = Checklist(
 )
 
 
-@pytest.fixture
-def pending(make_incident, people):
-    """Builds fall-of-ground incidents worked properly to pending closure."""
-
-    def build(**overrides):
-        incident = make_incident(
-            narrative="At 09:40 a slab of about half a metre fell from the hanging wall next to the loading "
-            "box at Shaft 2, level 8. The crew of four was at the waiting place; nobody was injured and "
-            "the area was barricaded at once.",
-            **overrides,
-        )
-        work.start_incident_workflow(incident=incident)
-        incident = lifecycle.acknowledge(incident=incident, actor=incident.responsible)
-        work_through(incident)
-        outcome = complete_and_review(incident, incident.responsible)
-        assert outcome.status == IncidentStatus.PENDING_CLOSURE, Review.objects.filter().last().findings
-        return outcome
-
-    return build
-
-
 def position(code: str) -> Position:
     return Position.objects.get(code=code)
 
 
 def refusals(code: str) -> int:
-    return sum(1 for event in AuditEvent.objects.filter(action="access_denied") if event.changes.get("code") == code)
+    return AuditEvent.objects.filter(
+        action__in=["access_denied", "input_refused", "transition_denied"], changes__code=code
+    ).count()
 
 
 def vacate(code: str) -> User:
@@ -370,14 +351,14 @@ def test_mismatch_raises_a_governance_incident_for_the_department_head(pending, 
 
 
 def test_reroute_waits_for_the_structure_then_moves_responsibility_with_a_trace(pending, people, mine):
-    incident = pending()
+    incident = pending(severity=Severity.SEV3)  # no acceptance needed below SEV-2
     mismatch = closure.report_organogram_mismatch(
         incident=incident, actor=people["supervisor"], note="Thabo works on Shift B now; the line is out of date."
     ).spawned_incident
     with pytest.raises(PolicyError) as not_yours:
         closure.reroute_incident(incident=incident, actor=people["supervisor"])
     assert not_yours.value.code == "access_denied"
-    lifecycle.acknowledge(incident=mismatch, actor=people["depthead"])
+    lifecycle.acknowledge_incident(incident=mismatch, actor=people["depthead"])
 
     # The department head corrects the structure: Thabo now holds a Shift B post.
     thabo = people["reporter"]
@@ -483,3 +464,71 @@ def test_notifications_are_once_per_decision(pending, people):
     again = closure._notify(recipient=people["responsible"], decision=decision, subject="x", body="y", url="/")
     assert again.subject.startswith(incident.reference)
     assert Notification.objects.filter(event="closure.approve").count() == 1
+
+
+# --- invalidating evidence an incident past its work relied on -------------------------------
+
+
+def _photo_of_make_safe(incident):
+    make_safe = Step.objects.get(run=work.workflow_of(incident), key="make_safe")
+    return make_safe, make_safe.evidence.get(kind=EvidenceKind.PHOTO)
+
+
+INVALID = "The photo is of another cross-cut, not of level 8."
+
+
+@pytest.mark.parametrize(
+    ("username", "code"),
+    [("responsible", "closure.segregation_of_duties"), ("kmokoena", "closure.not_supervisor")],
+)
+def test_invalidating_evidence_pending_closure_is_the_deciders_rejection(pending, people, username, code):
+    incident = pending()
+    make_safe, photo = _photo_of_make_safe(incident)
+    with pytest.raises(PolicyError) as refused:
+        invalidation.invalidate_evidence(incident=incident, evidence=photo, actor=people[username], reason=INVALID)
+    assert refused.value.code == code
+    photo.refresh_from_db()
+    assert photo.invalidated_at is None and not ClosureDecision.objects.exists()
+
+    invalidation.invalidate_evidence(incident=incident, evidence=photo, actor=people["supervisor"], reason=INVALID)
+    incident.refresh_from_db()
+    make_safe.refresh_from_db()
+    assert incident.status == IncidentStatus.IN_PROGRESS and make_safe.status == StepStatus.IN_PROGRESS
+    decision = ClosureDecision.objects.get(incident=incident)
+    assert (decision.kind, decision.decider, decision.decider_position) == (
+        DecisionKind.REJECT,
+        people["supervisor"],
+        position("mine-overseer"),
+    )
+    assert INVALID in decision.instructions
+
+
+@pytest.mark.parametrize(
+    ("username", "code"),
+    [
+        ("responsible", "closure.segregation_of_duties"),
+        ("supervisor", "reopen.approver_not_elevated"),  # the approver is not above himself
+    ],
+)
+def test_invalidating_evidence_on_a_closed_incident_is_a_reopen_by_someone_above_the_approver(
+    closed, people, username, code
+):
+    make_safe, photo = _photo_of_make_safe(closed)
+    with pytest.raises(PolicyError) as refused:
+        invalidation.invalidate_evidence(incident=closed, evidence=photo, actor=people[username], reason=INVALID)
+    assert refused.value.code == code
+    closed.refresh_from_db()
+    assert closed.status == IncidentStatus.CLOSED and closed.reopened_count == 0
+
+    before = timezone.now()
+    invalidation.invalidate_evidence(incident=closed, evidence=photo, actor=people["depthead"], reason=INVALID)
+    incident = Incident.objects.get(pk=closed.pk)
+    make_safe.refresh_from_db()
+    assert incident.status == IncidentStatus.IN_PROGRESS and incident.reopened_count == 1
+    assert make_safe.status == StepStatus.IN_PROGRESS
+    reopen = ClosureDecision.objects.get(incident=incident, kind=DecisionKind.REOPEN)
+    assert reopen.decider == people["depthead"] and INVALID in reopen.justification
+    assert reopen.decider_position == position("mining-manager")
+    # the clocks start again from the reopen
+    assert incident.ack_due_at >= before + timedelta(minutes=15)
+    assert incident.next_clock_at == incident.ack_due_at

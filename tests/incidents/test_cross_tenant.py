@@ -44,7 +44,7 @@ def karoo_admin(karoo):
 def incident(make_incident, people):
     made = make_incident()
     work.start_incident_workflow(incident=made)
-    return lifecycle.acknowledge(incident=made, actor=people["responsible"])
+    return lifecycle.acknowledge_incident(incident=made, actor=people["responsible"])
 
 
 def refusals(tenant, actor) -> list[AuditEvent]:
@@ -63,7 +63,7 @@ def test_an_incident_of_another_tenant_is_404_and_refused_in_the_lookers_ledger(
     assert response.status_code == 404
     [event] = refusals(karoo, outsider)
     assert (event.object_type, event.object_id) == ("incidents.incident", incident.reference)
-    assert event.changes == {"code": "tenant.cross_reference", "lookup": "reference"}
+    assert event.changes == {"code": "tenant.cross_reference", "kind": "access", "lookup": "reference"}
     # Nothing in the record names the other tenant or its row beyond the key that was typed.
     assert mine.name not in event.message and mine.slug not in str(event.changes)
     assert str(incident.pk) not in str(event.changes)

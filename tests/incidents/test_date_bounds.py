@@ -27,7 +27,7 @@ LOCAL = "%Y-%m-%dT%H:%M"
 def started(make_incident, people):
     incident = make_incident()
     work.start_incident_workflow(incident=incident)
-    return lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 
 def _evidence_data(prefix: str, collected_at: str) -> dict:

@@ -25,7 +25,7 @@ def not_a_photo() -> SimpleUploadedFile:
 def started(make_incident, people):
     incident = make_incident()
     work.start_incident_workflow(incident=incident)
-    return lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 
 def _upload(prefix: str, files: list) -> dict:

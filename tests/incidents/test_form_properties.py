@@ -83,7 +83,7 @@ def project_form_classes() -> set[type[forms.BaseForm]]:
 def started(make_incident, people):
     incident = make_incident()
     work.start_incident_workflow(incident=incident)
-    return lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 
 @pytest.fixture

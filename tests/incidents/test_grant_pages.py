@@ -24,7 +24,7 @@ def owned(make_incident, people):
     for n in range(2):
         incident = make_incident(title=f"Fall of ground number {n}")
         work.start_incident_workflow(incident=incident)
-        made.append(lifecycle.acknowledge(incident=incident, actor=people["responsible"]))
+        made.append(lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"]))
     return made
 
 

@@ -26,7 +26,7 @@ HUGE = str(10**22)
 def started(make_incident, people):
     incident = make_incident()
     work.start_incident_workflow(incident=incident)
-    return lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 
 def sign_in(client: Client, username: str, password: str = PASSWORD):

@@ -90,15 +90,6 @@ def test_status_field_cannot_be_assigned_directly(make_incident):
         incident.status = S.CLOSED
 
 
-def test_reopen_needs_a_reason_and_counts_the_reopening(make_incident, people):
-    incident = drive(make_incident(), people["supervisor"], PATH_TO[S.CLOSED])
-    with pytest.raises(PolicyError) as refused:
-        lifecycle.reopen(incident=incident, actor=people["top"], reason="no")
-    assert refused.value.code == "validation.invalid"
-    reopened = lifecycle.reopen(incident=incident, actor=people["top"], reason="New evidence of a second slab fall")
-    assert (reopened.status, reopened.reopened_count, reopened.closed_at) == (S.IN_PROGRESS, 1, None)
-
-
 def test_system_generated_incident_must_say_why(make_incident):
     with pytest.raises(PolicyError) as refused:
         make_incident(source=Source.SYSTEM)
@@ -164,7 +155,7 @@ def test_twenty_parallel_acknowledgements_give_exactly_one_success(make_incident
     def attempt() -> None:
         try:
             barrier.wait()
-            lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+            lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
             outcomes.append("ok")
         except PolicyError as exc:
             outcomes.append(exc.code)

@@ -31,7 +31,7 @@ def started(make_incident, people):
     for n in range(3):
         incident = make_incident(title=f"Fall of ground number {n}")
         work.start_incident_workflow(incident=incident)
-        made.append(lifecycle.acknowledge(incident=incident, actor=people["responsible"]))
+        made.append(lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"]))
     return made
 
 

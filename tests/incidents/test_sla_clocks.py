@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from incidents.choices import ClockKind, IncidentStatus, Severity
 from incidents.models import Breach, BreachWarning, Incident
-from incidents.services import clocks, lifecycle, work
+from incidents.services import clocks, closure, lifecycle, work
 from incidents.services.sweep import sweep_due
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
+from tests.incidents.test_closure import CHECKLIST
 
 
 def warn_time(start, due, share=0.75):
@@ -47,7 +48,7 @@ def test_the_workflow_adds_its_step_deadlines(make_incident):
 
 def test_acknowledging_stops_the_acknowledge_clock(make_incident, people):
     incident = make_incident(severity=Severity.SEV2)
-    acknowledged = lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    acknowledged = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     assert acknowledged.next_clock_at == warn_time(incident.reported_at, incident.contain_due_at)
     state = clocks.load_states([acknowledged])[incident.pk]
     assert ClockKind.ACKNOWLEDGE not in {c.kind for c in state.clocks}
@@ -56,7 +57,7 @@ def test_acknowledging_stops_the_acknowledge_clock(make_incident, people):
 def test_an_information_request_is_a_clock(make_incident, people):
     incident = make_incident(severity=Severity.SEV4)
     work.start_incident_workflow(incident=incident)
-    incident = lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     step = work.workflow_of(incident).steps.get(key="make_safe")
     due = timezone.now() + timedelta(minutes=20)
     request = work.pause_step(
@@ -73,12 +74,10 @@ def test_an_information_request_is_a_clock(make_incident, people):
     assert (ClockKind.SUBWORKFLOW, str(request.pk)) in {c.key for c in state.clocks}
 
 
-def test_closing_stops_every_clock(make_incident, people):
-    incident = make_incident()
-    incident = lifecycle.acknowledge(incident=incident, actor=people["responsible"])
-    incident = lifecycle.submit_for_review(incident=incident, actor=people["responsible"])
-    incident = lifecycle.accept_review(incident=incident, actor="automated review")
-    closed = lifecycle.approve_closure(incident=incident, actor=people["supervisor"])
+def test_closing_stops_every_clock(pending, people):
+    incident = pending()
+    assert incident.next_clock_at is not None
+    closed = closure.approve_closure(incident=incident, actor=people["supervisor"], checklist=CHECKLIST).incident
     assert closed.next_clock_at is None
     assert Incident.objects.get(pk=incident.pk).next_clock_at is None
 
@@ -119,7 +118,9 @@ def test_lowering_the_severity_keeps_the_breach_already_recorded(make_incident, 
 
 
 def test_an_acknowledged_incident_keeps_its_acknowledge_deadline(make_incident, people):
-    incident = lifecycle.acknowledge(incident=make_incident(severity=Severity.SEV3), actor=people["responsible"])
+    incident = lifecycle.acknowledge_incident(
+        incident=make_incident(severity=Severity.SEV3), actor=people["responsible"]
+    )
     changed = clocks.change_severity(
         incident=incident, actor=people["responsible"], severity=Severity.SEV2, reason="Production is stopped."
     )

@@ -81,7 +81,7 @@ def test_breach_is_recorded_once_and_audited(make_incident):
 def test_step_and_information_request_clocks_warn_and_breach(make_incident, people):
     incident = make_incident(severity=Severity.SEV4)
     work.start_incident_workflow(incident=incident)
-    incident = lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     run = work.workflow_of(incident)
     make_safe = run.steps.get(key="make_safe")
     request = work.pause_step(

@@ -14,7 +14,7 @@ from simple_history.utils import bulk_create_with_history
 
 from arc.choices import DelegationReason, DelegationStatus
 from incidents.choices import IncidentStatus, Severity
-from incidents.services import lifecycle, work
+from incidents.services import invalidation, lifecycle, work
 from iwms.bulk_rows import create_with_history
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
@@ -34,7 +34,7 @@ def started(make_incident, people):
     """A fall-of-ground incident with its workflow, acknowledged by the responsible person."""
     incident = make_incident()
     work.start_incident_workflow(incident=incident, actor=people["reporter"])
-    return lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 
 def steps_of(incident) -> dict[str, Step]:
@@ -101,7 +101,7 @@ def test_completing_a_step_needs_its_required_evidence(started, people):
     with pytest.raises(PolicyError) as refused:
         work.complete_step(incident=started, step=step, actor=people["responsible"])
     assert refused.value.code == "evidence.missing"
-    assert AuditEvent.objects.filter(action="access_denied", changes__code="evidence.missing").exists()
+    assert AuditEvent.objects.filter(action="transition_denied", changes__code="evidence.missing").exists()
     add_photo(started, step, people["responsible"])
     for kind in set(step.required_evidence) - {EvidenceKind.PHOTO}:
         work.add_step_evidence(
@@ -217,7 +217,7 @@ def test_invalidating_evidence_reopens_the_step_that_relied_on_it(started, peopl
     step = next(s for s in own_steps(started, people["responsible"]) if s.required_evidence == [EvidenceKind.PHOTO])
     item = add_photo(started, step, people["responsible"])
     work.complete_step(incident=started, step=step, actor=people["responsible"])
-    work.invalidate_evidence(
+    invalidation.invalidate_evidence(
         incident=started, evidence=item, actor=people["responsible"], reason="The photo shows the wrong cross-cut."
     )
     step.refresh_from_db()
@@ -225,7 +225,7 @@ def test_invalidating_evidence_reopens_the_step_that_relied_on_it(started, peopl
     assert item.invalidated_at is not None and item.invalidation_reason.startswith("The photo")
     assert step.status == StepStatus.IN_PROGRESS
     with pytest.raises(PolicyError) as again:
-        work.invalidate_evidence(
+        invalidation.invalidate_evidence(
             incident=started, evidence=item, actor=people["responsible"], reason="Invalidating it a second time."
         )
     assert again.value.code == "evidence.invalidated"
@@ -234,7 +234,7 @@ def test_invalidating_evidence_reopens_the_step_that_relied_on_it(started, peopl
 def test_delegating_a_sev1_step_waits_for_acceptance(make_incident, people):
     incident = make_incident(severity=Severity.SEV1)
     work.start_incident_workflow(incident=incident)
-    incident = lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     step = own_steps(incident, people["responsible"])[0]
     delegation = work.delegate_step(
         incident=incident,

@@ -19,7 +19,7 @@ from workflows.choices import StepStatus
 def started(make_incident, people):
     incident = make_incident()
     work.start_incident_workflow(incident=incident)
-    return lifecycle.acknowledge(incident=incident, actor=people["responsible"])
+    return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 
 def work_url(incident) -> str:
@@ -103,7 +103,7 @@ def test_wrong_bytes_for_a_photo_are_refused_next_to_the_file_field(client, star
     body = response.content.decode()
     assert "evidence.content_mismatch" in body and "Typed relevance is kept" in body
     assert not step.evidence.exists()
-    assert AuditEvent.objects.filter(action="access_denied", changes__code="evidence.content_mismatch").exists()
+    assert AuditEvent.objects.filter(action="input_refused", changes__code="evidence.content_mismatch").exists()
 
 
 def test_boilerplate_justification_is_shown_next_to_the_field_and_kept(client, started, people):

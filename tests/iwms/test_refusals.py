@@ -68,6 +68,7 @@ def test_as_dict_is_plain_json_even_when_the_context_holds_a_row(tenant):
     body = error.as_dict()
     assert body == {
         "code": "validation.invalid",
+        "kind": "input",
         "message": "Not here.",
         "context": {
             "organisation": f"iwms.organisation:{tenant.pk}",
@@ -97,7 +98,9 @@ def test_a_policy_error_survives_pickling(tenant):
 
 
 def refusals(tenant):
-    return AuditEvent.objects.filter(organisation=tenant, action__in=["access_denied", "transition_denied"])
+    return AuditEvent.objects.filter(
+        organisation=tenant, action__in=["access_denied", "transition_denied", "input_refused"]
+    )
 
 
 def test_a_refusal_is_recorded_once_however_often_it_is_handled(tenant):
@@ -106,16 +109,39 @@ def test_a_refusal_is_recorded_once_however_often_it_is_handled(tenant):
     record_refusal(error)
     event = refusals(tenant).get()
     assert event.pk == error.audit_event_id
-    assert (event.object_type, event.object_id, event.changes) == ("tests.item", "7", {"code": "access_denied"})
+    assert (event.object_type, event.object_id, event.changes) == (
+        "tests.item",
+        "7",
+        {"code": "access_denied", "kind": "access"},
+    )
 
 
-def test_transition_codes_are_recorded_as_transition_denied_and_others_as_access_denied(tenant):
+def test_the_ledger_records_the_kind_of_each_refusal_so_a_typo_is_never_access_denied(tenant):
     record_refusal(PolicyError("transition.conflict", tenant=tenant))
     record_refusal(PolicyError("validation.invalid", tenant=tenant))
-    assert list(refusals(tenant).order_by("seq").values_list("action", flat=True)) == [
-        "transition_denied",
-        "access_denied",
+    record_refusal(PolicyError("closure.checklist_incomplete", tenant=tenant))
+    record_refusal(PolicyError("closure.not_supervisor", tenant=tenant))
+    record_refusal(PolicyError("transition.forbidden", tenant=tenant))
+    record_refusal(PolicyError("auth.second_factor_invalid", tenant=tenant))
+    rows = refusals(tenant).order_by("seq")
+    assert [(event.action, event.changes["kind"]) for event in rows] == [
+        ("transition_denied", "state"),
+        ("input_refused", "input"),
+        ("input_refused", "input"),
+        ("access_denied", "access"),
+        ("transition_denied", "access"),
+        ("access_denied", "access"),
     ]
+
+
+def test_every_code_of_the_catalogue_has_a_kind_its_status_implies():
+    for entry in CATALOGUE.values():
+        if entry.declared_kind:
+            continue
+        expected = {422: "input", 413: "input", 403: "access", 401: "access", 429: "access"}.get(
+            entry.http_status, "state"
+        )
+        assert entry.kind == expected, entry.code
 
 
 def test_a_refusal_goes_to_the_actors_tenant_when_the_error_names_none(tenant, giver):
@@ -136,6 +162,7 @@ def test_a_context_holding_a_row_is_recorded_as_its_label(tenant):
     record_refusal(PolicyError("validation.invalid", tenant=tenant, organisation=tenant))
     assert refusals(tenant).get().changes == {
         "code": "validation.invalid",
+        "kind": "input",
         "organisation": f"iwms.organisation:{tenant.pk}",
     }
 
@@ -185,6 +212,7 @@ def test_a_refusal_escaping_a_view_is_answered_with_its_status_and_audited(
     if content_type == "application/json":
         assert json.loads(response.content)["error"] == {
             "code": "validation.invalid",
+            "kind": "input",
             "message": "The organisation is not valid here.",
             "context": {"organisation": f"iwms.organisation:{tenant.pk}"},
         }

@@ -248,6 +248,7 @@ def test_a_refusal_raised_in_a_view_is_answered_403_and_audited(client, tenant, 
     assert event.actor == giver
     assert event.changes == {
         "code": CROSS,
+        "kind": "access",
         "model": "organogram.Position",
         "field": "unit",
         "referenced_id": str(foreign_unit.pk),

@@ -69,7 +69,12 @@ def test_accepting_twice_is_not_allowed_and_the_refusal_is_audited(delegation, t
     denied = denials(delegation).get()
     assert denied.actor == taker and denied.organisation_id == tenant.pk
     assert denied.message == error.message
-    assert denied.changes == {"code": "transition.not_allowed", "transition": "accept", "state": "accepted"}
+    assert denied.changes == {
+        "code": "transition.not_allowed",
+        "kind": "state",
+        "transition": "accept",
+        "state": "accepted",
+    }
     assert transition_events(delegation).count() == 1
     assert verify_chain(tenant).ok
 

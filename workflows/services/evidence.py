@@ -13,6 +13,7 @@ from django.utils import timezone
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.date_bounds import out_of_bounds
+from iwms.decisions import Decision
 from iwms.errors import PolicyError
 from iwms.models import User
 from iwms.transitions import run_transition
@@ -145,13 +146,17 @@ def _stored(step: Step, upload: Any, kind: str) -> evidence_files.StoredContent:
         raise
 
 
-def invalidate_evidence(*, evidence: Evidence, actor: User, reason: str) -> tuple[Evidence, bool]:
+def invalidate_evidence(
+    *, evidence: Evidence, actor: User, reason: str, decided: Decision | None = None
+) -> tuple[Evidence, bool]:
     """Invalidate an item with a reason. When a completed step relied on it (a required kind
     is no longer covered), the step returns to in progress. Returns (item, step reopened);
-    the incident layer takes a closed incident through its reopen path."""
-    decision = may_invalidate_evidence(actor, evidence)
+    the incident layer takes a closed incident through its reopen path. `decided`: the
+    subject layer's answer to who may (an incident past its work is the decider's or the
+    reopener's), in place of the step's own rule."""
+    decision = decided if decided is not None else may_invalidate_evidence(actor, evidence)
     if not decision:
-        code = "evidence.invalidated" if evidence.invalidated_at else "access_denied"
+        code = "evidence.invalidated" if evidence.invalidated_at else (decision.code or "access_denied")
         raise PolicyError.on(code, decision.reason, evidence)
     if len(reason.strip()) < MIN_REASON:
         raise PolicyError.on(

@@ -19,7 +19,7 @@ from iwms.transitions import run_transition
 from organogram.hierarchy import holders_by_position
 from workflows.choices import ResponsibleRole, RunKind, RunStatus, StepStatus
 from workflows.models import Step, TemplateStep, WorkflowRun, WorkflowTemplate
-from workflows.policy import may_resolve_request, may_work_step
+from workflows.policy import may_be_asked, may_resolve_request, may_work_step
 
 MIN_REQUEST = 15
 
@@ -161,6 +161,7 @@ def request_information(*, step: Step, actor: User, responsible: User, request: 
         raise PolicyError.on(
             "validation.invalid", "Ask someone else: you are the one waiting for it.", step, field="responsible"
         )
+    may_be_asked(responsible).enforce(step, field="responsible")
     if due_at <= timezone.now():
         raise PolicyError.on("validation.invalid", "The due date must be in the future.", step, field="due_at")
     if problem := out_of_bounds(due_at, horizon=DEADLINE_HORIZON):
