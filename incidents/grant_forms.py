@@ -38,17 +38,41 @@ def grantees_of(tenant_id: int) -> QuerySet[User]:
     )
 
 
-class GranteeChoiceField(forms.ModelChoiceField):
+def _storable_id(value: object) -> bool:
+    """Whether `value`, if a whole number, fits the database's 64-bit ids: a larger one would fail
+    the query (SQLite raises OverflowError) instead of being refused as an unknown choice."""
+    try:
+        return -(2**63) <= int(str(value).strip()) < 2**63
+    except (TypeError, ValueError):
+        return True  # not a number: the field says so itself
+
+
+class StorableIdChoiceField(forms.ModelChoiceField):
+    def to_python(self, value: object) -> object:
+        if value not in self.empty_values and not _storable_id(value):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class GranteeChoiceField(StorableIdChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return f"{obj.get_full_name() or obj.username} ({obj.username})"
 
 
 class OwnIncidentsField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value: object) -> object:
+        for pk in value or ():
+            if not _storable_id(pk):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
     def label_from_instance(self, obj: Incident) -> str:
         return f"{obj.reference} · {obj.title}"
 
 
-class CategoryField(forms.ModelChoiceField):
+class CategoryField(StorableIdChoiceField):
     def label_from_instance(self, obj: Category) -> str:
         return f"{obj.code} · {obj.name}"
 

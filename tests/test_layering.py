@@ -115,6 +115,12 @@ _RAW_MOVE = re.compile(r"\blifecycle\._[a-z]\w*|from incidents\.services\.lifecy
 _NOT_OURS = {".venv", "node_modules", "var", ".git"}
 
 
+# The clock tests move an incident to half-closed and pending closure directly: they hold the
+# clock arithmetic of each move (what stops, what restarts, with what time left), which the
+# services' own tests then take for granted.
+_CLOCK_ARITHMETIC = {"tests/incidents/test_clock_cycles.py"}
+
+
 def test_raw_lifecycle_moves_are_called_by_the_services_only():
     """Views, admin, tasks, commands, demo data and tests reach a lifecycle move through the
     public service that checks its policy (`acknowledge_incident`, `complete_work`,
@@ -123,6 +129,8 @@ def test_raw_lifecycle_moves_are_called_by_the_services_only():
     for path in sorted(ROOT.rglob("*.py")):
         where = path.relative_to(ROOT)
         if _NOT_OURS & set(where.parts) or where.parts[:2] == ("incidents", "services") or path == Path(__file__):
+            continue
+        if str(where) in _CLOCK_ARITHMETIC:
             continue
         if _RAW_MOVE.search(path.read_text()):
             found.append(str(where))

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from iwms.admin import ReadOnlyAdmin
 from workflows.choices import StepStatus
-from workflows.models import Evidence, Review, Step, TemplateStep, WorkflowRun, WorkflowTemplate
+from workflows.models import Evidence, Review, Step, Submission, TemplateStep, WorkflowRun, WorkflowTemplate
 
 
 class TemplateStepInline(admin.TabularInline):
@@ -81,3 +81,13 @@ class ReviewAdmin(ReadOnlyAdmin):
     list_filter = ["organisation", "verdict", "engine"]
     list_select_related = ["run", "organisation"]
     search_fields = ["input_digest", "run__title"]
+
+
+@admin.register(Submission)
+class SubmissionAdmin(ReadOnlyAdmin):
+    """Each Complete of a workflow awaiting its automated review; written by the work services only."""
+
+    list_display = ["run", "number", "submitted_by", "submitted_at", "organisation"]
+    list_filter = ["organisation"]
+    list_select_related = ["run", "submitted_by", "organisation"]
+    search_fields = ["run__title"]

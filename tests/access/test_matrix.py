@@ -148,7 +148,7 @@ def test_url_pattern_gives_the_declared_outcome_to_every_role(key: str, world: d
                     got = request_as(world, role, method, url)
                     if got != expected or got == 500:
                         wrong.append(f"{method} {url} ({relation}) as {role}: expected {expected}, got {got}")
-    assert wrong == []
+    assert wrong == [], "\n".join(wrong)
 
 
 def test_an_empty_post_is_declared_for_every_pattern_that_refuses_get() -> None:

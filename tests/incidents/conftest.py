@@ -84,18 +84,20 @@ def pending(make_incident, people):
     """Builds fall-of-ground incidents worked properly, through the services, to pending closure."""
     from incidents.choices import IncidentStatus
     from incidents.services import lifecycle, work
-    from tests.incidents.test_review_loop import complete_and_review, work_through
+    from tests.incidents.test_review_loop import complete_and_review, own_account, work_through
     from workflows.models import Review
 
     def build(**overrides):
-        incident = make_incident(
-            narrative="At 09:40 a slab of about half a metre fell from the hanging wall next to the loading "
-            "box at Shaft 2, level 8. The crew of four was at the waiting place; nobody was injured and "
-            "the area was barricaded at once.",
-            **overrides,
-        )
+        incident = make_incident(**overrides)
         work.start_incident_workflow(incident=incident)
         incident = lifecycle.acknowledge_incident(incident=incident, actor=incident.responsible)
+        incident = work.correct_account(
+            incident=incident,
+            actor=incident.responsible,
+            narrative=own_account(incident),
+            location=incident.location,
+            reason="Its own account before completing.",
+        )
         work_through(incident)
         outcome = complete_and_review(incident, incident.responsible)
         assert outcome.status == IncidentStatus.PENDING_CLOSURE, Review.objects.filter().last().findings

@@ -59,7 +59,11 @@ def close(incident, people):
 
 
 def refusals(code: str) -> int:
-    return sum(1 for event in AuditEvent.objects.filter(action="access_denied") if event.changes.get("code") == code)
+    return sum(
+        1
+        for event in AuditEvent.objects.filter(action__in=["access_denied", "input_refused", "transition_denied"])
+        if event.changes.get("code") == code
+    )
 
 
 # --- clock cycles ------------------------------------------------------------------------------
@@ -330,7 +334,8 @@ def test_a_decision_stops_the_decision_clock_and_a_second_round_has_its_own(make
     )
     with at(pending.decision_due_at + timedelta(seconds=1)):
         sweep_due()
-        moved = lifecycle.reject_closure(incident=pending, actor=people["supervisor"], message="Redo the photos.")
+        moved = run_transition(pending, "reject_closure", actor=people["supervisor"], message="Redo the photos.")
+        refresh_next_clock(moved)
     assert moved.decision_due_at is None and moved.decision_started_at is None
     later = pending.decision_due_at + timedelta(minutes=5)
     with at(later):
@@ -340,7 +345,15 @@ def test_a_decision_stops_the_decision_clock_and_a_second_round_has_its_own(make
     with at(again.decision_due_at + timedelta(seconds=1)):
         sweep_due()
     assert Breach.objects.filter(incident=incident, clock=ClockKind.DECISION).count() == 2
-    closed = lifecycle.approve_closure(incident=again, actor=people["supervisor"])
+    closed = run_transition(
+        again,
+        "approve_closure",
+        actor=people["supervisor"],
+        action=AuditAction.CLOSE,
+        message="Closure approved.",
+        at=timezone.now(),
+    )
+    refresh_next_clock(closed)
     assert closed.decision_due_at is None and closed.next_clock_at is None
 
 

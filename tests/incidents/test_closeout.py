@@ -13,7 +13,7 @@ from incidents.choices import IncidentStatus
 from incidents.closeout import draft_checklist
 from incidents.models import ClosureDecision
 from incidents.services import lifecycle, work
-from tests.incidents.test_review_loop import satisfy
+from tests.incidents.test_review_loop import complete_and_review, satisfy
 from workflows.choices import EvidenceKind, EvidenceSource
 from workflows.models import Step
 
@@ -82,7 +82,7 @@ def pending_with_summary(make_incident, people):
             work.complete_step(incident=incident, step=Step.objects.get(pk=step.pk), actor=people["responsible"])
         elif step.mandatory:
             satisfy(incident, step)
-    outcome = work.complete_work(incident=incident, actor=people["responsible"])
+    outcome = complete_and_review(incident, people["responsible"])
     assert outcome.status == IncidentStatus.PENDING_CLOSURE
     return outcome
 

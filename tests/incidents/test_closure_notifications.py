@@ -14,7 +14,6 @@ from tests.incidents import test_closure
 pytestmark = pytest.mark.django_db
 
 CHECKLIST = test_closure.CHECKLIST
-pending = test_closure.pending  # the fixture: incidents worked to pending closure
 
 
 @pytest.fixture(autouse=True)

@@ -82,7 +82,7 @@ def test_deadlines_reach_years_ahead_but_not_forever(people):
 
 
 def test_report_wizard_and_grant_form_use_the_same_bounds(people):
-    context = ContextForm({"occurred_at": "0001-01-01T00:00"})
+    context = ContextForm({"occurred_at": "0001-01-01T00:00"}, tenant=people["reporter"].organisation)
     assert not context.is_valid() and "1900" in context.errors["occurred_at"][0]
     grant = GrantRequestForm(
         {"scope": "subtree", "reported_from": "0001-01-01", "expires_on": "9999-12-31", "purpose": "Audit"},

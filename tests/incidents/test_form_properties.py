@@ -103,14 +103,14 @@ def builders(mine, people, started) -> dict[str, Callable[[Any], forms.BaseForm]
         work_forms.ResolveRequestForm,
         work_forms.AccountForm,
         report_forms.KindForm,
-        report_forms.ContextForm,
         report_forms.PoleForm,
         closure_forms.ChecklistForm,
         closure_forms.RejectForm,
         closure_forms.MismatchForm,
         closure_forms.ReopenForm,
         grant_forms.ReasonForm,
-        clock_forms.SeverityForm,
+        clock_forms.ContainmentForm,
+        work_forms.TakeBackForm,
         MitigationForm,
         importlib.import_module("arc.forms").CodeForm,
         importlib.import_module("arc.admin").ApiTokenIssueForm,
@@ -118,6 +118,14 @@ def builders(mine, people, started) -> dict[str, Callable[[Any], forms.BaseForm]
     made: dict[str, Callable[[Any], forms.BaseForm]] = {cls.__name__: cls for cls in plain}
     made |= {
         "ClassificationForm": lambda data: report_forms.ClassificationForm(data, tenant=mine),
+        "ContextForm": lambda data: report_forms.ContextForm(data, tenant=mine),
+        "SeverityForm": lambda data: clock_forms.SeverityForm(data, tenant=mine),
+        "ManagedIncidentFilterForm": lambda data: importlib.import_module(
+            "incidents.managed_list"
+        ).ManagedIncidentFilterForm(data, user=people["depthead"]),
+        "IncidentCorrectionForm": lambda data: importlib.import_module("incidents.admin").IncidentCorrectionForm(
+            data, instance=started
+        ),
         "PauseForm": lambda data: work_forms.PauseForm(data, user=people["responsible"]),
         "DelegateForm": lambda data: work_forms.DelegateForm(data, user=people["responsible"]),
         "GrantRequestForm": lambda data: grant_forms.GrantRequestForm(data, user=people["depthead"]),
@@ -161,6 +169,8 @@ def test_every_submittable_form_is_covered_by_the_property(builders):
             "ResolveRequestForm",
             "SeverityForm",
             "SignInForm",
+            "ContainmentForm",
+            "TakeBackForm",
         ]
     ),
 )

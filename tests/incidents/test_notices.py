@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from incidents.services import closure, grants, work
 from iwms.models import Notification
-from tests.incidents.test_closure import CHECKLIST, pending  # noqa: F401 - fixture
+from tests.incidents.test_closure import CHECKLIST
 from tests.incidents.test_duplicates import confirm_url
 from tests.incidents.test_report_views import fill_all_steps
 from tests.incidents.test_work import own_steps, started  # noqa: F401 - fixture
@@ -76,7 +76,7 @@ def test_a_whole_handoff_tells_the_person_taking_over(people, started):  # noqa:
     assert set(proposed) == {"supervisor"} and proposed["supervisor"].url == reverse("my_items")
 
 
-def test_entering_the_closure_queue_tells_the_decider_and_not_the_responsible_person(pending, people):  # noqa: F811
+def test_entering_the_closure_queue_tells_the_decider_and_not_the_responsible_person(pending, people):
     incident = pending()
     queued = told("closure.pending")
     assert set(queued) == {"supervisor"}
@@ -84,7 +84,7 @@ def test_entering_the_closure_queue_tells_the_decider_and_not_the_responsible_pe
 
 
 def test_approval_tells_the_responsible_person_and_the_reporter_and_emails_them(
-    pending,  # noqa: F811
+    pending,
     people,
     django_capture_on_commit_callbacks,
 ):
@@ -98,7 +98,7 @@ def test_approval_tells_the_responsible_person_and_the_reporter_and_emails_them(
     assert sorted(m.to[0] for m in mail.outbox) == sorted([people["responsible"].email, people["reporter"].email])
 
 
-def test_a_rejection_tells_the_responsible_person_by_email_too(pending, people, django_capture_on_commit_callbacks):  # noqa: F811
+def test_a_rejection_tells_the_responsible_person_by_email_too(pending, people, django_capture_on_commit_callbacks):
     incident = pending()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):

@@ -3,6 +3,7 @@ fixed → review satisfied → pending closure; every review stored and on the t
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import timedelta
 
@@ -37,6 +38,67 @@ def pdf_upload():
     return SimpleUploadedFile("attendance.pdf", body, content_type="application/pdf")
 
 
+# The review refuses wording copied from the tenant's other incidents, so tests that work
+# several incidents give each its own: words picked by the incident's id (and the step).
+WORDS = [
+    "amber",
+    "basalt",
+    "cobalt",
+    "delta",
+    "ember",
+    "falcon",
+    "granite",
+    "harbour",
+    "indigo",
+    "jasper",
+    "kestrel",
+    "lumen",
+    "magnet",
+    "nickel",
+    "onyx",
+    "pylon",
+    "quartz",
+    "raven",
+    "sable",
+    "tundra",
+    "umber",
+    "vortex",
+    "willow",
+    "xenon",
+    "yarrow",
+    "zephyr",
+]
+
+
+def picks(seed: object, count: int) -> list[str]:
+    """`count` words chosen by hashing `seed`: two seeds share hardly a word, let alone a run of three."""
+    return [WORDS[hashlib.sha256(f"{seed}/{j}".encode()).digest()[0] % len(WORDS)] for j in range(count)]
+
+
+def own_account(incident) -> str:
+    """A narrative no other incident of the test shares."""
+    w = picks(f"account/{incident.pk}", 10)
+    return (
+        f"At 09:40 at {incident.location} the {w[0]} crew found a {w[1]} slab beside the {w[2]} box; "
+        f"{w[3]} barricades went up, the {w[4]} foreman checked the {w[5]} wall, the {w[6]} team "
+        f"scaled the {w[7]} sidewall and the {w[8]} bolts held near the {w[9]} cubby. Nobody was injured."
+    )
+
+
+def own_text(kind: str, incident, step: Step) -> str:
+    """Evidence text of `kind` that no other incident's evidence, nor another step's, shares: the
+    words between the kind's own few are picked by the incident's id and the step."""
+    w = " ".join(picks(f"{kind}/{incident.pk}/{step.position}", 16))
+    lead = {
+        EvidenceKind.NARRATIVE: "Crew of four accounted for:",
+        EvidenceKind.MEASUREMENT: "Sounding, 3 of 12 drummy:",
+        EvidenceKind.SIGN_OFF: "Signed off for re-entry:",
+    }.get(kind)
+    if lead is None:
+        return f"{TEXT_FOR[kind]} ({incident.reference}, step {step.position})"
+    return f"{lead} {w} ({incident.reference}, step {step.position})."
+
+
 def satisfy(incident, step: Step, *, photo=None) -> None:
     """Give `step` every kind it needs, from its executor, and complete it."""
     actor = User.objects.get(pk=step.executor_id)
@@ -53,7 +115,7 @@ def satisfy(incident, step: Step, *, photo=None) -> None:
         elif kind == EvidenceKind.DOCUMENT:
             fields["upload"] = pdf_upload()
         else:
-            fields["text"] = f"{TEXT_FOR[kind]} ({incident.reference}, step {step.position})"
+            fields["text"] = own_text(kind, incident, step)
         work.add_step_evidence(incident=incident, step=Step.objects.get(pk=step.pk), actor=actor, **fields)
     work.complete_step(incident=incident, step=Step.objects.get(pk=step.pk), actor=actor)
 

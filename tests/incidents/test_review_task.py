@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
-from incidents.services import review, work
+from incidents.services import invalidation, review, work
 from incidents.tasks import review_submission
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
@@ -64,7 +64,7 @@ def test_a_submission_the_incident_has_left_is_not_judged(worked, people):
         work.complete_work(incident=worked, actor=people["responsible"])
     submission = Submission.objects.get()
     photo = Step.objects.get(run=submission.run, key="make_safe").evidence.get(kind=EvidenceKind.PHOTO)
-    work.invalidate_evidence(
+    invalidation.invalidate_evidence(
         incident=worked, evidence=photo, actor=people["responsible"], reason="The photo shows the wrong cross-cut."
     )
     assert review_submission(submission.pk) == "skipped"

@@ -22,7 +22,7 @@ from iwms.models import AuditEvent
 from organogram.models import Position, PositionAssignment
 from organogram.services import assign_person, end_assignment
 from tests.incidents.test_closure import CHECKLIST
-from tests.incidents.test_review_loop import work_through
+from tests.incidents.test_review_loop import complete_and_review, work_through
 from workflows.choices import RunKind, StepStatus
 from workflows.models import Step, WorkflowRun
 
@@ -66,7 +66,7 @@ def test_whoever_was_responsible_never_decides_even_as_the_new_responsibles_supe
     incident.refresh_from_db()
     assert incident.responsible == people["aphiri"]
     work_through(incident)
-    incident = work.complete_work(incident=incident, actor=people["aphiri"])
+    incident = complete_and_review(incident, people["aphiri"])
     assert incident.status == IncidentStatus.PENDING_CLOSURE
 
     # Sipho is Andile's supervisor, but he worked the incident: he is passed over.

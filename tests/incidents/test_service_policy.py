@@ -11,7 +11,7 @@ from django.utils import timezone
 from arc.choices import DelegationReason
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import ClosureDecision, Incident
-from incidents.services import clocks, closure, invalidation, lifecycle, work
+from incidents.services import clocks, closure, invalidation, lifecycle, review, work
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 from tests.incidents.test_closure import CHECKLIST
@@ -40,7 +40,7 @@ def test_the_responsible_persons_services_refuse_everyone_else(make_incident, pe
     item = add_photo(incident, step, people["responsible"])
     calls = {
         "complete_work": lambda: work.complete_work(incident=incident, actor=supervisor),
-        "restart_review": lambda: work.restart_review(incident=incident, actor=supervisor),
+        "send_review_again": lambda: review.send_review_again(incident=incident, actor=supervisor),
         "correct_account": lambda: work.correct_account(
             incident=incident,
             actor=supervisor,
