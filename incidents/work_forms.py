@@ -81,6 +81,8 @@ class ColleagueField(forms.TypedChoiceField):
 
     def __init__(self, *, user: User, choices: list[tuple[str, str]] | None, **kwargs: Any) -> None:
         self.tenant_id = user.organisation_id
+        # Searchable (static/iwms/people-picker.js puts a filter box before the list).
+        kwargs.setdefault("widget", forms.Select(attrs={"data-searchable": "people"}))
         super().__init__(choices=choices if choices is not None else colleague_choices(user), **kwargs)
 
     def clean(self, value: Any) -> User:

@@ -33,7 +33,15 @@ def test_account_correction_and_a_sev2_handoff_accepted_on_my_items(page, fall_o
 
     actions = page.get_by_role("region", name="Incident actions")
     actions.locator("summary", has_text="Delegate the whole responsibility").click()
-    actions.get_by_label("Hand to").select_option(label="Pieter Botha")
+    # The people picker is searchable and offers only people who can act: no auditor or regulator.
+    hand_to = actions.get_by_label("Hand to")
+    assert "Grace Olivier" not in hand_to.inner_text() and "Daniel Mokgosi" not in hand_to.inner_text()
+    actions.get_by_test_id("people-filter").fill("botha")
+    visible = hand_to.locator("option:not([hidden])").all_inner_texts()
+    assert [name for name in visible if name != "Choose a person"] == ["Pieter Botha"]
+    assert hand_to.input_value() != ""  # the only match is chosen
+    screenshot("handoff-0-people-filter")
+    hand_to.select_option(label="Pieter Botha")
     actions.get_by_label("Reason").select_option("absence")
     actions.get_by_label("Hand-off note").fill("On leave from tomorrow; the crew list is on step 2.")
     actions.get_by_role("button", name="Delegate", exact=True).click()
