@@ -20,7 +20,7 @@ from incidents.models import Incident
 from incidents.policy import may_decide_closure, may_reopen, may_reroute
 from incidents.routing import routing_check
 from incidents.selectors import get_incident_for_user
-from incidents.services import closure
+from incidents.services import closure, mismatches
 from iwms.refusals import INPUT_STATUS, attempt
 
 PANEL_TEMPLATE = "incidents/partials/closure_panel.html"
@@ -72,7 +72,7 @@ def incident_reroute(request: HttpRequest, reference: str) -> HttpResponse:
     mismatch = get_incident_for_user(request.user, reference)
     if mismatch.system_reason != SystemReason.ORGANOGRAM_MISMATCH or mismatch.parent_id is None:
         raise Http404("Only an organogram-mismatch incident re-routes another one.")
-    original = closure.reroute_incident(incident=mismatch.parent, actor=request.user)
+    original = mismatches.reroute_incident(incident=mismatch.parent, actor=request.user)
     waiting = Delegation.objects.filter(
         subject_type=closure.SUBJECT, subject_id=str(original.pk), status=DelegationStatus.PROPOSED
     ).first()

@@ -34,7 +34,7 @@ from incidents.closure_forms import (
 from incidents.models import ClosureDecision, Incident
 from incidents.policy import may_decide_closure
 from incidents.selectors import LatestReview, closure_queue_page, get_incident_for_user
-from incidents.services import closure, work
+from incidents.services import closure, mismatches, work
 from incidents.services.intake import time_left
 from iwms.refusals import INPUT_STATUS, attempt
 from iwms.request_input import page_number
@@ -210,7 +210,7 @@ def _decision_context(request: HttpRequest, incident: Incident, **forms: Any) ->
         "review": review,
         "findings_open": findings_open,
         "decisions": decisions,
-        "mismatch": closure.open_mismatch_of(incident),
+        "mismatch": mismatches.open_mismatch_of(incident),
         "time_left": time_left(incident.resolve_due_at),
         # Drafted from the close-out summary; the decider checks and edits every item.
         "checklist_form": forms.get("checklist_form") or ChecklistForm(initial=summary.draft),
@@ -329,7 +329,7 @@ def closure_mismatch(request: HttpRequest, reference: str) -> HttpResponse:
         reference,
         form_name="mismatch_form",
         build_form=lambda incident: MismatchForm(request.POST),
-        call=lambda incident, form: closure.report_organogram_mismatch(
+        call=lambda incident, form: mismatches.report_organogram_mismatch(
             incident=incident, actor=request.user, note=form.cleaned_data["note"]
         ),
         done=lambda decision: (

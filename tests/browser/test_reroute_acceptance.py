@@ -14,7 +14,7 @@ from arc.choices import DelegationStatus
 from arc.models import Delegation
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import Incident
-from incidents.services import closure, lifecycle
+from incidents.services import lifecycle, mismatches
 from iwms.models import User
 from organogram.models import Position, PositionAssignment
 from organogram.services import assign_person, end_assignment
@@ -40,7 +40,7 @@ def corrected(demo_tenant) -> tuple[Incident, Incident]:
         "next to the loading box",
         Severity.SEV2,
     )
-    mismatch = closure.report_organogram_mismatch(
+    mismatch = mismatches.report_organogram_mismatch(
         incident=incident, actor=people["supervisor"], note="Thabo works on Shift B now; the line is out of date."
     ).spawned_incident
     lifecycle.acknowledge_incident(incident=mismatch, actor=people["depthead"])

@@ -14,7 +14,7 @@ from incidents.choices import DecisionKind, IncidentStatus, Severity, SignalKind
 from incidents.models import ClosureDecision, Escalation, Incident, MaturitySignal
 from incidents.routing import decider_of, decision_scope
 from incidents.selectors import requested_evidence
-from incidents.services import closure, invalidation, lifecycle, work
+from incidents.services import closure, invalidation, lifecycle, mismatches, work
 from incidents.services.clocks import compute_next_clock
 from incidents.services.closure import Checklist
 from iwms.errors import PolicyError
@@ -325,7 +325,7 @@ def test_supervised_people_follow_the_organogram_through_vacant_positions(mine, 
 def test_mismatch_raises_a_governance_incident_for_the_department_head(pending, people):
     incident = pending()
     note = "Sipho moved to the plant last week; the shift boss position here is being re-graded."
-    decision = closure.report_organogram_mismatch(incident=incident, actor=people["supervisor"], note=note)
+    decision = mismatches.report_organogram_mismatch(incident=incident, actor=people["supervisor"], note=note)
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.PENDING_CLOSURE
     spawned = decision.spawned_incident
@@ -346,17 +346,17 @@ def test_mismatch_raises_a_governance_incident_for_the_department_head(pending, 
         and event.changes["decider_position"]["title"] == "Mine Overseer"
     )
     with pytest.raises(PolicyError) as again:
-        closure.report_organogram_mismatch(incident=incident, actor=people["supervisor"], note=note)
+        mismatches.report_organogram_mismatch(incident=incident, actor=people["supervisor"], note=note)
     assert again.value.code == "transition.not_allowed" and spawned.reference in again.value.message
 
 
 def test_reroute_waits_for_the_structure_then_moves_responsibility_with_a_trace(pending, people, mine):
     incident = pending(severity=Severity.SEV3)  # no acceptance needed below SEV-2
-    mismatch = closure.report_organogram_mismatch(
+    mismatch = mismatches.report_organogram_mismatch(
         incident=incident, actor=people["supervisor"], note="Thabo works on Shift B now; the line is out of date."
     ).spawned_incident
     with pytest.raises(PolicyError) as not_yours:
-        closure.reroute_incident(incident=incident, actor=people["supervisor"])
+        mismatches.reroute_incident(incident=incident, actor=people["supervisor"])
     assert not_yours.value.code == "access_denied"
     lifecycle.acknowledge_incident(incident=mismatch, actor=people["depthead"])
 
@@ -366,7 +366,7 @@ def test_reroute_waits_for_the_structure_then_moves_responsibility_with_a_trace(
         end_assignment(assignment=assignment, ends_at=timezone.now() - timedelta(seconds=2))
     assign_person(position=position("miner-b1"), person=thabo, starts_at=timezone.now() - timedelta(seconds=1))
 
-    rerouted = closure.reroute_incident(incident=incident, actor=people["depthead"])
+    rerouted = mismatches.reroute_incident(incident=incident, actor=people["depthead"])
     assert rerouted.responsible == people["kmokoena"] and rerouted.status == IncidentStatus.PENDING_CLOSURE
     assert decider_of(rerouted).level.holder == people["supervisor"]
     event = AuditEvent.objects.filter(action="assign", object_id=str(incident.pk)).last()
@@ -383,15 +383,15 @@ def test_reroute_waits_for_the_structure_then_moves_responsibility_with_a_trace(
 def test_reroute_is_refused_while_the_decider_position_is_still_vacant(pending, people, mine):
     incident = pending()
     vacate("mine-overseer")
-    mismatch = closure.report_organogram_mismatch(
+    mismatch = mismatches.report_organogram_mismatch(
         incident=incident, actor=people["depthead"], note="The mine overseer left; nobody was appointed."
     ).spawned_incident
     with pytest.raises(PolicyError) as refused:
-        closure.reroute_incident(incident=incident, actor=people["depthead"])
+        mismatches.reroute_incident(incident=incident, actor=people["depthead"])
     assert refused.value.code == "transition.not_allowed" and "Mine Overseer" in refused.value.message
     newcomer = User.objects.create(organisation=mine, username="overseer2", first_name="Lindiwe", last_name="Dube")
     assign_person(position=position("mine-overseer"), person=newcomer)
-    rerouted = closure.reroute_incident(incident=incident, actor=people["depthead"])
+    rerouted = mismatches.reroute_incident(incident=incident, actor=people["depthead"])
     assert rerouted.responsible == people["responsible"] and decider_of(rerouted).level.holder == newcomer
     assert mismatch.status == IncidentStatus.OPEN  # not being worked: its steps are left to its responsible person
     closure.approve_closure(incident=rerouted, actor=newcomer, checklist=CHECKLIST)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from incidents.choices import DecisionKind, IncidentStatus, Severity
 from incidents.demo.builder import build_second_tenant
 from incidents.models import Category, ClosureDecision, Escalation, Incident
-from incidents.services import closure, lifecycle, work
+from incidents.services import closure, lifecycle, mismatches, work
 from iwms.models import AuditEvent, User
 from organogram.hierarchy import assignments_at
 from organogram.models import OrgUnit, Position
@@ -412,7 +412,7 @@ def test_other_tenant_and_anonymous_cannot_reopen(client, people, waiting):
 
 
 def test_reroute_from_the_mismatch_incident_page(client, people, waiting):
-    spawned = closure.report_organogram_mismatch(
+    spawned = mismatches.report_organogram_mismatch(
         incident=waiting, actor=people["supervisor"], note="The shift boss post was merged into Shift B."
     ).spawned_incident
     detail = reverse("incident_detail", args=[spawned.reference])

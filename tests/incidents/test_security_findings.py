@@ -16,7 +16,7 @@ from arc.services import grant_role
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import ClosureDecision, Incident
 from incidents.routing import decider_of
-from incidents.services import closure, lifecycle, work
+from incidents.services import closure, lifecycle, mismatches, work
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 from organogram.models import Position, PositionAssignment
@@ -176,20 +176,20 @@ def correct_structure(people):
 @pytest.mark.parametrize("severity", [Severity.SEV1, Severity.SEV2])
 def test_reroute_on_sev1_and_sev2_waits_for_acceptance(pending, people, severity):
     incident = pending(severity=severity)
-    mismatch = closure.report_organogram_mismatch(
+    mismatch = mismatches.report_organogram_mismatch(
         incident=incident, actor=people["supervisor"], note="Thabo works on Shift B now; the line is out of date."
     ).spawned_incident
     lifecycle.acknowledge_incident(incident=mismatch, actor=people["depthead"])
     correct_structure(people)
 
-    rerouted = closure.reroute_incident(incident=incident, actor=people["depthead"])
+    rerouted = mismatches.reroute_incident(incident=incident, actor=people["depthead"])
     assert rerouted.responsible == people["responsible"]  # nothing moved yet
     proposal = Delegation.objects.get(subject_type="incidents.incident", subject_id=str(incident.pk))
     assert proposal.status == DelegationStatus.PROPOSED and proposal.to_person == people["kmokoena"]
     event = AuditEvent.objects.filter(action="assign", object_id=str(incident.pk)).last()
     assert event.changes["awaiting_acceptance"] is True
     with pytest.raises(PolicyError) as twice:
-        closure.reroute_incident(incident=incident, actor=people["depthead"])
+        mismatches.reroute_incident(incident=incident, actor=people["depthead"])
     assert twice.value.code == "transition.not_allowed"
     assert Delegation.objects.filter(subject_id=str(incident.pk)).count() == 1
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from arc.choices import DelegationReason
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import ClosureDecision, Incident
-from incidents.services import clocks, closure, invalidation, lifecycle, review, work
+from incidents.services import clocks, closure, invalidation, lifecycle, mismatches, review, work
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 from tests.incidents.test_closure import CHECKLIST
@@ -108,7 +108,7 @@ def test_the_deciders_services_refuse_everyone_else(pending, people):
         "request_more_evidence": lambda: closure.request_more_evidence(
             incident=incident, actor=depthead, items=[{"step": "make_safe", "item": "A photo of the barricade."}]
         ),
-        "report_organogram_mismatch": lambda: closure.report_organogram_mismatch(
+        "report_organogram_mismatch": lambda: mismatches.report_organogram_mismatch(
             incident=incident, actor=depthead, note="The line is out of date here."
         ),
     }
@@ -120,6 +120,6 @@ def test_the_deciders_services_refuse_everyone_else(pending, people):
     assert refused(
         lambda: closure.reopen_incident(incident=incident, actor=people["top"], reason="It is not even closed yet.")
     ) == ("transition.not_allowed")
-    assert refused(lambda: closure.reroute_incident(incident=incident, actor=depthead)) == "transition.not_allowed"
+    assert refused(lambda: mismatches.reroute_incident(incident=incident, actor=depthead)) == "transition.not_allowed"
     assert not ClosureDecision.objects.exists()
     assert Incident.objects.get(pk=incident.pk).status == IncidentStatus.PENDING_CLOSURE
