@@ -1,6 +1,7 @@
 """The Celery application; configuration comes from Django settings (CELERY_* names)."""
 
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -10,3 +11,13 @@ app = Celery("iwms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["incidents.portal"])
+
+
+def ensure_embedded_broker() -> None:
+    """Create the embedded (filesystem) broker's folders, which kombu expects to exist: anything
+    that may send a task on a fresh machine (`runembedded`, `seed_demo`) calls this first."""
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem"):
+        for key in ("data_folder_in", "control_folder"):
+            Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from incidents.management.commands.seed_demo import format_logins
+from iwms.celery import ensure_embedded_broker
 
 READY_TIMEOUT = 60.0
 # The worker's banner is written when it starts; its first heartbeat comes a moment later.
@@ -60,9 +61,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-seed", action="store_true", help="Do not load the demo tenants.")
 
     def handle(self, *args: object, host: str, port: int, no_seed: bool, **options: object) -> None:
-        if settings.CELERY_BROKER_URL.startswith("filesystem"):
-            for key in ("data_folder_in", "control_folder"):
-                Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)
+        ensure_embedded_broker()
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
         if not no_seed:

@@ -16,6 +16,7 @@ from incidents.demo.drill import seed_escalation_drill
 from incidents.demo.grants import seed_demo_grants
 from incidents.demo.incidents import seed_demo_incidents
 from incidents.demo.organogram_spec import DEMO_LOGINS
+from iwms.celery import ensure_embedded_broker
 from iwms.models import Organisation, User
 
 
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
 
     def handle(self, *args: object, if_empty: bool = False, quiet_logins: bool = False, **options: object) -> None:
+        ensure_embedded_broker()  # the demo's notifications send their e-mails through the broker
         password = settings.IWMS_DEMO_PASSWORD
         if if_empty and Organisation.objects.exists():
             self.stdout.write("Tenants already exist; demo data left as it is.")
