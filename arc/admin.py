@@ -24,11 +24,8 @@ class ArcSettingAdmin(ServiceAdmin):
     """Accountability rules and role grants: every add, change and delete through
     `arc.services` (one ledger event naming the platform admin)."""
 
-    def save_row(self, *, obj: Any, actor: Any) -> Any:
-        return save_arc_setting(obj=obj, actor=actor)
-
-    def delete_row(self, *, obj: Any, actor: Any) -> None:
-        delete_arc_setting(obj=obj, actor=actor)
+    save_service = staticmethod(save_arc_setting)
+    delete_service = staticmethod(delete_arc_setting)
 
 
 @admin.register(AccountabilityRule)

@@ -44,11 +44,8 @@ class ClassificationAdmin(ServiceAdmin):
     """Categories and SLA policies: saved and deleted through `corrections.save_classification`
     / `delete_classification`, one ledger event each."""
 
-    def save_row(self, *, obj: Any, actor: Any) -> Any:
-        return corrections.save_classification(obj=obj, actor=actor)
-
-    def delete_row(self, *, obj: Any, actor: Any) -> None:
-        corrections.delete_classification(obj=obj, actor=actor)
+    save_service = staticmethod(corrections.save_classification)
+    delete_service = staticmethod(corrections.delete_classification)
 
 
 @admin.register(Category)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
@@ -42,15 +43,19 @@ class GovernedAdmin(BoundedDatesAdmin, SimpleHistoryAdmin, GuardedModelAdmin):
 
 class ServiceAdmin(GovernedAdmin):
     """A governed model whose admin writes are calls of its app's services: add, change, revert
-    (history) and delete call `save_row` / `delete_row`, which subclasses point at the service
-    (keyword arguments `obj` and `actor`); each writes one ledger event naming the admin. A
-    refusal is audited and shown on the page it came from; nothing of the change is kept."""
+    (history) and delete call `save_row` / `delete_row`, which call the services a subclass
+    names in `save_service` / `delete_service` (keyword arguments `obj` and `actor`); each
+    writes one ledger event naming the admin. A refusal is audited and shown on the page it came
+    from; nothing of the change is kept."""
+
+    save_service: ClassVar[Callable[..., Any]]
+    delete_service: ClassVar[Callable[..., None]]
 
     def save_row(self, *, obj: Any, actor: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} names the service that saves a {obj._meta.verbose_name}")
+        return type(self).save_service(obj=obj, actor=actor)
 
     def delete_row(self, *, obj: Any, actor: Any) -> None:
-        raise NotImplementedError(f"{type(self).__name__} names the service that deletes a {obj._meta.verbose_name}")
+        type(self).delete_service(obj=obj, actor=actor)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fixed = list(super().get_readonly_fields(request, obj))

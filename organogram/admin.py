@@ -5,8 +5,6 @@ change naming the platform admin."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 
 from iwms.admin import ReadOnlyAdmin, ServiceAdmin
@@ -17,11 +15,8 @@ from organogram.services import delete_structure, save_structure
 class TenantListAdmin(ServiceAdmin):
     list_filter = ["organisation"]
 
-    def save_row(self, *, obj: Any, actor: Any) -> Any:
-        return save_structure(obj=obj, actor=actor)
-
-    def delete_row(self, *, obj: Any, actor: Any) -> None:
-        delete_structure(obj=obj, actor=actor)
+    save_service = staticmethod(save_structure)
+    delete_service = staticmethod(delete_structure)
 
 
 @admin.register(OrgUnit)
