@@ -8,8 +8,8 @@ import json
 
 from bench.results import Result
 from incidents.demo.reports import generate, split
-from incidents.proposals import CategoryInfo, CategoryProposer
-from incidents.services.categories import read_template
+from incidents.intake.proposals import CategoryInfo, CategoryProposer
+from incidents.intake.services.categories import read_template
 
 
 def leaf_categories(key: str) -> list[CategoryInfo]:

@@ -25,11 +25,11 @@ from django.utils import timezone
 
 from bench.results import Result
 from incidents.choices import IncidentStatus
+from incidents.closure.selectors import closure_queue_for
+from incidents.core.routing import decision_scope
 from incidents.demo.builder import build_demo_tenant
 from incidents.demo.volume import create_incidents
 from incidents.models import Incident
-from incidents.routing import decision_scope
-from incidents.selectors import closure_queue_for
 from iwms.models import User
 from workflows.choices import RunKind, Verdict
 from workflows.models import Review, WorkflowRun

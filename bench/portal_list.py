@@ -27,10 +27,10 @@ from django.utils import timezone
 from arc.choices import Role
 from arc.services import grant_role
 from bench.results import Result
+from incidents.access import scope
+from incidents.access.services import grants
 from incidents.demo.volume import create_incidents, create_people, volume_tenant
 from incidents.models import AccessGrant, GrantedIncident, Incident, IncidentUserObjectPermission
-from incidents.portal import scope
-from incidents.services import grants
 from iwms.models import User
 
 PERMISSION_TABLES = ("incidents_grantedincident", "incidents_incidentuserobjectpermission")

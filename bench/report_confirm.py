@@ -18,8 +18,8 @@ from django.utils import timezone
 from bench.results import Result
 from incidents.demo.builder import build_demo_tenant
 from incidents.demo.reports import generate
+from incidents.intake.services.intake import submit_report
 from incidents.models import Category, Incident, ReportDraft
-from incidents.services.intake import submit_report
 from iwms.audit import verify_chain
 from iwms.models import Organisation, User
 from organogram.models import Position

@@ -31,7 +31,7 @@ from bench.results import Result
 from incidents.choices import IncidentStatus
 from incidents.demo.volume import create_incidents, create_people, make_due, volume_tenant
 from incidents.models import Escalation, Incident
-from incidents.services.sweep import SweepReport, sweep_due
+from incidents.sla.services.sweep import SweepReport, sweep_due
 from iwms.audit import verify_chain
 from iwms.celery import app as celery_app
 

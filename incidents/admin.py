@@ -13,7 +13,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from incidents.access.services import grants
 from incidents.choices import IncidentStatus
+from incidents.intake.services import corrections
 from incidents.models import (
     AccessGrant,
     AuditPack,
@@ -35,7 +37,6 @@ from incidents.models import (
     SeverityDefinition,
     SlaPolicy,
 )
-from incidents.services import corrections, grants
 from iwms.admin import ReadOnlyAdmin, ServiceAdmin
 from iwms.errors import PolicyError
 

@@ -17,9 +17,9 @@ from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
 
 from incidents.choices import IncidentStatus, Severity
-from incidents.closure_forms import FILTER_OPTIONS
+from incidents.closure.forms import FILTER_OPTIONS
+from incidents.core.selectors import incidents_visible_to
 from incidents.models import Incident
-from incidents.selectors import incidents_visible_to
 from iwms.models import User
 
 SEARCH_MAX = 100

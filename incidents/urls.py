@@ -2,20 +2,12 @@
 
 from django.urls import path
 
-from incidents.views import (
-    account,
-    closure,
-    delegation,
-    escalations,
-    grants,
-    home,
-    inbox,
-    incident,
-    managed,
-    queue,
-    report,
-    work,
-)
+from incidents.access.views import grants
+from incidents.closure.views import closure, evidence, queue
+from incidents.intake import views as report
+from incidents.sla import views as escalations
+from incidents.views import home, inbox, incident, managed
+from incidents.work.views import account, delegation, work
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -54,7 +46,7 @@ urlpatterns = [
     path("incidents/<str:reference>/steps/<int:step_id>/take-back/", work.step_take_back, name="step_take_back"),
     path(
         "incidents/<str:reference>/evidence/<int:evidence_id>/invalidate/",
-        work.evidence_invalidate,
+        evidence.evidence_invalidate,
         name="evidence_invalidate",
     ),
     path(

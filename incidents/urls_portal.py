@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from incidents.views import portal, provider
+from incidents.access.views import portal, provider
 
 urlpatterns = [
     path("portal/", portal.portal_home, name="portal"),

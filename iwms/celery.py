@@ -10,7 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iwms.settings")
 app = Celery("iwms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.autodiscover_tasks(["incidents.portal"])
+# The incident slices keep their tasks beside their services.
+app.autodiscover_tasks(["incidents.access", "incidents.sla", "incidents.work"])
 
 
 def ensure_embedded_broker() -> None:

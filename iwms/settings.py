@@ -80,7 +80,8 @@ WSGI_APPLICATION = "iwms.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # The project's templates, then each incident slice's own (incidents/<slice>/templates).
+        "DIRS": [BASE_DIR / "templates", *sorted((BASE_DIR / "incidents").glob("*/templates"))],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

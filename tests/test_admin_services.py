@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from arc.models import AccountabilityRule, Delegation, RoleGrant
 from incidents.choices import IncidentStatus, Severity
+from incidents.core.deadlines import deadlines_for, policy_for
+from incidents.core.selectors import timeline_for
 from incidents.demo.builder import build_demo_tenant, build_platform_admin
 from incidents.demo.incidents import seed_demo_incidents
 from incidents.models import Category, Incident, PoleEntity, SlaPolicy
-from incidents.selectors import timeline_for
-from incidents.sla import deadlines_for, policy_for
 from iwms.models import AuditEvent, User
 from organogram.models import OrgUnit, Position, PositionAssignment, Shift
 

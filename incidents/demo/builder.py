@@ -12,8 +12,8 @@ from django.utils import timezone
 from arc.choices import Role
 from arc.services import create_accountability_rule, grant_role
 from incidents.demo import organogram_spec as spec
+from incidents.intake.services.categories import load_industry_template
 from incidents.models import Category, SlaPolicy
-from incidents.services.categories import load_industry_template
 from iwms.models import Organisation, User
 from iwms.request_context import acting
 from organogram.choices import UnitKind

@@ -20,9 +20,8 @@ from django.utils import timezone
 
 from incidents.choices import RiskLevel, Severity
 from incidents.demo.incidents import report_as_the_wizard_does
+from incidents.intake.services.corrections import save_classification
 from incidents.models import Category, Incident, SlaPolicy
-from iwms.audit import record_event
-from iwms.choices import AuditAction
 from iwms.models import Organisation, User
 from iwms.request_context import acting
 from organogram.models import Position
@@ -49,8 +48,11 @@ def fast_clock_policy(tenant: Organisation) -> SlaPolicy:
         for n in range(1, 5):
             minutes[f"sev{n}_ack_minutes"] = ACK_MINUTES
             minutes[f"sev{n}_resolve_minutes"] = RESOLVE_MINUTES
-        policy = SlaPolicy(organisation=tenant, code=POLICY_CODE, name="Demo: fast clock", **minutes)
-        policy.save()
+        policy = save_classification(
+            obj=SlaPolicy(organisation=tenant, code=POLICY_CODE, name="Demo: fast clock", **minutes),
+            actor=SEED_ACTOR,
+            how="by the demo seed, for the escalation drill",
+        )
     return policy
 
 
@@ -74,16 +76,9 @@ def drill_category(tenant: Organisation) -> Category:
         custodian_position=Position.objects.filter(organisation=tenant, code="sheq-custodian").first(),
         offered_to_reporters=False,  # the drill is seeded, never reported through the wizard
     )
-    category.save()
-    record_event(
-        tenant=tenant,
-        action=AuditAction.CREATE,
-        actor=SEED_ACTOR,
-        obj=category,
-        message=f"Demo category {category} created on the SLA policy '{policy}' for the escalation drill.",
-        changes={"code": CATEGORY_CODE, "sla_policy": POLICY_CODE},
+    return save_classification(
+        obj=category, actor=SEED_ACTOR, how=f"by the demo seed, on the SLA policy '{policy}', for the escalation drill"
     )
-    return category
 
 
 def seed_escalation_drill(*, tenant: Organisation) -> Incident | None:

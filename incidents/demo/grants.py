@@ -9,8 +9,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from incidents.access.services import grants
 from incidents.models import AccessGrant, Category
-from incidents.services import grants
 from iwms.models import Organisation, User
 
 SAFETY = "SAF"

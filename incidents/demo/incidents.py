@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
+from incidents.intake.services.assignment import plan_assignment
 from incidents.models import Category, Incident, PoleEntity
-from incidents.services import lifecycle, work
-from incidents.services.assignment import plan_assignment
 from iwms.models import Organisation, User
 from iwms.request_context import acting
 
@@ -76,7 +77,7 @@ def report_as_the_wizard_does(
         reporter=reporter,
         actor=reporter,
     )
-    work.start_incident_workflow(incident=incident, actor=reporter)
+    incident_workflows.start_incident_workflow(incident=incident, actor=reporter)
     return incident
 
 

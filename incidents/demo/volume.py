@@ -170,9 +170,9 @@ def create_incidents(*, tenant: Organisation, count: int, seed: int = 3, open_on
     people (bulk: no per-row audit or history rows). An open one's next SLA clock falls one to four
     days ahead, so none is due for the sweep until `make_due` says so."""
     from incidents.choices import IncidentKind, IncidentStatus, RiskLevel, Severity, Source, TimeSensitivity
+    from incidents.core.deadlines import deadlines_for
+    from incidents.intake.services.categories import load_industry_template
     from incidents.models import Category, Incident
-    from incidents.services.categories import load_industry_template
-    from incidents.sla import deadlines_for
 
     rng = random.Random(seed)
     if not Category.objects.for_tenant(tenant).exists():

@@ -9,8 +9,8 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 
+from incidents.core.navigation import navigation_for
 from incidents.models import Incident
-from incidents.navigation import navigation_for
 
 register = template.Library()
 
@@ -30,6 +30,6 @@ def closure_queue_nav_item(context: Any) -> str:
 
 @register.inclusion_tag("incidents/partials/closure_panel.html", takes_context=True)
 def closure_panel(context: Any, incident: Incident) -> dict[str, Any]:
-    from incidents.views.closure import panel_context
+    from incidents.closure.views.closure import panel_context
 
     return {**panel_context(context["request"], incident), "csrf_token": context.get("csrf_token")}

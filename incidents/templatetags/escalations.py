@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from django import template
 
-from incidents.services.clocks import duration_text
-from incidents.services.clocks import time_to as time_to_deadline
+from incidents.core.clocks import duration_text
+from incidents.core.clocks import time_to as time_to_deadline
 
 register = template.Library()
 

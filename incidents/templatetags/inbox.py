@@ -8,7 +8,7 @@ from typing import Any
 
 from django import template
 
-from incidents.navigation import navigation_for
+from incidents.core.navigation import navigation_for
 from iwms.notifications import unread_count
 
 register = template.Library()

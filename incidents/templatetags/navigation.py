@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from incidents.navigation import NOTHING, navigation_for
+from incidents.core.navigation import NOTHING, navigation_for
 
 register = template.Library()
 

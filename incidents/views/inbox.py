@@ -11,11 +11,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from arc.cross_tenant import not_found
+from incidents.core.navigation import INBOX_CHANGED
 from iwms import notifications
 from iwms.models import Notification
 
 PAGE_SIZE = 25
-INBOX_CHANGED = "inbox-changed"
 
 
 @login_required

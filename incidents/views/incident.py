@@ -12,17 +12,18 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.clock_forms import ContainmentForm, SeverityForm
-from incidents.models import Incident
-from incidents.policy import may_acknowledge, may_change_severity, may_mark_contained, may_request_grant
-from incidents.selectors import (
+from incidents.core import lifecycle
+from incidents.core.policy import may_acknowledge, may_change_severity, may_mark_contained, may_request_grant
+from incidents.core.selectors import (
     get_incident_for_user,
     incidents_for_user,
     live_state,
     next_actions,
     reports_linked_by,
 )
-from incidents.services import clocks, lifecycle
+from incidents.models import Incident
+from incidents.sla.forms import ContainmentForm, SeverityForm
+from incidents.sla.services import clock_changes as clocks
 from iwms.refusals import INPUT_STATUS, attempt
 from workflows.selectors import handoffs_for_user, requests_for_user
 

@@ -13,8 +13,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from incidents.core.navigation import navigation_for
 from incidents.managed_list import ManagedIncidentFilterForm, csv_lines, managed_incidents
-from incidents.navigation import navigation_for
 
 PAGE_SIZE = 25
 REFUSAL = "The incident list is for people who own incidents, supervise someone or administer the organisation."

@@ -9,11 +9,15 @@ from datetime import timedelta
 from django.utils import timezone
 
 from arc.choices import DelegationReason
+from incidents.access.services import grants
 from incidents.choices import AuditPackStatus, IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
+from incidents.core import lifecycle
+from incidents.core.lifecycle import create_incident
+from incidents.core.services import incident_workflows
 from incidents.demo.builder import build_demo_tenant, build_platform_admin, build_second_tenant
+from incidents.intake.services import intake
 from incidents.models import AccessGrant, AuditPack, BreachWarning, Category, Escalation
-from incidents.services import grants, intake, lifecycle, work
-from incidents.services.lifecycle import create_incident
+from incidents.work.services import execution as work
 from iwms.models import Notification, User
 from organogram.models import Position
 from tests.incidents.test_review_loop import complete_and_review, work_through
@@ -67,7 +71,7 @@ def _incident(mine, people, *, owner: str, position: str, responsible: str, repo
 
 def _started(mine, people, **who):
     incident = _incident(mine, people, **who)
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     return lifecycle.acknowledge_incident(incident=incident, actor=incident.responsible)
 
 
@@ -116,7 +120,7 @@ def build_world() -> dict[str, object]:
         narrative="During the night shift the winch operator heard a crack and saw loose rock drop onto the "
         "scraper path at Shaft 2, level 8; the crew withdrew to the cubby and the shift boss barricaded both ends.",
     )
-    work.start_incident_workflow(incident=pending)
+    incident_workflows.start_incident_workflow(incident=pending)
     pending = lifecycle.acknowledge_incident(incident=pending, actor=people["responsible"])
     work_through(pending)
     pending = complete_and_review(pending, people["responsible"])

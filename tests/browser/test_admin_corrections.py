@@ -7,9 +7,9 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from incidents.choices import Severity
+from incidents.core.deadlines import deadlines_for, policy_for
 from incidents.demo.incidents import seed_demo_incidents
 from incidents.models import Incident
-from incidents.sla import deadlines_for, policy_for
 from iwms.models import AuditEvent
 from tests.browser.conftest import log_in
 

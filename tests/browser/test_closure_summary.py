@@ -14,9 +14,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from incidents.choices import IncidentKind, IncidentStatus, RiskLevel, Severity, Source, TimeSensitivity
+from incidents.core import lifecycle
+from incidents.core.lifecycle import create_incident
+from incidents.core.services import incident_workflows
 from incidents.models import Category, ClosureDecision, Incident
-from incidents.services import lifecycle, work
-from incidents.services.lifecycle import create_incident
+from incidents.work.services import execution as work
 from iwms.models import User
 from organogram.models import Position
 from tests.browser.conftest import log_in
@@ -66,7 +68,7 @@ def pending(demo_tenant) -> Incident:
         reporter=people["reporter"],
         actor=people["reporter"],
     )
-    work.start_incident_workflow(incident=incident, actor=people["reporter"])
+    incident_workflows.start_incident_workflow(incident=incident, actor=people["reporter"])
     incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     own = texts(LOCATION)
     for step in work.workflow_of(incident).steps.filter(mandatory=True).order_by("position"):

@@ -17,9 +17,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
+from incidents.core import lifecycle
+from incidents.core.lifecycle import create_incident
+from incidents.core.services import incident_workflows
 from incidents.models import Category, Incident
-from incidents.services import lifecycle, work
-from incidents.services.lifecycle import create_incident
 from iwms.models import User
 from organogram.models import Position
 from tests.browser.conftest import log_in
@@ -46,7 +47,7 @@ def acknowledged(demo_tenant) -> Incident:
         responsible=people["responsible"],
         reporter=people["reporter"],
     )
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 

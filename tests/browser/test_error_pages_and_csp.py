@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from incidents.services import lifecycle
+from incidents.core import lifecycle
 from iwms.models import User
 from tests.browser.conftest import log_in
 from tests.browser.test_security import CspWatch

@@ -20,10 +20,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
+from incidents.core.lifecycle import create_incident
+from incidents.core.services import incident_workflows
 from incidents.models import Category, Escalation, Incident
-from incidents.services import work
-from incidents.services.lifecycle import create_incident
-from incidents.services.sweep import sweep_due
+from incidents.sla.services.sweep import sweep_due
 from iwms.models import Notification, User
 from organogram.models import Position
 from tests.browser.conftest import log_in
@@ -50,7 +50,7 @@ def escalated_twice(demo_tenant) -> Escalation:
         responsible=people["responsible"],
         reporter=people["reporter"],
     )
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     with time_machine.travel(incident.resolve_due_at + timedelta(seconds=30), tick=False):
         sweep_due()
     supervisors_item = Incident.objects.get(parent=incident, system_reason=SystemReason.OVERDUE)

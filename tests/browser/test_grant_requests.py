@@ -14,9 +14,10 @@ from playwright.sync_api import expect
 
 from arc.cross_tenant import probe_other_tenants
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
+from incidents.core import lifecycle
+from incidents.core.lifecycle import create_incident
+from incidents.core.services import incident_workflows
 from incidents.models import AccessGrant, Category, Incident
-from incidents.services import lifecycle, work
-from incidents.services.lifecycle import create_incident
 from iwms.models import AuditEvent, User
 from organogram.models import Position
 from tests.browser.conftest import log_in
@@ -47,7 +48,7 @@ def incident(demo_tenant, cast) -> Incident:
         responsible=cast["responsible"],
         reporter=cast["reporter"],
     )
-    work.start_incident_workflow(incident=made)
+    incident_workflows.start_incident_workflow(incident=made)
     return lifecycle.acknowledge_incident(incident=made, actor=cast["responsible"])
 
 

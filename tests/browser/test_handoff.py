@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from incidents.core import lifecycle
 from incidents.models import Incident
-from incidents.services import lifecycle
 from iwms.models import User
 from tests.browser.test_work_page import fall_of_ground, sign_in, sign_out  # noqa: F401 - fixture
 

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from incidents.choices import Severity, SystemReason
 from incidents.demo.drill import seed_escalation_drill
 from incidents.models import Incident
-from incidents.services.sweep import sweep_due
+from incidents.sla.services.sweep import sweep_due
 from iwms.audit import verify_chain
 from iwms.models import AuditEvent
 from tests.browser.conftest import log_in

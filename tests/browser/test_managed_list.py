@@ -15,8 +15,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from incidents.choices import Severity
+from incidents.core.lifecycle import create_incidents, new_incident
 from incidents.models import Category
-from incidents.services.lifecycle import create_incidents, new_incident
 from iwms.models import User
 from organogram.models import Position
 from tests.browser.conftest import log_in

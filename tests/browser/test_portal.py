@@ -22,10 +22,12 @@ from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
+from incidents.access.services import grants
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
+from incidents.core import lifecycle
+from incidents.core.lifecycle import create_incident
+from incidents.core.services import incident_workflows
 from incidents.models import AccessGrant, Category, Incident
-from incidents.services import grants, lifecycle, work
-from incidents.services.lifecycle import create_incident
 from iwms.models import User
 from organogram.models import Position
 from tests.browser.conftest import log_in
@@ -63,7 +65,7 @@ def incidents(demo_tenant, cast) -> list[Incident]:
             responsible=cast["responsible"],
             reporter=cast["reporter"],
         )
-        work.start_incident_workflow(incident=incident)
+        incident_workflows.start_incident_workflow(incident=incident)
         incident = lifecycle.acknowledge_incident(incident=incident, actor=cast["responsible"])
         add_photo(incident, own_steps(incident, cast["responsible"])[0], cast["responsible"])
         made.append(incident)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from incidents.services import lifecycle
+from incidents.core import lifecycle
 from iwms.models import User
 from tests.browser.test_work_page import fall_of_ground, local, open_panel, pdf, photo, sign_in, sign_out  # noqa: F401
 from workflows.models import Step

@@ -13,8 +13,9 @@ from playwright.sync_api import expect
 from arc.choices import DelegationStatus
 from arc.models import Delegation
 from incidents.choices import IncidentStatus, Severity
+from incidents.closure.services import mismatches
+from incidents.core import lifecycle
 from incidents.models import Incident
-from incidents.services import lifecycle, mismatches
 from iwms.models import User
 from organogram.models import Position, PositionAssignment
 from organogram.services import assign_person, end_assignment

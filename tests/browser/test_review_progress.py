@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import Incident
-from incidents.services import review
+from incidents.work.services import review
 from iwms.models import AuditEvent, User
 from tests.browser.conftest import log_in
 from tests.browser.test_closure_queue import worked_fall

@@ -25,9 +25,10 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from incidents.choices import IncidentKind, IncidentStatus, RiskLevel, Severity, Source, TimeSensitivity
+from incidents.core.lifecycle import create_incident
+from incidents.core.services import incident_workflows
 from incidents.models import Category, Incident
-from incidents.services import work
-from incidents.services.lifecycle import create_incident
+from incidents.work.services import execution as work
 from iwms.models import User
 from organogram.models import Position
 from tests.browser.conftest import ARTIFACTS, log_in
@@ -153,7 +154,7 @@ def fall_of_ground(demo_tenant) -> Incident:
         reporter=people["reporter"],
         actor=people["reporter"],
     )
-    work.start_incident_workflow(incident=incident, actor=people["reporter"])
+    incident_workflows.start_incident_workflow(incident=incident, actor=people["reporter"])
     return incident
 
 

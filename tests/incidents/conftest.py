@@ -8,10 +8,12 @@ import pytest
 from django.utils import timezone
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
+from incidents.core import lifecycle
+from incidents.core.lifecycle import create_incident
+from incidents.core.services import incident_workflows
 from incidents.demo.builder import build_demo_tenant
 from incidents.models import Category
-from incidents.services import lifecycle, work
-from incidents.services.lifecycle import create_incident
+from incidents.work.services import execution as work
 from iwms.models import User
 from organogram.models import Position
 
@@ -66,7 +68,7 @@ def acknowledged(make_incident, people):
         "at Shaft 2, level 8. The crew of four was at the waiting place; nobody was injured and the "
         "area was barricaded at once."
     )
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 
@@ -83,13 +85,13 @@ def worked(acknowledged):
 def pending(make_incident, people):
     """Builds fall-of-ground incidents worked properly, through the services, to pending closure."""
     from incidents.choices import IncidentStatus
-    from incidents.services import lifecycle, work
+    from incidents.core import lifecycle
     from tests.incidents.test_review_loop import complete_and_review, own_account, work_through
     from workflows.models import Review
 
     def build(**overrides):
         incident = make_incident(**overrides)
-        work.start_incident_workflow(incident=incident)
+        incident_workflows.start_incident_workflow(incident=incident)
         incident = lifecycle.acknowledge_incident(incident=incident, actor=incident.responsible)
         incident = work.correct_account(
             incident=incident,

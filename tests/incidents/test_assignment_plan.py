@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from arc.services import create_accountability_rule
-from incidents.services import assignment
+from incidents.intake.services import assignment
 from iwms.models import User
 from organogram import generation
 from organogram.hierarchy import primary_position

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from incidents.choices import RiskLevel, Severity
+from incidents.intake.services.categories import available_templates, load_industry_template, read_template
 from incidents.models import Category
-from incidents.services.categories import available_templates, load_industry_template, read_template
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 

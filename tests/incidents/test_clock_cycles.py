@@ -13,10 +13,15 @@ import time_machine
 from django.utils import timezone
 
 from incidents.choices import ClockKind, Severity, SystemReason
+from incidents.core import clocks as core_clocks
+from incidents.core import lifecycle
+from incidents.core.clocks import refresh_next_clock
+from incidents.core.services import incident_workflows
 from incidents.models import Breach, BreachWarning, Escalation, Incident, SlaPolicy
-from incidents.services import clocks, escalation, lifecycle, work
-from incidents.services.clocks import refresh_next_clock
-from incidents.services.sweep import sweep_due
+from incidents.sla.services import clock_changes as sla_clock_changes
+from incidents.sla.services import escalation
+from incidents.sla.services.sweep import sweep_due
+from incidents.work.services import execution as work
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
@@ -130,7 +135,7 @@ def test_the_incident_page_shows_the_current_cycle_only(make_incident, people, c
 
 def test_the_main_workflow_closes_with_its_incident_and_reopens_with_it(make_incident, people):
     incident = make_incident(severity=Severity.SEV3)
-    run = work.start_incident_workflow(incident=incident)
+    run = incident_workflows.start_incident_workflow(incident=incident)
     incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     step = run.steps.filter(mandatory=True).order_by("position").first()
     closed = close(incident, people)
@@ -171,7 +176,7 @@ def test_a_reopened_incident_without_a_workflow_gets_one_inside_its_new_deadline
 
 def test_step_due_dates_are_clipped_to_the_resolve_deadline(make_incident):
     incident = make_incident(severity=Severity.SEV2)  # 4 h to resolve; the fall-of-ground template runs 72 h
-    run = work.start_incident_workflow(incident=incident)
+    run = incident_workflows.start_incident_workflow(incident=incident)
     offsets = {s.key: s.template_step.due_offset for s in run.steps.select_related("template_step")}
     for step in run.steps.all():
         assert step.due_at <= incident.resolve_due_at
@@ -184,15 +189,15 @@ def test_step_due_dates_are_clipped_to_the_resolve_deadline(make_incident):
 
 def test_a_template_that_fits_keeps_its_step_durations(make_incident):
     incident = make_incident(severity=Severity.SEV4)  # 72 h: the whole template fits
-    run = work.start_incident_workflow(incident=incident)
+    run = incident_workflows.start_incident_workflow(incident=incident)
     for step in run.steps.select_related("template_step"):
         assert step.due_at == incident.reported_at + step.template_step.due_offset
 
 
 def test_raising_the_severity_pulls_the_open_steps_inside_the_new_deadline(make_incident, people):
     incident = make_incident(severity=Severity.SEV4)
-    run = work.start_incident_workflow(incident=incident)
-    changed = clocks.change_severity(
+    run = incident_workflows.start_incident_workflow(incident=incident)
+    changed = sla_clock_changes.change_severity(
         incident=incident, actor=people["depthead"], severity=Severity.SEV1, reason="A second slab fell."
     )
     assert max(s.due_at for s in run.steps.all()) == changed.resolve_due_at == incident.reported_at + timedelta(hours=1)
@@ -207,14 +212,14 @@ def test_marking_contained_stops_the_contain_clock_and_is_audited(make_incident,
     )
     moment = incident.reported_at + timedelta(minutes=30)
     with at(moment):
-        contained = clocks.mark_contained(
+        contained = sla_clock_changes.mark_contained(
             incident=incident, actor=people["responsible"], note="Area barricaded and the crew withdrawn."
         )
     assert contained.contained_at == moment
     event = AuditEvent.objects.filter(object_id=str(incident.pk), action="update").latest("seq")
     assert event.actor == people["responsible"] and "Marked contained after 30 min" in event.message
     assert event.changes["time_to_contain_seconds"] == 30 * 60
-    state = clocks.load_states([stored(incident)])[incident.pk]
+    state = core_clocks.load_states([stored(incident)])[incident.pk]
     assert ClockKind.CONTAIN not in {c.kind for c in state.clocks}
     with at(incident.contain_due_at + timedelta(minutes=1)):
         sweep_due()
@@ -225,19 +230,25 @@ def test_marking_contained_stops_the_contain_clock_and_is_audited(make_incident,
 def test_the_owner_may_mark_contained_but_nobody_else(make_incident, people):
     incident = make_incident(severity=Severity.SEV2)
     with pytest.raises(PolicyError) as refused:
-        clocks.mark_contained(incident=incident, actor=people["reporter"], note="It looks contained from here.")
+        sla_clock_changes.mark_contained(
+            incident=incident, actor=people["reporter"], note="It looks contained from here."
+        )
     assert refused.value.code == "access_denied" and refusals("access_denied") == 1
     assert stored(incident).contained_at is None
-    assert clocks.mark_contained(incident=incident, actor=people["depthead"], note="Power isolated at the sub.")
+    assert sla_clock_changes.mark_contained(
+        incident=incident, actor=people["depthead"], note="Power isolated at the sub."
+    )
     with pytest.raises(PolicyError) as twice:
-        clocks.mark_contained(incident=incident, actor=people["responsible"], note="Barricaded the whole area.")
+        sla_clock_changes.mark_contained(
+            incident=incident, actor=people["responsible"], note="Barricaded the whole area."
+        )
     assert twice.value.code == "transition.not_allowed" and "already" in twice.value.message
 
 
 def test_containment_needs_a_note(make_incident, people):
     incident = make_incident()
     with pytest.raises(PolicyError) as refused:
-        clocks.mark_contained(incident=incident, actor=people["responsible"], note="  done ")
+        sla_clock_changes.mark_contained(incident=incident, actor=people["responsible"], note="  done ")
     assert refused.value.code == "validation.invalid" and refused.value.context["field"] == "note"
     assert refusals("validation.invalid") == 1 and stored(incident).contained_at is None
 
@@ -418,7 +429,7 @@ def test_a_severity_change_while_pending_closure_moves_the_decision_due_time(mak
         incident=lifecycle._submit_for_review(incident=incident, actor=people["responsible"]), actor=SUPERVISOR
     )
     assert pending.decision_due_at - pending.decision_started_at == timedelta(hours=24)
-    changed = clocks.change_severity(
+    changed = sla_clock_changes.change_severity(
         incident=pending, actor=people["depthead"], severity=Severity.SEV1, reason="A second slab fell nearby."
     )
     assert changed.decision_due_at - pending.decision_started_at == timedelta(hours=4)
@@ -433,7 +444,7 @@ def test_the_data_migration_resolves_the_open_workflows_of_closed_incidents(make
     migration = import_module("incidents.migrations.0011_resolve_workflows_of_closed_incidents")
     closed_one = make_incident(severity=Severity.SEV3)
     open_one = make_incident(severity=Severity.SEV3)
-    runs = [work.start_incident_workflow(incident=i) for i in (closed_one, open_one)]
+    runs = [incident_workflows.start_incident_workflow(incident=i) for i in (closed_one, open_one)]
     closed = close(lifecycle.acknowledge_incident(incident=closed_one, actor=people["responsible"]), people)
     WorkflowRun.objects.filter(pk=runs[0].pk).update(status=RunStatus.OPEN, resolved_at=None)  # as before this issue
     migration.resolve_main_runs(apps, None)

@@ -10,9 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.choices import IncidentStatus
-from incidents.closeout import draft_checklist
+from incidents.closure.closeout import draft_checklist
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
 from incidents.models import ClosureDecision
-from incidents.services import lifecycle, work
+from incidents.work.services import execution as work
 from tests.incidents.test_review_loop import complete_and_review, satisfy
 from workflows.choices import EvidenceKind, EvidenceSource
 from workflows.models import Step
@@ -64,7 +66,7 @@ def pending_with_summary(make_incident, people):
         "box at Shaft 2, level 8. The crew of four was at the waiting place; nobody was injured and "
         "the area was barricaded at once."
     )
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     for step in work.workflow_of(incident).steps.order_by("position"):
         if step.key == "close_out":

@@ -11,12 +11,14 @@ import pytest
 from django.utils import timezone
 
 from incidents.choices import DecisionKind, IncidentStatus, Severity, SignalKind, Source, SystemReason
+from incidents.closure.services import closure, invalidation, mismatches
+from incidents.closure.services.closure import Checklist
+from incidents.core import lifecycle
+from incidents.core.clocks import compute_next_clock
+from incidents.core.routing import decider_of, decision_scope
 from incidents.models import ClosureDecision, Escalation, Incident, MaturitySignal
-from incidents.routing import decider_of, decision_scope
-from incidents.selectors import requested_evidence
-from incidents.services import closure, invalidation, lifecycle, mismatches, work
-from incidents.services.clocks import compute_next_clock
-from incidents.services.closure import Checklist
+from incidents.work.selectors import requested_evidence
+from incidents.work.services import execution as work
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent, Notification, User
 from organogram.hierarchy import assignments_at

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from incidents.choices import DecisionKind
-from incidents.services import closure
+from incidents.closure.services import closure
 from iwms.models import Notification
 from tests.incidents import test_closure
 

@@ -14,8 +14,12 @@ from django.utils import timezone
 from arc.choices import Role
 from arc.cross_tenant import ALERT_CODE, ALERT_EVENT, AlertWindow, raise_alert_if_repeated
 from arc.services import grant_role
+from incidents.access.services import grants
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
 from incidents.demo.builder import build_second_tenant
-from incidents.services import grants, intake, lifecycle, work
+from incidents.intake.services import intake
+from incidents.work.services import execution as work
 from iwms import notifications
 from iwms.models import AuditEvent, Notification, User
 from tests.incidents.test_work import add_photo, own_steps
@@ -43,7 +47,7 @@ def karoo_admin(karoo):
 @pytest.fixture
 def incident(make_incident, people):
     made = make_incident()
-    work.start_incident_workflow(incident=made)
+    incident_workflows.start_incident_workflow(incident=made)
     return lifecycle.acknowledge_incident(incident=made, actor=people["responsible"])
 
 
@@ -168,8 +172,8 @@ def test_every_kind_of_keyed_lookup_refuses_and_records_another_tenants_key(
 
 def _karoo_incident(karoo, person):
     from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
+    from incidents.core.lifecycle import create_incident
     from incidents.models import Category
-    from incidents.services.lifecycle import create_incident
     from organogram.models import Position
 
     category = Category.objects.filter(organisation=karoo).order_by("pk").first()

@@ -11,10 +11,11 @@ from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.forms import ContextForm
-from incidents.grant_forms import GrantRequestForm
-from incidents.services import lifecycle, work
-from incidents.work_forms import EvidenceForm, PauseForm
+from incidents.access.forms import GrantRequestForm
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
+from incidents.intake.forms import ContextForm
+from incidents.work.forms import EvidenceForm, PauseForm
 from iwms.date_bounds import DEADLINE_HORIZON, out_of_bounds
 from iwms.errors import PolicyError
 from tests.incidents.test_work import add_photo, own_steps, png
@@ -26,7 +27,7 @@ LOCAL = "%Y-%m-%dT%H:%M"
 @pytest.fixture
 def started(make_incident, people):
     incident = make_incident()
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 

@@ -121,7 +121,7 @@ def test_seed_volume_incidents_need_people_first():
 
 def test_seed_demo_leaves_work_waiting_for_the_responsible_person(seeded):
     from incidents.models import Incident
-    from incidents.services.work import workflow_of
+    from incidents.work.services.execution import workflow_of
 
     mine = Organisation.objects.get(slug="kimberlite-ridge")
     incidents = {i.category.code: i for i in Incident.objects.for_tenant(mine).select_related("category")}

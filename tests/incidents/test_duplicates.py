@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.duplicates import find_duplicates, similarity
+from incidents.intake.duplicates import find_duplicates, similarity
 from incidents.models import Incident, ReportDraft
 from iwms.models import AuditEvent
 from tests.incidents.test_report_views import fill_all_steps

@@ -11,9 +11,10 @@ import pytest
 import time_machine
 
 from incidents.choices import ClockKind, IncidentKind, IncidentStatus, Severity, SignalKind, Source, SystemReason
+from incidents.core import clocks
 from incidents.models import Breach, Escalation, Incident, MaturitySignal
-from incidents.services import clocks, escalation
-from incidents.services.sweep import sweep_due
+from incidents.sla.services import escalation
+from incidents.sla.services.sweep import sweep_due
 from iwms.audit import verify_chain
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent, Notification

@@ -9,7 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.services import lifecycle, work
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
+from incidents.work.services import execution as work
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 from tests.incidents.test_work import own_steps, png
@@ -24,7 +26,7 @@ def not_a_photo() -> SimpleUploadedFile:
 @pytest.fixture
 def started(make_incident, people):
     incident = make_incident()
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 

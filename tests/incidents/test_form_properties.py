@@ -17,18 +17,19 @@ from django.utils.datastructures import MultiValueDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from incidents.services import lifecycle, work
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
 from tests.incidents.test_work import own_steps
 
 FORM_MODULES = [
     "arc.admin",
     "arc.forms",
-    "incidents.clock_forms",
-    "incidents.closure_forms",
-    "incidents.forms",
-    "incidents.grant_forms",
-    "incidents.views.escalations",
-    "incidents.work_forms",
+    "incidents.sla.forms",
+    "incidents.closure.forms",
+    "incidents.intake.forms",
+    "incidents.access.forms",
+    "incidents.sla.views",
+    "incidents.work.forms",
     "iwms.login",
 ]
 PROJECT_PACKAGES = ("iwms.", "organogram.", "arc.", "workflows.", "incidents.")
@@ -82,16 +83,19 @@ def project_form_classes() -> set[type[forms.BaseForm]]:
 @pytest.fixture
 def started(make_incident, people):
     incident = make_incident()
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 
 @pytest.fixture
 def builders(mine, people, started) -> dict[str, Callable[[Any], forms.BaseForm]]:
     """How to make each form class a user can submit, bound to `data`, as its view does."""
-    from incidents import clock_forms, closure_forms, grant_forms, work_forms
-    from incidents import forms as report_forms
-    from incidents.views.escalations import MitigationForm
+    from incidents.access import forms as grant_forms
+    from incidents.closure import forms as closure_forms
+    from incidents.intake import forms as report_forms
+    from incidents.sla import forms as clock_forms
+    from incidents.sla.views import MitigationForm
+    from incidents.work import forms as work_forms
     from iwms.login import SignInForm
 
     login_request = RequestFactory().post(reverse("login"))
@@ -247,7 +251,7 @@ def test_sign_in_never_answers_500(client, mine):
 
 
 def work_forms_fields(name: str) -> list[str]:
-    from incidents import work_forms
+    from incidents.work import forms as work_forms
 
     form_class = getattr(work_forms, name)
     return [field for field in form_class.base_fields if field != "files"]

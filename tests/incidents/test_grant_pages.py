@@ -10,8 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.access.services import grants
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
 from incidents.models import AccessGrant
-from incidents.services import grants, lifecycle, work
 from iwms.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +25,7 @@ def owned(make_incident, people):
     made = []
     for n in range(2):
         incident = make_incident(title=f"Fall of ground number {n}")
-        work.start_incident_workflow(incident=incident)
+        incident_workflows.start_incident_workflow(incident=incident)
         made.append(lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"]))
     return made
 
@@ -230,7 +232,7 @@ def test_the_header_offers_only_what_the_role_can_use(client, people, requested,
 def test_the_header_costs_one_query(client, people, requested, django_assert_num_queries):
     from django.test import RequestFactory
 
-    from incidents.navigation import navigation_for
+    from incidents.core.navigation import navigation_for
 
     grants.issue_grant(grant=requested, actor=people["admin"])
     request = RequestFactory().get("/")

@@ -11,10 +11,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.access.scope import covers, incidents_in
+from incidents.access.services import grants
 from incidents.choices import GrantStanding
 from incidents.models import Category
-from incidents.portal.scope import covers, incidents_in
-from incidents.services import grants
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 from organogram.models import Position

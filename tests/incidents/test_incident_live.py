@@ -199,7 +199,7 @@ def test_severity_change_is_anonymous_proof_and_tenant_proof(client, make_incide
 
 
 def test_owner_responsible_and_everyone_above_the_responsible_person_may_change_the_severity(make_incident, people):
-    from incidents.policy import may_change_severity
+    from incidents.core.policy import may_change_severity
 
     incident = make_incident(owner=people["top"], owner_position=people["top"].assignments.first().position)
     allowed = {name: bool(may_change_severity(people[name], incident)) for name in people}

@@ -15,7 +15,9 @@ from django.utils import timezone
 from arc.choices import DelegationReason, DelegationScope
 from arc.models import Delegation
 from arc.services import delegate_responsibility
-from incidents.services import lifecycle, work
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
+from incidents.work.services import execution as work
 from iwms.models import AuditEvent
 
 PASSWORD = "pw-demo-12345"
@@ -25,7 +27,7 @@ HUGE = str(10**22)
 @pytest.fixture
 def started(make_incident, people):
     incident = make_incident()
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 

@@ -9,8 +9,8 @@ from django.db import DatabaseError, IntegrityError, connections, transaction
 
 from incidents.choices import IncidentStatus as S
 from incidents.choices import Source
+from incidents.core import lifecycle
 from incidents.models import Incident
-from incidents.services import lifecycle
 from iwms.audit import verify_chain
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent

@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.choices import IncidentStatus, Severity
+from incidents.core.lifecycle import create_incidents, new_incident
 from incidents.demo.builder import build_second_tenant
 from incidents.models import Category, Escalation, Incident
-from incidents.services.lifecycle import create_incidents, new_incident
 from iwms.models import User
 from organogram.models import OrgUnit, Position
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents.navigation import FACTS, _facts_query
+from incidents.core.navigation import FACTS, _facts_query
 from iwms.prepared_queries import SENTINEL_ID, PreparedQuery
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from incidents.choices import IncidentStatus
-from incidents.services import work
+from incidents.work.services import execution as work
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 from workflows.choices import StepStatus

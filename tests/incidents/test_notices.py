@@ -12,7 +12,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.services import closure, grants, work
+from incidents.access.services import grants
+from incidents.closure.services import closure
+from incidents.work.services import execution as work
 from iwms.models import Notification
 from tests.incidents.test_closure import CHECKLIST
 from tests.incidents.test_duplicates import confirm_url

@@ -14,10 +14,13 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.access.packs import verify_pack
+from incidents.access.services import grants
 from incidents.choices import AuditPackStatus
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
 from incidents.models import AccessGrant, AuditPack, IncidentUserObjectPermission
-from incidents.portal.packs import verify_pack
-from incidents.services import grants, lifecycle, work
+from incidents.work.services import execution as work
 from iwms.audit import verify_chain
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
@@ -30,7 +33,7 @@ def started(make_incident, people):
     made = []
     for n in range(3):
         incident = make_incident(title=f"Fall of ground number {n}")
-        work.start_incident_workflow(incident=incident)
+        incident_workflows.start_incident_workflow(incident=incident)
         made.append(lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"]))
     return made
 
@@ -98,7 +101,7 @@ def test_a_subtree_grant_covers_descendant_categories_within_the_date_range(mine
         reported_until=timezone.now() + timedelta(hours=1),
     )
     issued = grants.issue_grant(grant=requested, actor=people["admin"])
-    from incidents.portal.scope import incidents_in
+    from incidents.access.scope import incidents_in
 
     assert set(incidents_in(issued)) == set(started)
     issued.reported_until = timezone.now() - timedelta(minutes=30)

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from incidents.demo.reports import generate, split
-from incidents.proposals import CategoryInfo, CategoryProposer, tokens
+from incidents.intake.proposals import CategoryInfo, CategoryProposer, tokens
 
 CATEGORIES = [
     CategoryInfo("SAF.GEO.FOG", "Fall of ground", ("fall of ground", "hanging wall", "slab", "rockfall"), ("Safety",)),

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from arc.models import Delegation
-from incidents.services import work
+from incidents.work.services import execution as work
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent, Notification
 from tests.incidents.test_work import own_steps, png, started  # noqa: F401 - fixture

@@ -10,9 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.choices import DecisionKind, IncidentStatus, Severity
+from incidents.closure.services import closure, mismatches
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
 from incidents.demo.builder import build_second_tenant
 from incidents.models import Category, ClosureDecision, Escalation, Incident
-from incidents.services import closure, lifecycle, mismatches, work
+from incidents.work.services import execution as work
 from iwms.models import AuditEvent, User
 from organogram.hierarchy import assignments_at
 from organogram.models import OrgUnit, Position
@@ -30,7 +33,7 @@ def to_pending(people):
     acknowledged, every mandatory step done, completed and reviewed."""
 
     def move(incident: Incident) -> Incident:
-        work.start_incident_workflow(incident=incident)
+        incident_workflows.start_incident_workflow(incident=incident)
         incident = lifecycle.acknowledge_incident(incident=incident, actor=incident.responsible)
         # An account of its own: the review refuses a narrative copied from the tenant's other incidents.
         incident = work.correct_account(
@@ -208,7 +211,7 @@ def test_a_row_shows_the_review_and_its_findings_escaped(client, people, make_in
 
 
 def test_the_compiled_page_reads_what_the_queue_queryset_reads(people, make_incident, to_pending, mine):
-    from incidents.selectors import closure_queue_for, closure_queue_page
+    from incidents.closure.selectors import closure_queue_for, closure_queue_page
 
     made = [
         to_pending(make_incident(title=f"Slab {n}", severity=(Severity.SEV1, Severity.SEV3)[n % 2])) for n in range(7)

@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from incidents.services import lifecycle, work
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
+from incidents.work.services import execution as work
 from iwms.models import AuditEvent
 from workflows.models import Step
 
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def started(make_incident, people):
     incident = make_incident()
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 

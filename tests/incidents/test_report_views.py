@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.core.clocks import compute_next_clock
 from incidents.demo.builder import build_second_tenant
+from incidents.intake.services import intake
 from incidents.models import Incident, PoleEntity, ReportDraft
-from incidents.services import intake
-from incidents.services.clocks import compute_next_clock
 from tests.conftest import is_postgres
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,12 @@ from django.test import TestCase
 from django.utils import timezone
 
 from incidents.choices import IncidentStatus
+from incidents.closure.services import invalidation
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
 from incidents.models import Incident
-from incidents.services import invalidation, lifecycle, review, work
+from incidents.work.services import execution as work
+from incidents.work.services import review
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent, User
 from tests.incidents.test_work import add_photo, png
@@ -191,7 +195,7 @@ def test_complete_is_refused_for_someone_else(worked, people):
 
 def test_a_thin_narrative_is_corrected_by_the_responsible_person(make_incident, people):
     incident = make_incident(narrative="Rock fell near the box; nobody hurt.")
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     work_through(incident)
     outcome = complete_and_review(incident, people["responsible"])

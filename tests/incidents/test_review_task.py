@@ -11,9 +11,11 @@ from django.test import TestCase
 from django.urls import reverse
 
 from incidents.choices import IncidentStatus
+from incidents.closure.services import invalidation
 from incidents.models import Incident
-from incidents.services import invalidation, review, work
-from incidents.tasks import review_submission
+from incidents.work.services import execution as work
+from incidents.work.services import review
+from incidents.work.tasks import review_submission
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 from tests.incidents.test_review_loop import complete_and_review

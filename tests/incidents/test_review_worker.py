@@ -17,8 +17,8 @@ from django.conf import settings
 
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
-from incidents.services import work
-from incidents.tasks import review_submission
+from incidents.work.services import execution as work
+from incidents.work.tasks import review_submission
 from iwms.celery import app as celery_app
 from tests.integration.test_real_worker import worker_environment
 from workflows.models import Review, Submission

@@ -14,9 +14,12 @@ from arc.choices import DelegationReason, DelegationStatus, Role
 from arc.models import Delegation
 from arc.services import grant_role
 from incidents.choices import IncidentStatus, Severity
+from incidents.closure.services import closure, mismatches
+from incidents.core import lifecycle
+from incidents.core.routing import decider_of
+from incidents.core.services import incident_workflows
 from incidents.models import ClosureDecision, Incident
-from incidents.routing import decider_of
-from incidents.services import closure, lifecycle, mismatches, work
+from incidents.work.services import execution as work
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 from organogram.models import Position, PositionAssignment
@@ -60,7 +63,7 @@ def test_no_hand_off_while_the_incident_is_pending_closure(pending, people):
 
 def test_whoever_was_responsible_never_decides_even_as_the_new_responsibles_supervisor(make_incident, people):
     incident = make_incident(severity=Severity.SEV3, narrative=RICH)
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     hand_off(incident, people["responsible"], people["aphiri"])  # SEV-3: takes effect at once
     incident.refresh_from_db()
@@ -96,7 +99,7 @@ def test_the_one_who_handed_off_cannot_reopen_either(pending, people):
 @pytest.fixture
 def in_progress(make_incident, people):
     incident = make_incident(narrative=RICH)
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 

@@ -10,8 +10,13 @@ from django.utils import timezone
 
 from arc.choices import DelegationReason
 from incidents.choices import IncidentStatus, Severity
+from incidents.closure.services import closure, invalidation, mismatches
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
 from incidents.models import ClosureDecision, Incident
-from incidents.services import clocks, closure, invalidation, lifecycle, mismatches, review, work
+from incidents.sla.services import clock_changes as clocks
+from incidents.work.services import execution as work
+from incidents.work.services import review
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 from tests.incidents.test_closure import CHECKLIST
@@ -29,7 +34,7 @@ def refused(call) -> str:
 
 def test_the_responsible_persons_services_refuse_everyone_else(make_incident, people):
     incident = make_incident(severity=Severity.SEV3)
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     supervisor, reporter = people["supervisor"], people["reporter"]
     assert refused(lambda: lifecycle.acknowledge_incident(incident=incident, actor=supervisor)) == "access_denied"
     incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])

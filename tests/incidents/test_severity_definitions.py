@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from incidents.choices import SEVERITY_DEFINITIONS, Severity
+from incidents.core.severity import IT_DEFINITIONS, default_definitions, definitions_for
 from incidents.models import ReportDraft, SeverityDefinition
-from incidents.severity import IT_DEFINITIONS, default_definitions, definitions_for
 from iwms.models import Organisation
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 
+from incidents.core.deadlines import deadlines_for, policy_for
 from incidents.models import Category, SlaPolicy
-from incidents.sla import deadlines_for, policy_for
 
 
 def test_category_policy_sets_the_incident_deadlines(make_incident, mine):

@@ -10,9 +10,14 @@ import time_machine
 from django.utils import timezone
 
 from incidents.choices import ClockKind, IncidentStatus, Severity
+from incidents.closure.services import closure
+from incidents.core import clocks as core_clocks
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
 from incidents.models import Breach, BreachWarning, Incident
-from incidents.services import clocks, closure, lifecycle, work
-from incidents.services.sweep import sweep_due
+from incidents.sla.services import clock_changes as sla_clock_changes
+from incidents.sla.services.sweep import sweep_due
+from incidents.work.services import execution as work
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 from tests.incidents.test_closure import CHECKLIST
@@ -38,8 +43,8 @@ def test_the_warning_share_is_a_setting(make_incident, settings):
 
 def test_the_workflow_adds_its_step_deadlines(make_incident):
     incident = make_incident(severity=Severity.SEV4)  # acknowledge in 4 h: the 1-hour steps warn first
-    work.start_incident_workflow(incident=incident)
-    state = clocks.load_states([Incident.objects.get(pk=incident.pk)])[incident.pk]
+    incident_workflows.start_incident_workflow(incident=incident)
+    state = core_clocks.load_states([Incident.objects.get(pk=incident.pk)])[incident.pk]
     kinds = sorted({c.kind for c in state.clocks})
     assert kinds == sorted([ClockKind.ACKNOWLEDGE, ClockKind.CONTAIN, ClockKind.RESOLVE, ClockKind.STEP])
     first_step_due = incident.reported_at + timedelta(hours=1)
@@ -50,13 +55,13 @@ def test_acknowledging_stops_the_acknowledge_clock(make_incident, people):
     incident = make_incident(severity=Severity.SEV2)
     acknowledged = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     assert acknowledged.next_clock_at == warn_time(incident.reported_at, incident.contain_due_at)
-    state = clocks.load_states([acknowledged])[incident.pk]
+    state = core_clocks.load_states([acknowledged])[incident.pk]
     assert ClockKind.ACKNOWLEDGE not in {c.kind for c in state.clocks}
 
 
 def test_an_information_request_is_a_clock(make_incident, people):
     incident = make_incident(severity=Severity.SEV4)
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     step = work.workflow_of(incident).steps.get(key="make_safe")
     due = timezone.now() + timedelta(minutes=20)
@@ -70,7 +75,7 @@ def test_an_information_request_is_a_clock(make_incident, people):
     )
     incident.refresh_from_db()
     assert incident.next_clock_at == warn_time(request.started_at, due)
-    state = clocks.load_states([incident])[incident.pk]
+    state = core_clocks.load_states([incident])[incident.pk]
     assert (ClockKind.SUBWORKFLOW, str(request.pk)) in {c.key for c in state.clocks}
 
 
@@ -84,7 +89,7 @@ def test_closing_stops_every_clock(pending, people):
 
 def test_raising_the_severity_brings_the_deadlines_forward_from_the_original_start(make_incident, people):
     incident = make_incident(severity=Severity.SEV3)
-    changed = clocks.change_severity(
+    changed = sla_clock_changes.change_severity(
         incident=incident, actor=people["depthead"], severity=Severity.SEV1, reason="A second slab fell."
     )
     assert changed.severity == Severity.SEV1
@@ -101,7 +106,7 @@ def test_lowering_the_severity_keeps_the_breach_already_recorded(make_incident, 
     with time_machine.travel(incident.reported_at + timedelta(minutes=6), tick=False):
         sweep_due()
         assert Breach.objects.filter(incident=incident, clock=ClockKind.ACKNOWLEDGE).count() == 1
-        changed = clocks.change_severity(
+        changed = sla_clock_changes.change_severity(
             incident=incident,
             actor=people["responsible"],
             severity=Severity.SEV4,
@@ -121,7 +126,7 @@ def test_an_acknowledged_incident_keeps_its_acknowledge_deadline(make_incident, 
     incident = lifecycle.acknowledge_incident(
         incident=make_incident(severity=Severity.SEV3), actor=people["responsible"]
     )
-    changed = clocks.change_severity(
+    changed = sla_clock_changes.change_severity(
         incident=incident, actor=people["responsible"], severity=Severity.SEV2, reason="Production is stopped."
     )
     assert changed.ack_due_at == incident.ack_due_at
@@ -140,7 +145,7 @@ def test_an_acknowledged_incident_keeps_its_acknowledge_deadline(make_incident, 
 def test_severity_change_refusals_are_audited(make_incident, people, who, severity, reason, code):
     incident = make_incident(severity=Severity.SEV2)
     with pytest.raises(PolicyError) as refused:
-        clocks.change_severity(incident=incident, actor=people[who], severity=severity, reason=reason)
+        sla_clock_changes.change_severity(incident=incident, actor=people[who], severity=severity, reason=reason)
     assert refused.value.code == code
     assert AuditEvent.objects.filter(changes__code=code, actor=people[who]).exists()
     assert Incident.objects.get(pk=incident.pk).severity == Severity.SEV2
@@ -148,12 +153,12 @@ def test_severity_change_refusals_are_audited(make_incident, people, who, severi
 
 def test_the_supervisor_may_change_the_severity_but_not_of_a_closed_incident(make_incident, people):
     incident = make_incident(severity=Severity.SEV2)
-    clocks.change_severity(
+    sla_clock_changes.change_severity(
         incident=incident, actor=people["supervisor"], severity=Severity.SEV3, reason="Area barricaded, contained."
     )
     Incident.objects.filter(pk=incident.pk).update(status=IncidentStatus.CLOSED)
     with pytest.raises(PolicyError) as refused:
-        clocks.change_severity(
+        sla_clock_changes.change_severity(
             incident=incident, actor=people["supervisor"], severity=Severity.SEV1, reason="Reassessed after closure."
         )
     assert refused.value.code == "transition.not_allowed"
@@ -161,7 +166,7 @@ def test_the_supervisor_may_change_the_severity_but_not_of_a_closed_incident(mak
 
 def test_time_to_and_duration_read_naturally():
     now = timezone.now()
-    assert clocks.time_to(now + timedelta(minutes=65, seconds=10), now) == "in 1 h 05 min"
-    assert clocks.time_to(now - timedelta(minutes=12), now) == "overdue by 12 min"
-    assert clocks.time_to(now + timedelta(seconds=40), now) == "in under a minute"
-    assert clocks.duration_text(timedelta(hours=2, minutes=3)) == "2 h 03 min"
+    assert core_clocks.time_to(now + timedelta(minutes=65, seconds=10), now) == "in 1 h 05 min"
+    assert core_clocks.time_to(now - timedelta(minutes=12), now) == "overdue by 12 min"
+    assert core_clocks.time_to(now + timedelta(seconds=40), now) == "in under a minute"
+    assert core_clocks.duration_text(timedelta(hours=2, minutes=3)) == "2 h 03 min"

@@ -15,9 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents.choices import ClockKind, Severity
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
 from incidents.models import Breach, BreachWarning, Escalation, Incident
-from incidents.services import escalation, lifecycle, sweep, work
-from incidents.services.sweep import sweep_due
+from incidents.sla.services import escalation, sweep
+from incidents.sla.services.sweep import sweep_due
+from incidents.work.services import execution as work
 from iwms import notifications
 from iwms.audit import record_event, verify_chain
 from iwms.models import AuditEvent, Notification
@@ -80,7 +83,7 @@ def test_breach_is_recorded_once_and_audited(make_incident):
 
 def test_step_and_information_request_clocks_warn_and_breach(make_incident, people):
     incident = make_incident(severity=Severity.SEV4)
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     run = work.workflow_of(incident)
     make_safe = run.steps.get(key="make_safe")

@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.choices import Source
+from incidents.intake.proposals import CategoryInfo, CategoryProposer
+from incidents.intake.services import intake
+from incidents.intake.services.proposals import proposer_for
 from incidents.models import Category, Incident, ReportDraft
-from incidents.proposals import CategoryInfo, CategoryProposer
-from incidents.services import intake
-from incidents.services.proposals import proposer_for
 from organogram.models import OrgUnit
 
 pytestmark = pytest.mark.django_db

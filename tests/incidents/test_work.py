@@ -14,7 +14,10 @@ from simple_history.utils import bulk_create_with_history
 
 from arc.choices import DelegationReason, DelegationStatus
 from incidents.choices import IncidentStatus, Severity
-from incidents.services import invalidation, lifecycle, work
+from incidents.closure.services import invalidation
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
+from incidents.work.services import execution as work
 from iwms.bulk_rows import create_with_history
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
@@ -33,7 +36,7 @@ def png(colour: str = "red", size: tuple[int, int] = (64, 48)) -> SimpleUploaded
 def started(make_incident, people):
     """A fall-of-ground incident with its workflow, acknowledged by the responsible person."""
     incident = make_incident()
-    work.start_incident_workflow(incident=incident, actor=people["reporter"])
+    incident_workflows.start_incident_workflow(incident=incident, actor=people["reporter"])
     return lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
 
 
@@ -128,7 +131,7 @@ def test_only_the_executor_works_a_step(started, people):
 
 def test_steps_are_worked_only_while_in_progress(make_incident, people):
     incident = make_incident()
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     step = own_steps(incident, people["responsible"])[0]
     with pytest.raises(PolicyError) as refused:
         add_photo(incident, step, people["responsible"])
@@ -233,7 +236,7 @@ def test_invalidating_evidence_reopens_the_step_that_relied_on_it(started, peopl
 
 def test_delegating_a_sev1_step_waits_for_acceptance(make_incident, people):
     incident = make_incident(severity=Severity.SEV1)
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     incident = lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"])
     step = own_steps(incident, people["responsible"])[0]
     delegation = work.delegate_step(
@@ -256,7 +259,7 @@ def test_delegating_a_sev1_step_waits_for_acceptance(make_incident, people):
 
 def test_delegating_responsibility_keeps_the_owner(make_incident, people):
     started = make_incident(severity=Severity.SEV3)
-    work.start_incident_workflow(incident=started)
+    incident_workflows.start_incident_workflow(incident=started)
     owner = started.owner
     work.delegate_incident(
         incident=started,

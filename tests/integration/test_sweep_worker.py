@@ -24,9 +24,9 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from incidents.choices import ClockKind, IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
+from incidents.core.lifecycle import create_incident
 from incidents.demo.builder import build_demo_tenant
 from incidents.models import Breach, Category, Escalation, Incident, MaturitySignal
-from incidents.services.lifecycle import create_incident
 from iwms.audit import verify_chain
 from iwms.models import Notification, User
 from organogram.models import Position

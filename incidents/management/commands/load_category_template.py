@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from incidents.services.categories import available_templates, load_industry_template
+from incidents.intake.services.categories import available_templates, load_industry_template
 from iwms.errors import PolicyError
 from iwms.models import Organisation
 from organogram.models import Position

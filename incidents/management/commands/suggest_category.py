@@ -6,8 +6,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from incidents.proposals import ENGINE, VERSION
-from incidents.services.proposals import proposer_for
+from incidents.intake.proposals import ENGINE, VERSION
+from incidents.intake.services.proposals import proposer_for
 from iwms.models import Organisation
 
 

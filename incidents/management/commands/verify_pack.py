@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from incidents.portal.packs import verify_pack
+from incidents.access.packs import verify_pack
 
 
 class Command(BaseCommand):

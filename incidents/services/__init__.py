@@ -1,1 +1,0 @@
-"""Writes of the incidents app, one module per topic."""
