@@ -1,6 +1,6 @@
 """`incidents/` is cut into vertical slices around its shared core models (docs/architecture.md):
 
-    core ← work ← sla ← intake ← access ← closure
+    core ← sla ← work ← intake ← access ← closure
 
 A slice imports only slices below it, and of those only their public surface — `services`,
 `selectors`, `policy`, `forms`, `tasks` (and, in `core`, everything; its raw `lifecycle` moves
@@ -17,7 +17,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SLICES = ["core", "work", "sla", "intake", "access", "closure"]
+SLICES = ["core", "sla", "work", "intake", "access", "closure"]
 PUBLIC = {"services", "selectors", "policy", "forms", "tasks"}
 SHARED = {"models", "choices"}  # the core models every slice is built around
 EFFECTS = {"run_transition", "record_event", "record_events", "notify", "notify_many", "schedule_emails"}
