@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iwms.settings")
 
@@ -22,3 +23,10 @@ def ensure_embedded_broker() -> None:
     if settings.CELERY_BROKER_URL.startswith("filesystem"):
         for key in ("data_folder_in", "control_folder"):
             Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)
+
+
+@beat_init.connect
+def _one_beat_only(sender: object, **kwargs: object) -> None:
+    from iwms.beat_guard import hold_the_beat_lock
+
+    hold_the_beat_lock()

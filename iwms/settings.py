@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from iwms import queues
 from iwms.env import env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -232,6 +233,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# Queues per kind of work (iwms/queues.py): a worker without -Q consumes them all.
+CELERY_TASK_QUEUES = queues.task_queues()
+CELERY_TASK_DEFAULT_QUEUE = queues.DEFAULT
+CELERY_TASK_ROUTES = queues.ROUTES
 # Beat keeps its schedule in the database (django-celery-beat): the periodic tasks below are
 # PeriodicTask rows, registered by the migration iwms 0005 and brought up to date from this
 # dict each time beat starts (idempotent, by name; an admin's "enabled" switch is kept). Their

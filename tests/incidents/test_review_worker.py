@@ -20,6 +20,7 @@ from incidents.models import Incident
 from incidents.work.services import execution as work
 from incidents.work.tasks import review_submission
 from iwms.celery import app as celery_app
+from iwms.queues import QUEUES
 from tests.integration.test_real_worker import worker_environment
 from workflows.models import Review, Submission
 
@@ -39,12 +40,15 @@ def wait_for(condition, seconds: float = 60) -> None:
 
 
 def queue_drained() -> bool:
-    """No message waits on the default queue (Redis deletes an emptied queue's key)."""
+    """No message waits on any queue (Redis deletes an emptied queue's key)."""
     with celery_app.connection_for_read() as connection:
-        try:
-            return connection.default_channel.queue_declare("celery", passive=True).message_count == 0
-        except ChannelError:
-            return True
+        for queue in QUEUES:
+            try:
+                if connection.default_channel.queue_declare(queue, passive=True).message_count:
+                    return False
+            except ChannelError:
+                continue
+        return True
 
 
 @pytest.fixture
