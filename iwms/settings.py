@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "iwms.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "iwms.request_context.RequestContextMiddleware",
+    "iwms.replica.ReplicaPinMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -127,6 +128,18 @@ else:
     }
 if not DATABASES["default"]["TEST"].get("NAME"):
     DATABASES["default"]["TEST"].pop("NAME", None)
+
+# A streaming replica for read-only pages (iwms/replica.py): reads of views marked
+# @reads_from_replica go there unless the person wrote within IWMS_REPLICA_PIN_SECONDS.
+# In tests the replica mirrors the test database (it arrives there by replication).
+DATABASE_REPLICA_URL = env_secret("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["iwms.replica.ReplicaRouter"]
+IWMS_REPLICA_PIN_SECONDS = env_int("IWMS_REPLICA_PIN_SECONDS", 10)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

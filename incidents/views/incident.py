@@ -25,6 +25,7 @@ from incidents.models import Incident
 from incidents.sla.forms import ContainmentForm, SeverityForm
 from incidents.sla.services import clock_changes as clocks
 from iwms.refusals import INPUT_STATUS, attempt
+from iwms.replica import reads_from_replica
 from workflows.selectors import handoffs_for_user, requests_for_user
 
 PAGE_SIZE = 25
@@ -181,6 +182,7 @@ def incident_acknowledge(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def my_items(request: HttpRequest) -> HttpResponse:
     items = incidents_for_user(request.user).order_by("-reported_at")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from incidents.core.navigation import navigation_for
 from incidents.managed_list import ManagedIncidentFilterForm, csv_lines, managed_incidents
+from iwms.replica import reads_from_replica
 
 PAGE_SIZE = 25
 REFUSAL = "The incident list is for people who own incidents, supervise someone or administer the organisation."
@@ -28,6 +29,7 @@ def _form(request: HttpRequest) -> ManagedIncidentFilterForm:
 
 @login_required
 @require_GET
+@reads_from_replica
 def managed_incident_list(request: HttpRequest) -> HttpResponse:
     form = _form(request)
     incidents = managed_incidents(request.user, form.filters())
@@ -44,6 +46,7 @@ def managed_incident_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def managed_incident_csv(request: HttpRequest) -> StreamingHttpResponse:
     """Every row the list shows with the same query string, on all its pages."""
     form = _form(request)

@@ -26,6 +26,7 @@ from iwms.audit import verify_chain
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import User
+from iwms.replica import reads_from_replica
 from workflows import evidence_files
 from workflows.models import Evidence, Review, WorkflowRun
 from workflows.selectors import steps_with_evidence
@@ -58,6 +59,7 @@ def _grant_context(grant: AccessGrant) -> dict[str, object]:
 
 @login_required
 @require_GET
+@reads_from_replica
 def portal_home(request: HttpRequest) -> HttpResponse:
     """The grantee's grants; straight to the only live one. Without a live grant, a page that
     says so and whom to ask (never a bare 404)."""
@@ -92,6 +94,7 @@ def _tenant_admins(user: User) -> list[User]:
 
 @login_required
 @require_GET
+@reads_from_replica
 def grant_incidents(request: HttpRequest, grant_id: int) -> HttpResponse:
     grant = _live_grant(request, grant_id)
     incidents = scope.incidents_in(grant).order_by("-reported_at", "-pk")
@@ -105,6 +108,7 @@ def grant_incidents(request: HttpRequest, grant_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def grant_chain(request: HttpRequest, grant_id: int) -> HttpResponse:
     """The tenant's audit chain, verified now (loaded after the list, as it walks the chain)."""
     grant = _live_grant(request, grant_id)
@@ -114,6 +118,7 @@ def grant_chain(request: HttpRequest, grant_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def grant_incident(request: HttpRequest, grant_id: int, reference: str) -> HttpResponse:
     grant = _live_grant(request, grant_id)
     incident = scope.incident_in(grant, reference)

@@ -33,6 +33,7 @@ from incidents.intake.services.intake import time_left
 from incidents.models import ClosureDecision, Incident
 from incidents.work.services import execution as work
 from iwms.refusals import INPUT_STATUS, attempt
+from iwms.replica import reads_from_replica
 from iwms.request_input import page_number
 from workflows.choices import Verdict
 from workflows.selectors import latest_review, steps_with_evidence
@@ -157,6 +158,7 @@ def _page(request: HttpRequest, filters: dict[str, Any], raw_number: str | None)
 
 @login_required
 @require_GET
+@reads_from_replica
 def closure_queue(request: HttpRequest) -> HttpResponse:
     if request.user.organisation_id is None:
         raise Http404("The closure queue belongs to an organisation.")
