@@ -117,6 +117,25 @@ def test_verify_audit_checks_the_chain_and_every_checkpoint(chain, tenant, other
     assert f"ok      {other_tenant.slug}: 0 events verified, no checkpoint yet" in output
 
 
+def test_since_the_checkpoint_only_the_events_appended_after_it_are_walked(chain, tenant):
+    checkpoint_ledger()  # signs #5
+    more_events(tenant, 4)
+    output = run("verify_audit", tenant=tenant.slug, since_checkpoint=True)
+    assert f"ok      {tenant.slug}: 4 events since checkpoint #5 verified, 1 checkpoint match" in output
+    tail = AuditEvent.objects.get(organisation=tenant, seq=8)
+    execute_bypassing_guards("UPDATE iwms_auditevent SET message = 'forged' WHERE id = %s", [tail.pk])
+    error, _ = failing("verify_audit", tenant=tenant.slug, since_checkpoint=True)
+    assert f"event #8 (id {tail.pk}): content does not match its hash" in error
+
+
+def test_since_the_checkpoint_a_rechaining_before_it_is_still_named(chain, tenant):
+    checkpoint_ledger()  # signs #5
+    more_events(tenant, 2)
+    rechain_rewriting(tenant, 3, "forged")  # every hash from #3 on recomputed, the head too
+    error, _ = failing("verify_audit", tenant=tenant.slug, since_checkpoint=True)
+    assert "event #5" in error and "no longer matches the checkpoint" in error
+
+
 def test_a_perfect_rechaining_of_a_checkpointed_event_is_named(chain, tenant):
     checkpoint_ledger()  # signs #5
     more_events(tenant, 3)
