@@ -300,6 +300,8 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows secrets or recover
 IWMS_DEMO_PASSWORD = env_str("IWMS_DEMO_PASSWORD", "iwms-demo-2026")
 # A worker that has not written a heartbeat for this long is reported stale by /healthz.
 IWMS_HEARTBEAT_STALE_SECONDS = env_int("IWMS_HEARTBEAT_STALE_SECONDS", 180)
+# While this file exists, /healthz answers 503 "draining" and load balancers take the node out.
+IWMS_DRAIN_FILE = env_str("IWMS_DRAIN_FILE", "")
 
 # --- The ledger's protection (see README "What the audit ledger guarantees") ----------------
 # PostgreSQL roles: the application connects (DATABASE_URL) as IWMS_DB_APP_ROLE, which owns

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
@@ -41,7 +42,11 @@ def _broker_ok() -> tuple[bool, str]:
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the broker answer, 503 otherwise. The worker's last heartbeat
-    is reported but does not fail the check: web nodes stay in rotation while workers restart."""
+    is reported but does not fail the check: web nodes stay in rotation while workers restart.
+    While the node's drain file (`IWMS_DRAIN_FILE`) exists, 503 "draining": the load balancer
+    takes the node out and it finishes what it is serving (a deploy touches the file first)."""
+    if settings.IWMS_DRAIN_FILE and Path(settings.IWMS_DRAIN_FILE).exists():
+        return JsonResponse({"status": "draining"}, status=503)
     db_ok, db_detail = _database_ok()
     broker_ok, broker_detail = _broker_ok()
     worker = None

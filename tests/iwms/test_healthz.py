@@ -92,3 +92,13 @@ def test_healthz_answers_a_probe_by_node_address_over_plain_http(client, setting
     settings.SECURE_SSL_REDIRECT = True
     response, body = health(client, HTTP_HOST="10.0.3.7:8000")
     assert response.status_code == 200 and body["status"] == "ok"
+
+
+def test_a_draining_node_answers_503_until_its_drain_file_goes(client, settings, tmp_path):
+    settings.IWMS_DRAIN_FILE = str(tmp_path / "drain")
+    assert health(client)[0].status_code == 200
+    (tmp_path / "drain").touch()
+    response, body = health(client)
+    assert response.status_code == 503 and body == {"status": "draining"}
+    (tmp_path / "drain").unlink()
+    assert health(client)[0].status_code == 200
