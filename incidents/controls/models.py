@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from incidents.choices import IncidentStatus
 from incidents.models import Incident
 from iwms.models import TenantScopedModel
 
@@ -68,6 +69,10 @@ class Lineage(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.source_id} → {self.target_id}"
+
+    @property
+    def source_status_label(self) -> str:
+        return IncidentStatus(self.source_status).label if self.source_status else ""
 
     @property
     def is_live(self) -> bool:

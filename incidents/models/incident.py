@@ -241,9 +241,7 @@ class Incident(FSMModelMixin, TenantScopedModel):
             self.contain_due_at = deadlines.contain_due_at
             self.resolve_due_at = deadlines.resolve_due_at
 
-    @transition(
-        field=status, source=[S.OPEN, S.IN_PROGRESS, S.HALF_CLOSED, S.PENDING_CLOSURE], target=S.MERGED
-    )
+    @transition(field=status, source=[S.OPEN, S.IN_PROGRESS, S.HALF_CLOSED, S.PENDING_CLOSURE], target=S.MERGED)
     def merge_into(self) -> None:
         """Only through the merge service (`incidents.controls`): folded into a surviving primary,
         its anchors and ledger untouched; no clock of its own runs any more."""
