@@ -23,6 +23,7 @@ from incidents.controls.services import merge as merging
 from incidents.controls.services.split import split_incident
 from incidents.core.navigation import navigation_for
 from incidents.core.selectors import get_incident_for_user, incidents_visible_to
+from incidents.intake.selectors import duplicates_of
 from incidents.models import Incident
 from iwms.refusals import attempt, form_status
 
@@ -35,6 +36,8 @@ def panel_context(request: HttpRequest, incident: Incident, unmerge_form: Unmerg
     live = incident.status not in FINAL_STATUSES
     context = {"incident": incident, "lineage": lineage, "merged_from": request.GET.get("merged_from", "")}
     context["control"] = may_control(request.user, [incident]) if live else None
+    # Likely duplicates, right after detection, with a merge one click away (seed 002 §12.1).
+    context["duplicates"] = duplicates_of(incident) if context["control"] else []
     if lineage.merged_into is not None:
         context["unmerge"] = may_unmerge(request.user, incident, lineage.merged_into.target)
         context["unmerge_form"] = unmerge_form or UnmergeForm()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from incidents.core import lifecycle
 from incidents.core.services import incident_workflows
 from incidents.models import Incident, PoleEntity
-from tests.incidents.conftest import fall_of_ground, make_incident, mine, people  # noqa: F401
+from tests.incidents.conftest import fall_of_ground, make_incident, mine, pending, people  # noqa: F401
 
 
 def with_poles(incident: Incident, *names: str) -> Incident:
