@@ -25,6 +25,12 @@ urlpatterns = [
     path("incidents/<str:reference>/", incident.incident_detail, name="incident_detail"),
     path("incidents/<str:reference>/split/", controls.split, name="incident_split"),
     path("incidents/<str:reference>/unmerge/", controls.unmerge, name="incident_unmerge"),
+    path("incidents/<str:reference>/gaps/", controls.known_gap, name="incident_known_gap"),
+    path(
+        "incidents/<str:reference>/gaps/<int:gap_id>/resolve/",
+        controls.known_gap_resolve,
+        name="incident_known_gap_resolve",
+    ),
     path("incidents/<str:reference>/acknowledge/", incident.incident_acknowledge, name="incident_acknowledge"),
     path("incidents/<str:reference>/live/", incident.incident_live, name="incident_live"),
     path("incidents/<str:reference>/severity/", incident.incident_severity, name="incident_severity"),

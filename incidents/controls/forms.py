@@ -99,3 +99,14 @@ class SplitForm(forms.Form):
 
 class UnmergeForm(forms.Form):
     reason = _reason()
+
+
+class KnownGapForm(forms.Form):
+    source = forms.CharField(label="Unavailable source", min_length=3, max_length=200)
+    impact = forms.CharField(
+        label="What cannot be seen or verified", min_length=15, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ResolveGapForm(forms.Form):
+    resolution = forms.CharField(label="How it was closed", min_length=10, widget=forms.Textarea(attrs={"rows": 2}))

@@ -95,3 +95,26 @@ class LineageItem(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.item_id} {self.disposition}"
+
+
+class KnownGap(TenantScopedModel):
+    """A source of telemetry or evidence the incident depends on and cannot reach (seed 002 §12.5):
+    recorded, shown on the incident and escalated, so nobody proceeds as if the picture were whole."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="known_gaps")
+    source = models.CharField(max_length=200, help_text="The provider or system that is unavailable.")
+    impact = models.TextField(help_text="What cannot be seen or verified while it is unavailable.")
+    noted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    noted_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["noted_at", "id"]
+        indexes = [models.Index(fields=["organisation", "incident", "resolved_at"], name="known_gap_incident_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source} unavailable"

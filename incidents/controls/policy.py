@@ -94,3 +94,19 @@ def may_unmerge(user: User, merged: Incident, primary: Incident | None) -> Decis
     if merged.status != IncidentStatus.MERGED or primary is None:
         return Decision(False, f"{merged.reference} is not merged into another incident.", "transition.not_allowed")
     return may_control(user, [merged, primary])
+
+
+def may_note_gap(user: User, incident: Incident) -> Decision:
+    """Record or resolve a known gap: the responsible person, the owner, or those above the
+    responsible person, while the incident is live."""
+    if incident.status in FINAL_STATUSES:
+        return Decision(
+            False, f"{incident.reference} is {incident.get_status_display()}.", code="transition.not_allowed"
+        )
+    if (
+        user.is_authenticated
+        and user.pk == incident.responsible_id
+        and user.organisation_id == incident.organisation_id
+    ):
+        return ALLOWED
+    return may_control(user, [incident])

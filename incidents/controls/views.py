@@ -15,10 +15,13 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
+from arc.cross_tenant import not_found
 from incidents.choices import FINAL_STATUSES, IncidentStatus
-from incidents.controls.forms import MergeForm, SplitForm, UnmergeForm
-from incidents.controls.policy import may_control, may_split, may_unmerge
+from incidents.controls.forms import KnownGapForm, MergeForm, ResolveGapForm, SplitForm, UnmergeForm
+from incidents.controls.models import KnownGap
+from incidents.controls.policy import may_control, may_note_gap, may_split, may_unmerge
 from incidents.controls.selectors import lineage_of, split_choices
+from incidents.controls.services import gaps
 from incidents.controls.services import merge as merging
 from incidents.controls.services.split import split_incident
 from incidents.core.navigation import navigation_for
@@ -36,6 +39,10 @@ def panel_context(request: HttpRequest, incident: Incident, unmerge_form: Unmerg
     live = incident.status not in FINAL_STATUSES
     context = {"incident": incident, "lineage": lineage, "merged_from": request.GET.get("merged_from", "")}
     context["control"] = may_control(request.user, [incident]) if live else None
+    context["gaps"] = [gap for gap in incident.known_gaps.all() if gap.resolved_at is None]
+    context["may_note_gap"] = may_note_gap(request.user, incident)
+    context["gap_form"] = KnownGapForm()
+    context["resolve_form"] = ResolveGapForm()
     # Likely duplicates, right after detection, with a merge one click away (seed 002 §12.1).
     context["duplicates"] = duplicates_of(incident) if context["control"] else []
     if lineage.merged_into is not None:
@@ -127,3 +134,35 @@ def unmerge(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("incident_detail", incident.reference)
     context = {**panel_context(request, incident, unmerge_form=form), "standalone": True}
     return render(request, "controls/unmerge.html", context, status=form_status(form))
+
+
+@login_required
+@require_POST
+def known_gap(request: HttpRequest, reference: str) -> HttpResponse:
+    """Record that a telemetry or evidence source is unavailable (seed 002 §12.5)."""
+    incident = get_incident_for_user(request.user, reference)
+    may_note_gap(request.user, incident).enforce(incident, state=incident.status)
+    form = KnownGapForm(request.POST)
+    if form.is_valid() and attempt(
+        form, lambda: gaps.record_known_gap(incident=incident, actor=request.user, **form.cleaned_data)
+    ):
+        messages.success(request, f"The gap in {form.cleaned_data['source']} is on record and escalated.")
+        return redirect("incident_detail", incident.reference)
+    return render(request, "controls/gap.html", {"incident": incident, "form": form}, status=form_status(form))
+
+
+@login_required
+@require_POST
+def known_gap_resolve(request: HttpRequest, reference: str, gap_id: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    gap = KnownGap.objects.filter(incident=incident, pk=gap_id).first()
+    if gap is None:
+        raise not_found(request.user, KnownGap, "No such gap.", pk=gap_id)
+    may_note_gap(request.user, incident).enforce(incident, state=incident.status)
+    form = ResolveGapForm(request.POST)
+    if form.is_valid() and attempt(
+        form, lambda: gaps.resolve_known_gap(gap=gap, actor=request.user, **form.cleaned_data)
+    ):
+        messages.success(request, f"The gap in {gap.source} is closed.")
+        return redirect("incident_detail", incident.reference)
+    return render(request, "controls/gap.html", {"incident": incident, "form": form}, status=form_status(form))
