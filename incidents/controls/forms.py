@@ -88,11 +88,14 @@ class SplitForm(forms.Form):
     def __init__(self, *args, choices: dict[str, list[tuple[int, str]]], **kwargs):
         super().__init__(*args, **kwargs)
         for name, options in choices.items():
-            self.fields[name].choices = options
+            if options:
+                self.fields[name].choices = options
+            else:  # nothing of this kind on the incident: nothing to choose
+                del self.fields[name]
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if not any(cleaned.get(name) for name in ("pole_entities", "evidence", "steps")):
+        if not any(cleaned.get(name) for name in ("pole_entities", "evidence", "steps") if name in self.fields):
             raise forms.ValidationError("Choose what goes to the new incident: nothing is split out implicitly.")
         return cleaned
 

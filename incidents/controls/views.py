@@ -44,7 +44,12 @@ def panel_context(request: HttpRequest, incident: Incident, unmerge_form: Unmerg
     context["gap_form"] = KnownGapForm()
     context["resolve_form"] = ResolveGapForm()
     # Likely duplicates, right after detection, with a merge one click away (seed 002 §12.1).
-    context["duplicates"] = duplicates_of(incident) if context["control"] else []
+    # Not the incidents it is already related to by a split or its parent.
+    related = {incident.parent_id, *(split.target_id for split in lineage.split_into)}
+    if lineage.split_from is not None:
+        related.add(lineage.split_from.source_id)
+    candidates = duplicates_of(incident) if context["control"] else []
+    context["duplicates"] = [c for c in candidates if c.incident.pk not in related]
     if lineage.merged_into is not None:
         context["unmerge"] = may_unmerge(request.user, incident, lineage.merged_into.target)
         context["unmerge_form"] = unmerge_form or UnmergeForm()
@@ -108,9 +113,9 @@ def split(request: HttpRequest, reference: str) -> HttpResponse:
             actor=request.user,
             title=form.cleaned_data["title"],
             reason=form.cleaned_data["reason"],
-            pole_ids=form.cleaned_data["pole_entities"],
-            evidence_ids=form.cleaned_data["evidence"],
-            step_ids=form.cleaned_data["steps"],
+            pole_ids=form.cleaned_data.get("pole_entities", []),
+            evidence_ids=form.cleaned_data.get("evidence", []),
+            step_ids=form.cleaned_data.get("steps", []),
         )
 
     if request.method == "POST" and form.is_valid() and attempt(form, split_it):
