@@ -38,6 +38,7 @@ class Source(models.TextChoices):
     MANUAL = "manual", "Manual report"
     EXTERNAL_PROVIDER = "external_provider", "External provider"
     SYSTEM = "system", "System-generated"
+    SPLIT = "split", "Split from another incident"
 
 
 class SystemReason(models.TextChoices):
@@ -90,6 +91,11 @@ class IncidentStatus(models.TextChoices):
     HALF_CLOSED = "half_closed", "half-closed"
     PENDING_CLOSURE = "pending_closure", "pending closure"
     CLOSED = "closed", "closed"
+    MERGED = "merged", "merged"  # terminal: folded into a surviving primary (incidents.controls)
+
+
+# Where no clock runs and nothing more is done on the incident itself.
+FINAL_STATUSES = frozenset({IncidentStatus.CLOSED, IncidentStatus.MERGED})
 
 
 class PoleType(models.TextChoices):

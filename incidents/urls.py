@@ -4,6 +4,7 @@ from django.urls import path
 
 from incidents.access.views import grants
 from incidents.closure.views import closure, evidence, queue
+from incidents.controls import views as controls
 from incidents.intake import views as report
 from incidents.sla import views as escalations
 from incidents.views import home, inbox, incident, managed
@@ -20,7 +21,16 @@ urlpatterns = [
     path("incidents/mine/", incident.my_items, name="my_items"),
     path("incidents/managed/", managed.managed_incident_list, name="managed_incidents"),
     path("incidents/managed/export.csv", managed.managed_incident_csv, name="managed_incidents_csv"),
+    path("incidents/merge/", controls.merge, name="controls_merge"),
     path("incidents/<str:reference>/", incident.incident_detail, name="incident_detail"),
+    path("incidents/<str:reference>/split/", controls.split, name="incident_split"),
+    path("incidents/<str:reference>/unmerge/", controls.unmerge, name="incident_unmerge"),
+    path("incidents/<str:reference>/gaps/", controls.known_gap, name="incident_known_gap"),
+    path(
+        "incidents/<str:reference>/gaps/<int:gap_id>/resolve/",
+        controls.known_gap_resolve,
+        name="incident_known_gap_resolve",
+    ),
     path("incidents/<str:reference>/acknowledge/", incident.incident_acknowledge, name="incident_acknowledge"),
     path("incidents/<str:reference>/live/", incident.incident_live, name="incident_live"),
     path("incidents/<str:reference>/severity/", incident.incident_severity, name="incident_severity"),

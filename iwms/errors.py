@@ -77,6 +77,8 @@ _CODES = [
     ErrorCode("closure.findings_open", 409, "The last review has open findings; approve only with an override."),
     ErrorCode("closure.subworkflows_open", 409, "A sub-workflow is still open."),
     ErrorCode("reopen.approver_not_elevated", 403, "A reopen needs an approver above the original decider."),
+    ErrorCode("merge.not_mergeable", 409, "A closed or merged incident takes no part in a merge or split."),
+    ErrorCode("merge.reconciliation_failed", 409, "A merge or split failed its integrity checks and was rolled back."),
     ErrorCode("escalation.already_acknowledged", 409, "The escalation has already been acknowledged."),
     ErrorCode("grant.expired", 403, "The grant has expired or was revoked; its scope is no longer visible."),
     ErrorCode("grant.invalid_scope", 422, "A grant names either a set of incidents or a category subtree."),

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "arc",
     "workflows",
     "incidents",
+    "incidents.controls",
 ]
 
 MIDDLEWARE = [

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from incidents.choices import ClockKind, IncidentStatus, Severity
+from incidents.choices import FINAL_STATUSES, ClockKind, Severity
 from incidents.core.deadlines import Deadlines
 from incidents.models import Breach, BreachWarning, Escalation, Incident
 from workflows.choices import RunKind, RunStatus, StepStatus
@@ -104,7 +104,7 @@ def own_clocks(incident: Incident) -> list[Clock]:
     """The incident's own clocks that still run: acknowledge until acknowledged, contain until
     contained, resolve until the work is submitted, and the closure decision while pending
     closure. All but the decision run from the start of the current clock cycle."""
-    if incident.status == IncidentStatus.CLOSED:
+    if incident.status in FINAL_STATUSES:
         return []
     start, paused = incident.clock_start, incident.clocks_paused_at is not None
     clocks = []
@@ -138,7 +138,7 @@ def load_states(incidents: Iterable[Incident]) -> dict[int, ClockState]:
     """The clock state of each incident, in five queries whatever their number."""
     incidents = list(incidents)
     states = {incident.pk: ClockState(clocks=own_clocks(incident)) for incident in incidents}
-    open_ids = [i.pk for i in incidents if i.status != IncidentStatus.CLOSED]
+    open_ids = [i.pk for i in incidents if i.status not in FINAL_STATUSES]
     if not open_ids:
         return states
     runs = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from arc.roles import OUTSIDER_ROLES, DerivedRole, roles_of
-from incidents.choices import DecisionKind, IncidentStatus, SystemReason
+from incidents.choices import FINAL_STATUSES, DecisionKind, IncidentStatus, SystemReason
 from incidents.core.routing import decider_of, involved_ids
 from incidents.models import BreachWarning, ClosureDecision, Escalation, Incident
 from iwms.decisions import Decision
@@ -293,12 +293,14 @@ def may_change_severity(user: User, incident: Incident) -> Decision:
     """The owner, the responsible person, or anyone holding a position above the responsible
     person's in the organogram (their supervisor, department head, the top) re-assesses the
     severity of an incident that is not closed; so does a platform admin, from the admin."""
-    if user.is_authenticated and user.is_superuser and incident.status != IncidentStatus.CLOSED:
+    if user.is_authenticated and user.is_superuser and incident.status not in FINAL_STATUSES:
         return Decision(True)
     if not user.is_authenticated or user.organisation_id != incident.organisation_id:
         return Decision(False, "This incident belongs to another organisation.")
-    if incident.status == IncidentStatus.CLOSED:
-        return Decision(False, "A closed incident keeps its severity.", code="transition.not_allowed")
+    if incident.status in FINAL_STATUSES:
+        return Decision(
+            False, f"A {incident.get_status_display()} incident keeps its severity.", code="transition.not_allowed"
+        )
     if user.pk in (incident.owner_id, incident.responsible_id):
         return Decision(True)
     held = {position.pk for position in positions_of(user)}
@@ -325,8 +327,8 @@ def may_mark_contained(user: User, incident: Incident) -> Decision:
             False,
             f"Only the responsible person, {incident.responsible}, or the owner, {incident.owner}, marks it contained.",
         )
-    if incident.status == IncidentStatus.CLOSED:
-        return Decision(False, "The incident is closed.", code="transition.not_allowed")
+    if incident.status in FINAL_STATUSES:
+        return Decision(False, f"The incident is {incident.get_status_display()}.", code="transition.not_allowed")
     if incident.contained_at is not None:
         return Decision(False, "It is marked contained already.", code="transition.not_allowed")
     return Decision(True)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from arc.choices import Role
 from arc.cross_tenant import not_found
 from arc.models import RoleGrant
-from incidents.choices import ClockKind, IncidentStatus, SignalKind, SystemReason
+from incidents.choices import FINAL_STATUSES, ClockKind, IncidentStatus, SignalKind, SystemReason
 from incidents.core.routing import decider_of
 from incidents.models import (
     Breach,
@@ -191,7 +191,7 @@ def deadline_rows(incident: Incident) -> list[DeadlineRow]:
     )
     if decision:
         breaches[ClockKind.DECISION] = decision
-    closed = incident.status == IncidentStatus.CLOSED
+    closed = incident.status in FINAL_STATUSES  # closed or merged: no clock of its own runs
     paused = incident.clocks_paused_at is not None
     rows: list[DeadlineRow] = []
     for label, kind, attribute in DEADLINE_CLOCKS:
@@ -200,7 +200,7 @@ def deadline_rows(incident: Incident) -> list[DeadlineRow]:
             continue
         stopped = ""
         if closed:
-            stopped = "closed"
+            stopped = incident.get_status_display()
         elif kind == ClockKind.ACKNOWLEDGE and incident.acknowledged_at is not None:
             stopped = "acknowledged"
         elif kind == ClockKind.CONTAIN and incident.contained_at is not None:

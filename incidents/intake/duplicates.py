@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
-from incidents.choices import IncidentStatus
+from incidents.choices import FINAL_STATUSES
 from incidents.intake.proposals import tokens
 from incidents.models import Incident
 
@@ -43,7 +43,7 @@ def find_duplicates(
 ) -> list[DuplicateCandidate]:
     near = (
         Incident.objects.for_tenant(tenant_id)
-        .exclude(status=IncidentStatus.CLOSED)
+        .exclude(status__in=FINAL_STATUSES)  # a closed or merged incident is no candidate
         .filter(occurred_at__range=(occurred_at - WINDOW, occurred_at + WINDOW))
         .filter(Q(category__code=category_code) | Q(location__iexact=location.strip()))
         .select_related("category")

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from incidents.choices import (
@@ -240,6 +240,21 @@ class Incident(FSMModelMixin, TenantScopedModel):
             self.ack_due_at = deadlines.ack_due_at
             self.contain_due_at = deadlines.contain_due_at
             self.resolve_due_at = deadlines.resolve_due_at
+
+    @transition(field=status, source=[S.OPEN, S.IN_PROGRESS, S.HALF_CLOSED, S.PENDING_CLOSURE], target=S.MERGED)
+    def merge_into(self) -> None:
+        """Only through the merge service (`incidents.controls`): folded into a surviving primary,
+        its anchors and ledger untouched; no clock of its own runs any more."""
+        self.next_clock_at = None
+
+    @transition(
+        field=status,
+        source=S.MERGED,
+        target=RETURN_VALUE(S.OPEN, S.IN_PROGRESS, S.HALF_CLOSED, S.PENDING_CLOSURE),
+    )
+    def unmerge(self, *, restore: str) -> str:
+        """Only through the un-merge service: back to the status it had when it was merged."""
+        return restore
 
     # --- clocks (the columns the SLA sweep reads; `incidents.services.clocks` turns them into clocks) ---
 

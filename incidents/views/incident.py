@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
+from incidents.controls.views import merged_redirect
 from incidents.core import lifecycle
 from incidents.core.policy import may_acknowledge, may_change_severity, may_mark_contained, may_request_grant
 from incidents.core.selectors import (
@@ -76,7 +77,8 @@ def _severity_context(
 @require_GET
 def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
-    return render(request, "incidents/incident_detail.html", _detail_context(request, incident))
+    merged = merged_redirect(request, incident)  # a merged incident's page leads to its primary
+    return merged or render(request, "incidents/incident_detail.html", _detail_context(request, incident))
 
 
 @require_GET

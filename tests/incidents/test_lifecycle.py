@@ -37,6 +37,7 @@ PATH_TO = {
     S.HALF_CLOSED: ["acknowledge", "submit_for_review"],
     S.PENDING_CLOSURE: ["acknowledge", "submit_for_review", "accept_review"],
     S.CLOSED: ["acknowledge", "submit_for_review", "accept_review", "approve_closure"],
+    S.MERGED: ["merge_into"],  # the merge service's move (incidents.controls); only un-merge leaves it
 }
 
 
