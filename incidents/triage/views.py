@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -52,16 +53,10 @@ def triage_home(request: HttpRequest) -> HttpResponse:
     are not triaged, re-prioritisations they decide as a manager, breaches awaiting their post-mortem."""
     user = request.user
     untriaged = (
-        (
-            incidents_visible_to(user)
-            .filter(triage__isnull=True)
-            .exclude(status=IncidentStatus.CLOSED)
-            .filter(pk__in=Incident.objects.filter(organisation_id=user.organisation_id, responsible=user).values("pk"))
-            .union(
-                incidents_visible_to(user).filter(triage__isnull=True, owner=user).exclude(status=IncidentStatus.CLOSED)
-            )
-            .order_by("-reported_at")[:LIST_LIMIT]
-        )
+        incidents_visible_to(user)
+        .filter(Q(responsible=user) | Q(owner=user), triage__isnull=True)
+        .exclude(status=IncidentStatus.CLOSED)
+        .order_by("-reported_at")[:LIST_LIMIT]
         if user.organisation_id
         else []
     )
@@ -284,7 +279,7 @@ def breach_review(request: HttpRequest, breach_id: int) -> HttpResponse:
             "first_name", "last_name", "username"
         )
     )
-    form = BreachReviewForm(request.POST or None, people=people)
+    form = BreachReviewForm(request.POST if request.method == "POST" else None, people=people)
     if request.method == "POST":
         saved = form.is_valid() and attempt(
             form,
