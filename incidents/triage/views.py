@@ -26,7 +26,7 @@ from incidents.triage.forms import (
     ReprioritisationRequestForm,
     TriageForm,
 )
-from incidents.triage.matrix import DIMENSIONS, propose
+from incidents.triage.matrix import DIMENSION_LABELS, DIMENSIONS, URGENCY_LEVELS, levels_for, propose
 from incidents.triage.models import ReprioritisationRequest, TriageRecord
 from incidents.triage.policy import is_manager_of, may_keep_decision_tree, may_read_breach_trend, may_triage
 from incidents.triage.selectors import (
@@ -95,7 +95,9 @@ def _triage_context(request: HttpRequest, incident: Incident, form: TriageForm |
         "settings": settings,
         "allowed": allowed,
         "form": form or TriageForm(levels=settings.levels, initial={"severity": incident.severity}),
-        "priority_form": forms.get("priority_form") or PriorityForm(),
+        "priority_form": forms.get("priority_form")
+        or PriorityForm(initial={"priority": record.priority if record else None}),
+        "scored": _scored(record, settings.levels),
         "request_form": forms.get("request_form") or ReprioritisationRequestForm(),
         "decide_form": DecideForm(),
         "pending": [(item, manager and item.requested_by_id != request.user.pk) for item in pending],
@@ -103,6 +105,18 @@ def _triage_context(request: HttpRequest, incident: Incident, form: TriageForm |
         "proposal": forms.get("proposal"),
         **_tree_context(request, incident.category),
     }
+
+
+def _scored(record: TriageRecord | None, levels: dict) -> list[tuple[str, int, str]]:
+    """The recorded levels with the tenant's words for them."""
+    if record is None:
+        return []
+    words = levels_for(levels)
+    rows = [
+        (DIMENSION_LABELS[name], getattr(record, name), words[name][getattr(record, name) - 1][0])
+        for name in DIMENSIONS
+    ]
+    return [*rows, ("Urgency", record.urgency, URGENCY_LEVELS[record.urgency - 1][0])]
 
 
 @login_required
