@@ -53,3 +53,12 @@ def test_triage_home_queries_do_not_grow_with_rows(client, make_incident, people
     with django_assert_max_num_queries(12):
         trend = client.get(reverse("breach_trend"))
     assert trend.status_code == 200 and "<svg" in trend.content.decode()
+
+
+def test_the_triage_rows_are_read_only_in_the_admin(client, mine):
+    from incidents.demo.builder import build_platform_admin
+
+    client.force_login(build_platform_admin(password="pw-admin-12345"))
+    for name in ("triagesettings", "triagerecord", "reprioritisationrequest", "decisiontree", "breachreview"):
+        assert client.get(reverse(f"admin:triage_{name}_changelist")).status_code == 200
+    assert client.get(reverse("admin:triage_triagerecord_add")).status_code == 403
