@@ -1,6 +1,6 @@
 """URLs of the incidents app."""
 
-from django.urls import path
+from django.urls import include, path
 
 from incidents.access.views import grants
 from incidents.closure.views import closure, evidence, queue
@@ -12,6 +12,7 @@ from incidents.work.views import account, delegation, work
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("", include("incidents.triage.urls")),
     path("report/", report.report_start, name="report_start"),
     path("report/new/", report.report_new, name="report_new"),
     path("report/<uuid:token>/categories/", report.category_search, name="report_category_search"),

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "workflows",
     "incidents",
     "incidents.controls",
+    "incidents.triage",
 ]
 
 MIDDLEWARE = [

@@ -17,7 +17,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SLICES = ["core", "sla", "work", "intake", "access", "closure", "controls"]
+SLICES = ["core", "sla", "work", "intake", "access", "closure", "controls", "triage"]
 PUBLIC = {"services", "selectors", "policy", "forms", "tasks"}
 SHARED = {"models", "choices"}  # the core models every slice is built around
 EFFECTS = {"run_transition", "record_event", "record_events", "notify", "notify_many", "schedule_emails"}

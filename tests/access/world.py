@@ -16,7 +16,7 @@ from incidents.core.lifecycle import create_incident
 from incidents.core.services import incident_workflows
 from incidents.demo.builder import build_demo_tenant, build_platform_admin, build_second_tenant
 from incidents.intake.services import intake
-from incidents.models import AccessGrant, AuditPack, BreachWarning, Category, Escalation
+from incidents.models import AccessGrant, AuditPack, Breach, BreachWarning, Category, Escalation
 from incidents.work.services import execution as work
 from iwms.models import Notification, User
 from organogram.models import Position
@@ -187,4 +187,5 @@ def build_world() -> dict[str, object]:
         "provider_evidence": provider_photo.pk,
         "draft": str(draft.token),
         "category": Category.objects.get(organisation=mine, code="SAF.GEO.FOG").pk,
+        "breach": Breach.objects.filter(incident=late).order_by("pk").values_list("pk", flat=True).first(),
     }

@@ -22,13 +22,21 @@ from workflows.services.runs import fit_open_steps
 
 # --- severity change -------------------------------------------------------------------------
 
+# Rules of higher slices on every severity change, called inside the lock with
+# (incident, actor, severity, approval); each may refuse with a PolicyError. The triage slice
+# registers its rule here (re-prioritisation after triage needs a manager above a tenant-set impact).
+SEVERITY_CHANGE_GUARDS: list = []
 
-def change_severity(*, incident: Incident, actor: User, severity: str, reason: str) -> Incident:
+
+def change_severity(
+    *, incident: Incident, actor: User, severity: str, reason: str, approval: object = None
+) -> Incident:
     """Change the severity and recompute the open clocks from the start of the incident's clock
     cycle (its report, or its last reopen) under the new severity's targets: acknowledge,
     contain, resolve, the closure decision when pending closure, and the open steps' due dates
     (fitted inside the new resolve deadline). Breaches and warnings already recorded stay recorded,
-    even when the new deadline is later (seed 002 §6: breach records are facts)."""
+    even when the new deadline is later (seed 002 §6: breach records are facts). `approval` is
+    what a guard of `SEVERITY_CHANGE_GUARDS` accepts in place of asking (an approved request)."""
     from incidents.core.policy import may_change_severity
 
     with audited_refusals(actor=actor):
@@ -49,6 +57,8 @@ def change_severity(*, incident: Incident, actor: User, severity: str, reason: s
                 raise PolicyError.on(
                     "validation.invalid", f"The severity already is {locked.get_severity_display()}.", locked
                 )
+            for guard in SEVERITY_CHANGE_GUARDS:
+                guard(locked, actor, severity, approval)
             policy = policy_for(locked.category)
             targets = deadlines_for(severity, locked.clock_start, policy)
             before = {
