@@ -9,7 +9,7 @@ from integrations.choices import DeliveryStatus
 
 
 @shared_task(bind=True, name="integrations.tasks.deliver_webhook", acks_late=True, max_retries=None)
-def deliver_webhook(self, delivery_id: int) -> str:  # noqa: ANN001 - Celery's bound task
+def deliver_webhook(self, delivery_id: int) -> str:
     from integrations.services.webhooks import attempt_delivery
 
     delivery = attempt_delivery(delivery_id)
