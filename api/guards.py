@@ -37,10 +37,10 @@ def check_rate(token: ApiToken, now: datetime | None = None) -> None:
     start = now.replace(second=0, microsecond=0)
     windows = RateWindow.objects.filter(token=token, window_start=start)
     if not windows.update(count=F("count") + 1):
-        created = RateWindow.objects.bulk_create(
-            [RateWindow(token=token, window_start=start, count=1)], ignore_conflicts=True
-        )
-        if created and created[0].pk is None:  # a concurrent request made the row first
+        try:
+            with transaction.atomic():
+                RateWindow.objects.create(token=token, window_start=start, count=1)
+        except IntegrityError:  # a concurrent request made the window's row first
             windows.update(count=F("count") + 1)
         RateWindow.objects.filter(token=token, window_start__lt=start - WINDOW).delete()
     count = windows.values_list("count", flat=True).first() or 0
