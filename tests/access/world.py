@@ -14,6 +14,7 @@ from incidents.demo.builder import build_demo_tenant, build_platform_admin, buil
 from incidents.models import AccessGrant, AuditPack, BreachWarning, Category, Escalation
 from incidents.services import grants, intake, lifecycle, work
 from incidents.services.lifecycle import create_incident
+from integrations.services.sources import register_source
 from iwms.models import Notification, User
 from organogram.models import Position
 from tests.incidents.test_review_loop import complete_and_review, work_through
@@ -161,6 +162,12 @@ def build_world() -> dict[str, object]:
     )
     AccessGrant.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(hours=1))
     draft = intake.start_draft(reporter=people["reporter"])
+    source, _ = register_source(
+        actor=people["admin"],
+        name="RADAM",
+        kind="radam",
+        category=Category.objects.get(organisation=mine, code="SAF.GEO.FOG"),
+    )
 
     return {
         "own": own.reference,
@@ -183,4 +190,5 @@ def build_world() -> dict[str, object]:
         "provider_evidence": provider_photo.pk,
         "draft": str(draft.token),
         "category": Category.objects.get(organisation=mine, code="SAF.GEO.FOG").pk,
+        "source": source.pk,
     }
