@@ -166,9 +166,7 @@ def test_another_tenants_incident_is_the_same_404_as_none(api, client_for, mine)
     for path in (f"/api/v1/incidents/{foreign}/", f"/api/v1/incidents/{foreign}/timeline/"):
         response = api.get(path)
         assert response.status_code == 404 and response.json() == missing.json()
-    assert AuditEvent.objects.filter(
-        organisation=mine, action=AuditAction.ACCESS_DENIED, object_id=foreign
-    ).exists()
+    assert AuditEvent.objects.filter(organisation=mine, action=AuditAction.ACCESS_DENIED, object_id=foreign).exists()
 
 
 def test_a_source_reads_only_the_incidents_it_reported(api, mine):
