@@ -23,9 +23,11 @@ class TenantChoicesMixin:
 
 class SourceForm(TenantChoicesMixin, forms.Form):
     name = forms.CharField(max_length=100, help_text="E.g. 'RADAM shaft 2'.")
-    kind = forms.ChoiceField(choices=SourceKind.choices)
+    kind = forms.ChoiceField(choices=SourceKind.choices, label="Kind of source")
     category = forms.ModelChoiceField(queryset=Category.objects.none(), help_text="When no rule matches.")
-    incident_kind = forms.ChoiceField(choices=IncidentKind.choices, initial=IncidentKind.INCIDENT, label="Kind")
+    incident_kind = forms.ChoiceField(
+        choices=IncidentKind.choices, initial=IncidentKind.INCIDENT, label="Kind of incident"
+    )
     unit = forms.ModelChoiceField(
         queryset=OrgUnit.objects.none(), required=False, help_text="Where its events happen (empty: the top unit)."
     )
