@@ -95,6 +95,12 @@ _CODES = [
     # A wrong second factor is a failed sign-in, whatever the form shows: access, not input.
     ErrorCode("auth.second_factor_invalid", 422, "The one-time or recovery code is not valid.", RefusalKind.ACCESS),
     ErrorCode("token.invalid", 401, "The API token is unknown, revoked or expired, or its account may not use it."),
+    ErrorCode("not_found", 404, "No such object, or none the actor may see."),
+    ErrorCode("api.malformed", 400, "The request body is not valid JSON.", RefusalKind.INPUT),
+    ErrorCode("api.method_not_allowed", 405, "The endpoint does not take this HTTP method."),
+    ErrorCode("api.unsupported_media_type", 415, "Send JSON (Content-Type: application/json).", RefusalKind.INPUT),
+    ErrorCode("api.idempotency_conflict", 409, "The Idempotency-Key was used before with another request."),
+    ErrorCode("api.rate_limited", 429, "Too many requests with this token; retry after the time given."),
 ]
 
 CATALOGUE: dict[str, ErrorCode] = {entry.code: entry for entry in _CODES}

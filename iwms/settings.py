@@ -51,6 +51,12 @@ INSTALLED_APPS = [
     "incidents",
     "incidents.controls",
     "incidents.triage",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "integrations",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -367,6 +373,42 @@ CELERY_BEAT_SCHEDULE["notification-digests"] = {
 }
 # Links in notification e-mails start with this address.
 IWMS_BASE_URL = env_str("IWMS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- JSON API (/api/v1/) -------------------------------------------------------------------
+# Integration accounts authenticate with their API tokens (arc.tokens); errors keep the one
+# refusal shape ({"error": {code, kind, message, context}}).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TokenScopePermission"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "IWMS API",
+    "DESCRIPTION": "Automated intake from detection sources and reads for integrators (docs/api.md).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Requests per token per minute (PagerDuty's Events API allows 120); beyond: 429 + Retry-After.
+IWMS_API_RATE_PER_MINUTE = env_int("IWMS_API_RATE_PER_MINUTE", 120)
+# Largest event body accepted, in bytes (the event is kept as received).
+IWMS_API_EVENT_MAX_BYTES = env_int("IWMS_API_EVENT_MAX_BYTES", 16_384)
+# Outbound webhooks: attempts per delivery, first retry delay (doubling), and failed
+# deliveries in a row after which an endpoint is disabled and its tenant admins told.
+IWMS_WEBHOOK_MAX_ATTEMPTS = env_int("IWMS_WEBHOOK_MAX_ATTEMPTS", 6)
+IWMS_WEBHOOK_RETRY_SECONDS = env_int("IWMS_WEBHOOK_RETRY_SECONDS", 30)
+IWMS_WEBHOOK_MAX_FAILURES = env_int("IWMS_WEBHOOK_MAX_FAILURES", 5)
+IWMS_WEBHOOK_TIMEOUT_SECONDS = env_int("IWMS_WEBHOOK_TIMEOUT_SECONDS", 5)
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,10 @@ from incidents.demo.builder import build_demo_tenant, build_platform_admin, buil
 from incidents.intake.services import intake
 from incidents.models import AccessGrant, AuditPack, Breach, BreachWarning, Category, Escalation
 from incidents.work.services import execution as work
+from incidents.models import AccessGrant, AuditPack, BreachWarning, Category, Escalation
+from incidents.services import grants, intake, lifecycle, work
+from incidents.services.lifecycle import create_incident
+from integrations.services.sources import register_source
 from iwms.models import Notification, User
 from organogram.models import Position
 from tests.incidents.test_review_loop import complete_and_review, work_through
@@ -165,6 +169,12 @@ def build_world() -> dict[str, object]:
     )
     AccessGrant.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(hours=1))
     draft = intake.start_draft(reporter=people["reporter"])
+    source, _ = register_source(
+        actor=people["admin"],
+        name="RADAM",
+        kind="radam",
+        category=Category.objects.get(organisation=mine, code="SAF.GEO.FOG"),
+    )
 
     return {
         "own": own.reference,
@@ -188,4 +198,5 @@ def build_world() -> dict[str, object]:
         "draft": str(draft.token),
         "category": Category.objects.get(organisation=mine, code="SAF.GEO.FOG").pk,
         "breach": Breach.objects.filter(incident=late).order_by("pk").values_list("pk", flat=True).first(),
+        "source": source.pk,
     }

@@ -297,3 +297,50 @@ def time_left(deadline: datetime | None) -> str:
     sign, seconds = ("overdue by " if seconds < 0 else ""), abs(seconds)
     hours, minutes = divmod(seconds // 60, 60)
     return f"{sign}{hours} h {minutes:02d} min" if hours else f"{sign}{minutes} min"
+
+
+def submit_detection(
+    *,
+    account: User,
+    source: Source,
+    source_reference: str,
+    category: Category,
+    kind: str,
+    title: str,
+    narrative: str,
+    location: str,
+    severity: str,
+    risk_level: str,
+    time_sensitivity: str,
+    occurred_at: datetime,
+    unit: OrgUnit | None = None,
+) -> Incident:
+    """Create the incident a detection source reported (through the API, as its integration
+    `account`): owner and responsible planned as for any report from where it happened, the
+    source and its reference set as the immutable source anchor, its workflow started and the
+    responsible person notified — in the caller's transaction."""
+    with transaction.atomic():
+        plan = plan_assignment(reporter=account, category=category, kind=kind, unit=unit)
+        incident = create_incident(
+            tenant=account.organisation,
+            kind=kind,
+            source=source,
+            source_reference=source_reference,
+            category=category,
+            title=title,
+            narrative=narrative,
+            location=location,
+            unit=plan.unit,
+            severity=severity,
+            risk_level=risk_level,
+            time_sensitivity=time_sensitivity,
+            occurred_at=occurred_at,
+            owner=plan.owner,
+            owner_position=plan.owner_position,
+            responsible=plan.responsible,
+            reporter=account,
+            actor=account,
+        )
+        start_incident_workflow(incident=incident, actor=account)
+        notices.incident_assigned(incident)
+    return incident

@@ -1,0 +1,53 @@
+"""Reads for integrators: the incidents a token's account may see (the one visibility rule,
+`incidents_visible_to`: for a source, those it reported), one incident, its timeline and its
+steps. Another tenant's reference gets the same 404 as one that does not exist."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from api.filters import IncidentFilter
+from api.serializers import IncidentDetailSerializer, IncidentSerializer, StepSerializer, TimelineEntrySerializer
+from api.views.base import ListApiView, RetrieveApiView
+from arc.choices import TokenScope
+from incidents.models import Incident
+from incidents.selectors import SUBJECT, get_incident_for_user, incidents_visible_to, timeline_for, work_steps
+from iwms.models import AuditEvent
+from workflows.models import Step
+from workflows.selectors import main_run
+
+
+class IncidentListView(ListApiView):
+    read_scope = TokenScope.INCIDENTS_READ
+    serializer_class = IncidentSerializer
+    filterset_class = IncidentFilter
+
+    def get_queryset(self) -> QuerySet[Incident]:
+        return incidents_visible_to(self.request.user).select_related("unit").order_by("-reported_at", "-pk")
+
+
+class IncidentDetailView(RetrieveApiView):
+    read_scope = TokenScope.INCIDENTS_READ
+    serializer_class = IncidentDetailSerializer
+
+    def get_object(self) -> Incident:
+        return get_incident_for_user(self.request.user, self.kwargs["reference"])
+
+
+class IncidentTimelineView(ListApiView):
+    read_scope = TokenScope.INCIDENTS_READ
+    serializer_class = TimelineEntrySerializer
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return timeline_for(get_incident_for_user(self.request.user, self.kwargs["reference"]))
+
+
+class IncidentStepsView(ListApiView):
+    read_scope = TokenScope.INCIDENTS_READ
+    serializer_class = StepSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> list[Step]:  # type: ignore[override]
+        incident = get_incident_for_user(self.request.user, self.kwargs["reference"])
+        run = main_run(subject_type=SUBJECT, subject_id=incident.pk, tenant=incident.organisation_id)
+        return work_steps(incident, run)

@@ -1,0 +1,1 @@
+"""Writes of automated intake: sources and their rules, events, webhooks."""
