@@ -55,8 +55,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "integrations",
-    "api",
+    "incidents.integrations",
+    "incidents.api",
 ]
 
 MIDDLEWARE = [
@@ -378,14 +378,14 @@ IWMS_BASE_URL = env_str("IWMS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Integration accounts authenticate with their API tokens (arc.tokens); errors keep the one
 # refusal shape ({"error": {code, kind, message, context}}).
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TokenScopePermission"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["incidents.api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["incidents.api.permissions.TokenScopePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiPagination",
+    "DEFAULT_PAGINATION_CLASS": "incidents.api.pagination.ApiPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "incidents.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 50,
 }

@@ -15,8 +15,8 @@ urlpatterns = [
     # One sign-in page for everyone, so throttling, auditing and two-factor cover the admin too.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("api.urls")),
-    path("", include("integrations.urls")),
+    path("api/v1/", include("incidents.api.urls")),
+    path("", include("incidents.integrations.urls")),
     path("", include("arc.urls")),
     path("", include("incidents.urls_portal")),
     path("", include("incidents.urls")),

@@ -3,7 +3,8 @@
     core ← sla ← work ← intake ← access ← closure
 
 A slice imports only slices below it, and of those only their public surface — `services`,
-`selectors`, `policy`, `forms`, `tasks` (and, in `core`, everything; its raw `lifecycle` moves
+`selectors`, `policy`, `forms`, `tasks`, and the `models` and `choices` of a slice that is its own
+app (and, in `core`, everything; its raw `lifecycle` moves
 only a slice's services call). A slice's views may also compose a lower slice's views (the
 closure slice answers an invalidation on the work page with the work page's own response).
 The wiring around the slices (`urls`, `admin`, `views`, `templatetags`, `management`, `demo`,
@@ -17,8 +18,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SLICES = ["core", "sla", "work", "intake", "access", "closure", "controls", "triage"]
-PUBLIC = {"services", "selectors", "policy", "forms", "tasks"}
+SLICES = ["core", "sla", "work", "intake", "access", "closure", "controls", "triage", "integrations", "api"]
+PUBLIC = {"services", "selectors", "policy", "forms", "tasks", "models", "choices"}
 SHARED = {"models", "choices"}  # the core models every slice is built around
 EFFECTS = {"run_transition", "record_event", "record_events", "notify", "notify_many", "schedule_emails"}
 
@@ -161,7 +162,9 @@ def test_effects_are_called_from_services_only():
 
 
 def test_every_slice_exists_with_services():
-    assert [name for name in SLICES if not (ROOT / "incidents" / name / "services" / "__init__.py").exists()] == []
+    # The API is wiring over the other slices' services: it has none of its own.
+    without = [name for name in SLICES if not (ROOT / "incidents" / name / "services" / "__init__.py").exists()]
+    assert without == ["api"]
 
 
 def test_slices_import_down_and_through_the_surface_only():

@@ -16,12 +16,9 @@ from incidents.core.lifecycle import create_incident
 from incidents.core.services import incident_workflows
 from incidents.demo.builder import build_demo_tenant, build_platform_admin, build_second_tenant
 from incidents.intake.services import intake
+from incidents.integrations.services.sources import register_source
 from incidents.models import AccessGrant, AuditPack, Breach, BreachWarning, Category, Escalation
 from incidents.work.services import execution as work
-from incidents.models import AccessGrant, AuditPack, BreachWarning, Category, Escalation
-from incidents.services import grants, intake, lifecycle, work
-from incidents.services.lifecycle import create_incident
-from integrations.services.sources import register_source
 from iwms.models import Notification, User
 from organogram.models import Position
 from tests.incidents.test_review_loop import complete_and_review, work_through

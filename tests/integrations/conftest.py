@@ -7,9 +7,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from incidents.demo.builder import build_demo_tenant
+from incidents.integrations.choices import SourceKind
+from incidents.integrations.services.sources import register_source
 from incidents.models import Category
-from integrations.choices import SourceKind
-from integrations.services.sources import register_source
 from iwms.models import User
 from organogram.models import OrgUnit
 

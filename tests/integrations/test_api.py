@@ -13,10 +13,10 @@ from arc.choices import Role, TokenScope
 from arc.services import grant_role
 from arc.tokens import issue_token, revoke_token
 from incidents.demo.builder import build_second_tenant
+from incidents.integrations.choices import SourceKind
+from incidents.integrations.models import SourceEvent
+from incidents.integrations.services.sources import register_source
 from incidents.models import Category, Incident
-from integrations.choices import SourceKind
-from integrations.models import SourceEvent
-from integrations.services.sources import register_source
 from iwms.choices import AuditAction
 from iwms.models import AuditEvent, User
 from tests.factories import RoleGrantFactory

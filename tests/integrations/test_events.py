@@ -11,11 +11,11 @@ import pytest
 from django.utils import timezone
 
 from incidents.choices import IncidentStatus, Severity, Source
+from incidents.integrations.choices import EventOutcome
+from incidents.integrations.models import SourceEvent
+from incidents.integrations.services.events import EventInput, receive_event
+from incidents.integrations.services.sources import add_rule, pause_source
 from incidents.models import Incident
-from integrations.choices import EventOutcome
-from integrations.models import SourceEvent
-from integrations.services.events import EventInput, receive_event
-from integrations.services.sources import add_rule, pause_source
 from iwms.choices import AuditAction
 from iwms.models import AuditEvent
 from tests.integrations.conftest import trigger

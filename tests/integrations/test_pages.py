@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from arc.tokens import authenticate_token
-from integrations.models import MappingRule, Source, WebhookEndpoint
-from integrations.services import webhooks
+from incidents.integrations.models import MappingRule, Source, WebhookEndpoint
+from incidents.integrations.services import webhooks
 from iwms.models import User
 from tests.integrations.conftest import trigger
 
@@ -90,7 +90,7 @@ def test_the_source_page_lists_events_within_a_fixed_query_budget(admin_client, 
 
 
 def test_the_sources_list_query_budget_does_not_grow(admin_client, radam, admin, fall_of_ground):
-    from integrations.services.sources import register_source
+    from incidents.integrations.services.sources import register_source
 
     with CaptureQueriesContext(connection) as one:
         admin_client.get("/manage/integrations/")

@@ -9,8 +9,8 @@ import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 
+from incidents.integrations.models import SourceEvent
 from incidents.models import Incident
-from integrations.models import SourceEvent
 from tests.conftest import is_postgres
 
 N = 50

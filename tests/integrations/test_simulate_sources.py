@@ -8,8 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from incidents.integrations.models import SourceEvent
 from incidents.models import Incident
-from integrations.models import SourceEvent
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from integrations.choices import DeliveryStatus, WebhookEventType
-from integrations.models import WebhookDelivery
-from integrations.services import webhooks
+from incidents.integrations.choices import DeliveryStatus, WebhookEventType
+from incidents.integrations.models import WebhookDelivery
+from incidents.integrations.services import webhooks
 from iwms.errors import PolicyError
 from iwms.models import Notification
 from tests.integrations.conftest import trigger
@@ -93,7 +93,7 @@ def test_an_endpoint_not_subscribed_to_the_type_gets_nothing(mine, admin, receiv
 def test_a_failed_delivery_is_retried_with_growing_delays_until_it_gives_up(
     endpoint, receiver, mine, settings, monkeypatch
 ):
-    from integrations.tasks import deliver_webhook
+    from incidents.integrations.tasks import deliver_webhook
 
     settings.IWMS_WEBHOOK_MAX_ATTEMPTS = 3
     settings.IWMS_WEBHOOK_MAX_FAILURES = 10

@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.guards import IDEMPOTENCY_HEADER, check_rate, idempotent, with_etag
+from incidents.api.guards import IDEMPOTENCY_HEADER, check_rate, idempotent, with_etag
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER,

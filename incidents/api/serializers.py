@@ -10,8 +10,8 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from incidents.choices import Severity
+from incidents.integrations.choices import EventAction, EventOutcome
 from incidents.models import Incident
-from integrations.choices import EventAction, EventOutcome
 from iwms.models import AuditEvent
 from workflows.models import Step
 

@@ -10,7 +10,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from incidents.choices import IncidentKind, Severity
-from integrations.choices import DeliveryStatus, EventAction, EventOutcome, SourceKind
+from incidents.integrations.choices import DeliveryStatus, EventAction, EventOutcome, SourceKind
 from iwms.models import TenantScopedModel
 
 

@@ -2,6 +2,7 @@ from django.apps import AppConfig
 
 
 class ApiConfig(AppConfig):
-    name = "api"
+    name = "incidents.api"
+    label = "api"
     verbose_name = "JSON API"
     default_auto_field = "django.db.models.BigAutoField"

@@ -4,8 +4,8 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api.views.events import EventsView
-from api.views.incidents import IncidentDetailView, IncidentListView, IncidentStepsView, IncidentTimelineView
+from incidents.api.views.events import EventsView
+from incidents.api.views.incidents import IncidentDetailView, IncidentListView, IncidentStepsView, IncidentTimelineView
 
 urlpatterns = [
     path("events/", EventsView.as_view(), name="api_events"),

@@ -14,11 +14,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from incidents.choices import IncidentStatus, RiskLevel, Severity, TimeSensitivity
+from incidents.intake.services.intake import submit_detection
+from incidents.integrations.choices import INCIDENT_SOURCE, EventAction, EventOutcome, WebhookEventType
+from incidents.integrations.models import DedupThread, MappingRule, Source, SourceEvent
+from incidents.integrations.services.webhooks import emit
 from incidents.models import Incident
-from incidents.services.intake import submit_detection
-from integrations.choices import INCIDENT_SOURCE, EventAction, EventOutcome, WebhookEventType
-from integrations.models import DedupThread, MappingRule, Source, SourceEvent
-from integrations.services.webhooks import emit
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError

@@ -7,7 +7,7 @@ from django.db.models import Count, QuerySet
 
 from arc.cross_tenant import not_found
 from arc.models import ApiToken
-from integrations.models import MappingRule, Source, SourceEvent, WebhookDelivery, WebhookEndpoint
+from incidents.integrations.models import MappingRule, Source, SourceEvent, WebhookDelivery, WebhookEndpoint
 from iwms.models import User
 
 RECENT = 50

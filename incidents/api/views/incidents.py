@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from api.filters import IncidentFilter
-from api.serializers import IncidentDetailSerializer, IncidentSerializer, StepSerializer, TimelineEntrySerializer
-from api.views.base import ListApiView, RetrieveApiView
 from arc.choices import TokenScope
+from incidents.api.filters import IncidentFilter
+from incidents.api.serializers import (
+    IncidentDetailSerializer,
+    IncidentSerializer,
+    StepSerializer,
+    TimelineEntrySerializer,
+)
+from incidents.api.views.base import ListApiView, RetrieveApiView
+from incidents.core.selectors import SUBJECT, get_incident_for_user, incidents_visible_to, timeline_for
 from incidents.models import Incident
-from incidents.selectors import SUBJECT, get_incident_for_user, incidents_visible_to, timeline_for, work_steps
+from incidents.work.selectors import work_steps
 from iwms.models import AuditEvent
 from workflows.models import Step
 from workflows.selectors import main_run

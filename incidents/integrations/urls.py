@@ -3,7 +3,7 @@ their delivery log."""
 
 from django.urls import path
 
-from integrations import views
+from incidents.integrations import views
 
 urlpatterns = [
     path("manage/integrations/", views.source_list, name="integrations_sources"),

@@ -5,12 +5,12 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from integrations.choices import DeliveryStatus
+from incidents.integrations.choices import DeliveryStatus
 
 
-@shared_task(bind=True, name="integrations.tasks.deliver_webhook", acks_late=True, max_retries=None)
+@shared_task(bind=True, name="incidents.integrations.tasks.deliver_webhook", acks_late=True, max_retries=None)
 def deliver_webhook(self, delivery_id: int) -> str:
-    from integrations.services.webhooks import attempt_delivery
+    from incidents.integrations.services.webhooks import attempt_delivery
 
     delivery = attempt_delivery(delivery_id)
     if delivery.status == DeliveryStatus.FAILED:

@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from arc.cross_tenant import tenant_admins
-from integrations.choices import DeliveryStatus, WebhookEventType
-from integrations.models import WebhookDelivery, WebhookEndpoint
+from incidents.integrations.choices import DeliveryStatus, WebhookEventType
+from incidents.integrations.models import WebhookDelivery, WebhookEndpoint
 from iwms import notifications
 from iwms.audit import record_event
 from iwms.choices import AuditAction
@@ -118,7 +118,7 @@ def emit(*, tenant: Organisation | int, event_type: str, data: dict[str, Any]) -
 
 
 def _schedule(ids: list[int]) -> None:
-    from integrations.tasks import deliver_webhook
+    from incidents.integrations.tasks import deliver_webhook
 
     for delivery_id in ids:
         deliver_webhook.delay(delivery_id)

@@ -18,8 +18,8 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.models import IdempotencyRecord, RateWindow
 from arc.models import ApiToken
+from incidents.api.models import IdempotencyRecord, RateWindow
 from iwms.errors import PolicyError
 
 WINDOW = timedelta(minutes=1)

@@ -19,8 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from arc.tokens import issue_token
-from integrations.models import Source
-from integrations.services.sources import SOURCE_SCOPES
+from incidents.integrations.models import Source
+from incidents.integrations.services.sources import SOURCE_SCOPES
 from iwms.models import Organisation
 
 EVENTS = {

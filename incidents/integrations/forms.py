@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 
 from incidents.choices import IncidentKind, Severity
+from incidents.integrations.choices import SourceKind, WebhookEventType
 from incidents.models import Category
-from integrations.choices import SourceKind, WebhookEventType
 from organogram.models import OrgUnit
 
 

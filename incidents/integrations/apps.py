@@ -2,6 +2,7 @@ from django.apps import AppConfig
 
 
 class IntegrationsConfig(AppConfig):
-    name = "integrations"
+    name = "incidents.integrations"
+    label = "integrations"
     verbose_name = "Integrations"
     default_auto_field = "django.db.models.BigAutoField"

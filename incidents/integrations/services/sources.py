@@ -16,10 +16,10 @@ from arc.choices import Role, TokenScope
 from arc.models import ApiToken
 from arc.services import grant_role
 from arc.tokens import issue_token
+from incidents.integrations.choices import SourceKind
+from incidents.integrations.models import MappingRule, Source
+from incidents.integrations.policy import check_manage_integrations
 from incidents.models import Category
-from integrations.choices import SourceKind
-from integrations.models import MappingRule, Source
-from integrations.policy import check_manage_integrations
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError

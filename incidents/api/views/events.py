@@ -10,10 +10,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.serializers import EventAnswerSerializer, EventSerializer
-from api.views.base import IDEMPOTENCY_PARAMETER, ServiceEndpoint
 from arc.choices import TokenScope
-from integrations.services.events import EventInput, receive_event, source_of_account
+from incidents.api.serializers import EventAnswerSerializer, EventSerializer
+from incidents.api.views.base import IDEMPOTENCY_PARAMETER, ServiceEndpoint
+from incidents.integrations.services.events import EventInput, receive_event, source_of_account
 from iwms.errors import PolicyError
 
 

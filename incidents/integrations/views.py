@@ -13,11 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from integrations import selectors
-from integrations.forms import PauseForm, RuleForm, SourceForm, WebhookForm
-from integrations.models import MappingRule
-from integrations.policy import may_manage_integrations
-from integrations.services import sources, webhooks
+from incidents.integrations import selectors
+from incidents.integrations.forms import PauseForm, RuleForm, SourceForm, WebhookForm
+from incidents.integrations.models import MappingRule
+from incidents.integrations.policy import may_manage_integrations
+from incidents.integrations.services import sources, webhooks
 from iwms.models import User
 from iwms.refusals import attempt, form_status
 
