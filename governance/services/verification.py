@@ -209,14 +209,15 @@ def start_verification(*, unit: OrgUnit, period: date, actor: Any = "governance"
 
 def start_monthly_verifications(*, today: date | None = None) -> list[Verification]:
     """On the first working day of the month, each department of each active tenant gets its
-    verification (idempotent: run hourly by beat, it starts each one once)."""
+    verification (idempotent: run hourly by beat, it starts each one once). Returns the ones
+    started now."""
     today = today or timezone.localdate()
     if today != first_working_day(today):
         return []
     started = []
-    for unit in OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT, organisation__is_active=True).select_related(
-        "organisation"
-    ):
+    done = Verification.objects.filter(period=today.replace(day=1)).values("unit_id")
+    units = OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT, organisation__is_active=True).exclude(pk__in=done)
+    for unit in units.select_related("organisation"):
         verification = start_verification(unit=unit, period=today)
         if verification is not None:
             started.append(verification)
