@@ -15,86 +15,106 @@ from organogram.models import OrgUnit, Position, Shift
 REASON_HELP = "Why the structure changes (kept in the unit's history)."
 
 
-def _people(unit: OrgUnit) -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
-        queryset=User.objects.filter(organisation_id=unit.organisation_id, is_active=True).order_by(
-            "last_name", "first_name"
-        ),
-        label="Person",
-    )
+class PageChoices:
+    """The positions, people and shifts the unit page's forms offer, read once per page (every
+    position's forms share them, so the page costs the same queries whatever its size)."""
+
+    def __init__(self, unit: OrgUnit) -> None:
+        tenant = unit.organisation_id
+        self.tenant = tenant
+        self.positions = [("", "—")] + [
+            (p.pk, f"{p.title} ({p.unit.name})")
+            for p in Position.objects.for_tenant(tenant).filter(is_active=True).select_related("unit")
+        ]
+        self.people = [("", "—")] + [
+            (u.pk, u.get_full_name() or u.username)
+            for u in User.objects.filter(organisation_id=tenant, is_active=True).order_by("last_name", "first_name")
+        ]
+        self.shifts = [("", "—")] + [(s.pk, str(s)) for s in Shift.objects.for_tenant(tenant)]
 
 
-def _positions(unit: OrgUnit, *, required: bool, label: str) -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
-        queryset=Position.objects.for_tenant(unit.organisation_id).filter(is_active=True).select_related("unit"),
-        required=required,
-        label=label,
-    )
+class _ChoicesForm(forms.Form):
+    """A form whose position, person and shift fields offer the page's shared choices and
+    clean to rows of the unit's tenant."""
+
+    prefix_name = ""
+    references = {"reports_to": "positions", "person": "people", "shift": "shifts"}
+
+    def __init__(self, *args: Any, unit: OrgUnit, choices: PageChoices | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, prefix=self.prefix_name, **kwargs)
+        self.choices = choices or PageChoices(unit)
+        for name, source in self.references.items():
+            if name in self.fields:
+                self.fields[name].choices = getattr(self.choices, source)
+
+    def _row(self, name: str, model: Any) -> Any:
+        value = self.cleaned_data.get(name)
+        if value in (None, ""):
+            if self.fields[name].required:
+                raise forms.ValidationError("Choose one.")
+            return None
+        if model is User:
+            row = User.objects.filter(organisation_id=self.choices.tenant, pk=value, is_active=True).first()
+        else:
+            row = model.objects.for_tenant(self.choices.tenant).filter(pk=value).first()
+        if row is None:
+            raise forms.ValidationError("Choose one of the list.")
+        return row
+
+    def clean_reports_to(self) -> Position | None:
+        return self._row("reports_to", Position)
+
+    def clean_person(self) -> User | None:
+        return self._row("person", User)
+
+    def clean_shift(self) -> Shift | None:
+        return self._row("shift", Shift)
 
 
-class AddPositionForm(forms.Form):
+def _pick(label: str, *, required: bool = True) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(label=label, required=required, coerce=int, empty_value=None)
+
+
+class AddPositionForm(_ChoicesForm):
+    prefix_name = "add"
     title = forms.CharField(max_length=200)
     code = forms.SlugField(max_length=60, help_text="A short unique code, e.g. shift-boss-c.")
-    reports_to = forms.ModelChoiceField(queryset=Position.objects.none(), required=False, label="Reports to")
-    shift = forms.ModelChoiceField(queryset=Shift.objects.none(), required=False)
+    reports_to = _pick("Reports to", required=False)
+    shift = _pick("Shift", required=False)
     is_unit_head = forms.BooleanField(required=False, label="Heads the unit")
     reason = forms.CharField(max_length=300, help_text=REASON_HELP)
 
-    def __init__(self, *args: Any, unit: OrgUnit, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="add", **kwargs)
-        self.fields["reports_to"] = _positions(unit, required=False, label="Reports to")
-        self.fields["shift"].queryset = Shift.objects.for_tenant(unit.organisation_id)
 
-
-class MoveForm(forms.Form):
-    reports_to = forms.ModelChoiceField(queryset=Position.objects.none(), label="Now reports to")
+class MoveForm(_ChoicesForm):
+    prefix_name = "move"
+    reports_to = _pick("Now reports to")
     reason = forms.CharField(max_length=300, help_text=REASON_HELP)
 
-    def __init__(self, *args: Any, unit: OrgUnit, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="move", **kwargs)
-        self.fields["reports_to"] = _positions(unit, required=True, label="Now reports to")
 
-
-class RetireForm(forms.Form):
+class RetireForm(_ChoicesForm):
+    prefix_name = "retire"
     reason = forms.CharField(max_length=300, help_text=REASON_HELP)
 
-    def __init__(self, *args: Any, unit: OrgUnit | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="retire", **kwargs)
+
+def _when(label: str, help_text: str) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        required=False, label=label, help_text=help_text, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
 
 
-class AppointForm(forms.Form):
-    person = forms.ModelChoiceField(queryset=User.objects.none())
+class AppointForm(_ChoicesForm):
+    prefix_name = "appoint"
+    person = _pick("Person")
     kind = forms.ChoiceField(choices=AssignmentKind.choices, label="Appointment")
-    starts_at = forms.DateTimeField(
-        required=False,
-        label="From",
-        help_text="Leave empty for now.",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
-    ends_at = forms.DateTimeField(
-        required=False,
-        label="Until",
-        help_text="For an acting appointment that ends on a known date.",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
+    starts_at = _when("From", "Leave empty for now.")
+    ends_at = _when("Until", "For an acting appointment that ends on a known date.")
     reason = forms.CharField(max_length=300, help_text=REASON_HELP)
 
-    def __init__(self, *args: Any, unit: OrgUnit, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="appoint", **kwargs)
-        self.fields["person"] = _people(unit)
 
-
-class EndAppointmentForm(forms.Form):
-    ends_at = forms.DateTimeField(
-        required=False,
-        label="From",
-        help_text="Leave empty for now.",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
+class EndAppointmentForm(_ChoicesForm):
+    prefix_name = "end"
+    ends_at = _when("From", "Leave empty for now.")
     reason = forms.CharField(max_length=300, help_text=REASON_HELP)
-
-    def __init__(self, *args: Any, unit: OrgUnit | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="end", **kwargs)
 
 
 class VerificationForm(forms.Form):

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from arc.choices import Role
 from arc.roles import roles_of
 from governance import selectors
-from governance.forms import AddPositionForm, AppointForm, EndAppointmentForm, MoveForm, RetireForm
+from governance.forms import AddPositionForm, AppointForm, EndAppointmentForm, MoveForm, PageChoices, RetireForm
 from governance.policy import headed_unit_ids, may_change_unit, may_read_organogram, may_view_organogram
 from governance.services import structure
 from iwms.errors import PolicyError
@@ -70,6 +70,7 @@ def unit_page(
     if not decision:
         raise PermissionDenied(decision.reason)
     may_change = may_change_unit(request.user, unit)
+    choices = PageChoices(unit) if may_change else None
     rows = selectors.position_rows([unit])
     for row in rows:
         row.forms = {}
@@ -78,7 +79,7 @@ def unit_page(
                 if failed and failed[0] == row.position.code and failed[1] == name:
                     row.forms[name] = failed[2]
                 else:
-                    row.forms[name] = form_class(unit=unit)
+                    row.forms[name] = form_class(unit=unit, choices=choices)
         row.open_form = failed[1] if failed and failed[0] == row.position.code else ""
     pending, verified = selectors.verifications_of(unit)
     context = {
@@ -86,7 +87,7 @@ def unit_page(
         "children": list(unit.children.order_by("name")),
         "rows": rows,
         "may_change": may_change,
-        "add_form": add_form or (AddPositionForm(unit=unit) if may_change else None),
+        "add_form": add_form or (AddPositionForm(unit=unit, choices=choices) if may_change else None),
         "history": selectors.unit_history(unit),
         "pending_verification": pending,
         "verified": verified,
