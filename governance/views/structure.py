@@ -29,6 +29,11 @@ from organogram.models import OrgUnit, Position, PositionAssignment
 POSITION_FORMS = {"move": MoveForm, "retire": RetireForm, "appoint": AppointForm, "end": EndAppointmentForm}
 
 
+def _ids(position: Position) -> str:
+    """Each position's forms get their own element ids, so every label names its own field."""
+    return f"id_{position.code}-%s"
+
+
 def _member(request: HttpRequest) -> None:
     decision = may_read_organogram(request.user)
     if not decision:
@@ -79,7 +84,7 @@ def unit_page(
                 if failed and failed[0] == row.position.code and failed[1] == name:
                     row.forms[name] = failed[2]
                 else:
-                    row.forms[name] = form_class(unit=unit, choices=choices)
+                    row.forms[name] = form_class(unit=unit, choices=choices, auto_id=_ids(row.position))
         row.open_form = failed[1] if failed and failed[0] == row.position.code else ""
     pending, verified = selectors.verifications_of(unit)
     context = {
@@ -153,7 +158,7 @@ def _position_change(request: HttpRequest, code: str, name: str, run: Callable[[
     decision = may_change_unit(request.user, unit)
     if not decision:
         raise PermissionDenied(decision.reason)
-    form = POSITION_FORMS[name](request.POST, unit=unit)
+    form = POSITION_FORMS[name](request.POST, unit=unit, auto_id=_ids(position))
     status = 422
     if form.is_valid():
         status = _attempt(form, lambda: run(position, form.cleaned_data))
