@@ -38,7 +38,9 @@ def test_department_head_corrects_the_structure_and_signs_the_verification_off(p
     geotech = page.locator("#position-geotech")
     geotech.get_by_text("Change reporting line").click()
     geotech.get_by_label("Now reports to").select_option(label="Mine Surveyor (Mining)")
-    geotech.locator("form[action$='/move/']").get_by_label("Reason").fill("Geotechnical work is run from underground now.")
+    geotech.locator("form[action$='/move/']").get_by_label("Reason").fill(
+        "Geotechnical work is run from underground now."
+    )
     geotech.get_by_test_id("move-submit").click()
     expect(page.get_by_test_id("history")).to_contain_text("Geotechnical work is run from underground now.")
     expect(page.locator("#position-geotech").get_by_test_id("reports-to")).to_contain_text("Mine Surveyor")
