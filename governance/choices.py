@@ -25,5 +25,5 @@ class HrEventStatus(models.TextChoices):
 
 
 class RowVerdict(models.TextChoices):
-    CONFIRMED = "confirmed", "confirmed as it is"
-    CHANGED = "changed", "corrected (attach the change)"
+    CONFIRMED = "confirmed", "confirmed"
+    CHANGED = "changed", "corrected"
