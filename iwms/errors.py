@@ -54,6 +54,7 @@ _CODES = [
     ErrorCode("organogram.position_inactive", 409, "The position has been abolished."),
     ErrorCode("organogram.no_position", 409, "The person holds no position."),
     ErrorCode("organogram.assignment_closed", 409, "The assignment has already ended."),
+    ErrorCode("organogram.leaves_unrouted", 409, "The change would leave open incidents routed to nobody."),
     ErrorCode("arc.self_delegation", 422, "Responsibility cannot be delegated to oneself."),
     ErrorCode("arc.no_accountability_rule", 409, "No accountability rule covers this item."),
     ErrorCode("audit.chain_broken", 500, "The audit chain does not verify."),

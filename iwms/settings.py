@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "governance",
     "incidents.integrations",
     "incidents.api",
 ]
@@ -370,6 +371,15 @@ CELERY_BEAT_SCHEDULE["notification-digests"] = {
     "task": "iwms.tasks.send_notification_digests",
     "schedule": float(IWMS_DIGEST_INTERVAL_SECONDS),
     "options": {"expire_seconds": max(1, int(IWMS_DIGEST_INTERVAL_SECONDS * 0.9))},
+}
+# Organogram governance (governance app): beat asks this often whether a tenant's monthly
+# verification is due (first working day of the month) and whether its nightly structural
+# check has run today; each is idempotent, so the interval only bounds how late they start.
+IWMS_GOVERNANCE_INTERVAL_SECONDS = env_int("IWMS_GOVERNANCE_INTERVAL_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE["organogram-governance"] = {
+    "task": "governance.tasks.run_organogram_governance",
+    "schedule": float(IWMS_GOVERNANCE_INTERVAL_SECONDS),
+    "options": {"expire_seconds": max(1, int(IWMS_GOVERNANCE_INTERVAL_SECONDS * 0.9))},
 }
 # Links in notification e-mails start with this address.
 IWMS_BASE_URL = env_str("IWMS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("arc.urls")),
     path("", include("incidents.urls_portal")),
     path("", include("incidents.urls")),
+    path("", include("governance.urls")),
 ]
 
 admin.site.site_header = "IWMS administration"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from incidents.demo.builder import (
@@ -50,6 +51,8 @@ class Command(BaseCommand):
                         f"  grant #{grant.pk} for {grant.grantee.username}: {grant.category.code} and below, "
                         f"until {grant.expires_at:%Y-%m-%d} (see /portal/)"
                     )
+                # Organogram governance lives in an app above this one: run by its command's name.
+                call_command("seed_governance_demo", stdout=self.stdout)
             if not Organisation.objects.filter(slug=SECOND_SLUG).exists():
                 tenant = build_second_tenant(password=password)
                 self.stdout.write(self.style.SUCCESS(f"Created second tenant {tenant.name} ({tenant.slug})."))
