@@ -55,7 +55,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "governance",
+    "incidents.governance",
     "incidents.integrations",
     "incidents.api",
 ]
@@ -377,7 +377,7 @@ CELERY_BEAT_SCHEDULE["notification-digests"] = {
 # check has run today; each is idempotent, so the interval only bounds how late they start.
 IWMS_GOVERNANCE_INTERVAL_SECONDS = env_int("IWMS_GOVERNANCE_INTERVAL_SECONDS", 3600)
 CELERY_BEAT_SCHEDULE["organogram-governance"] = {
-    "task": "governance.tasks.run_organogram_governance",
+    "task": "incidents.governance.tasks.run_organogram_governance",
     "schedule": float(IWMS_GOVERNANCE_INTERVAL_SECONDS),
     "options": {"expire_seconds": max(1, int(IWMS_GOVERNANCE_INTERVAL_SECONDS * 0.9))},
 }

@@ -20,7 +20,7 @@ urlpatterns = [
     path("", include("arc.urls")),
     path("", include("incidents.urls_portal")),
     path("", include("incidents.urls")),
-    path("", include("governance.urls")),
+    path("", include("incidents.governance.urls")),
 ]
 
 admin.site.site_header = "IWMS administration"

@@ -10,7 +10,7 @@ from datetime import date
 from django.conf import settings
 from playwright.sync_api import expect
 
-from governance.services.verification import start_monthly_verifications
+from incidents.governance.services.verification import start_monthly_verifications
 from organogram.models import Position
 from tests.browser.conftest import log_in
 

@@ -1,7 +1,7 @@
 """The demo tenant's organogram governance, as `seed_demo` adds it."""
 
-from governance.demo import seed_governance_demo
-from governance.models import HrEvent, StructuralFinding, Verification
+from incidents.governance.demo import seed_governance_demo
+from incidents.governance.models import HrEvent, StructuralFinding, Verification
 from incidents.models import Incident
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from governance.models import CheckRun, Verification
-from governance.tasks import run_organogram_governance
+from incidents.governance.models import CheckRun, Verification
+from incidents.governance.tasks import run_organogram_governance
 from iwms.celery import app as celery_app
 from tests.incidents.test_review_worker import queue_drained, wait_for
 from tests.integration.test_real_worker import worker_environment

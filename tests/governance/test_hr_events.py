@@ -8,10 +8,10 @@ import pytest
 from arc.choices import Role
 from arc.models import ApiToken, RoleGrant
 from arc.services import grant_role
-from governance.choices import HrEventStatus
-from governance.models import HrEvent
-from governance.services.hr_events import receive_hr_event
 from incidents.choices import Severity, SystemReason
+from incidents.governance.choices import HrEventStatus
+from incidents.governance.models import HrEvent
+from incidents.governance.services.hr_events import receive_hr_event
 from incidents.models import Incident
 from iwms.errors import PolicyError
 from iwms.models import Notification, User

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from governance.models import HrEvent
-from governance.services.verification import start_monthly_verifications
+from incidents.governance.models import HrEvent
+from incidents.governance.services.verification import start_monthly_verifications
 from organogram import services as organogram
 from organogram.models import OrgUnit, Position
 

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from governance.models import CheckRun, StructuralFinding
-from governance.services.checks import find_problems, run_nightly_checks, run_structural_check
-from governance.tasks import run_organogram_governance
 from incidents.choices import SystemReason
+from incidents.governance.models import CheckRun, StructuralFinding
+from incidents.governance.services.checks import find_problems, run_nightly_checks, run_structural_check
+from incidents.governance.tasks import run_organogram_governance
 from incidents.models import Incident
 from organogram import services as organogram
 from organogram.models import Position, PositionAssignment
@@ -48,7 +48,7 @@ def test_a_person_whose_chain_ends_early_is_found(mine):
 
 def test_beat_runs_the_governance_task_hourly_and_it_checks_each_tenant_once_a_day(mine):
     task = PeriodicTask.objects.select_related("interval").get(name="organogram-governance")
-    assert task.task == "governance.tasks.run_organogram_governance" and task.interval.every == 3600
+    assert task.task == "incidents.governance.tasks.run_organogram_governance" and task.interval.every == 3600
     night = timezone.make_aware(datetime(2026, 12, 3, 0, 30))
     assert run_nightly_checks(now=night) == []  # before 01:00 local time
     morning = night + timedelta(hours=2)

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from governance.choices import StructureChangeKind
-from governance.models import StructureChange
-from governance.services import structure
+from incidents.governance.choices import StructureChangeKind
+from incidents.governance.models import StructureChange
+from incidents.governance.services import structure
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 from organogram.choices import AssignmentKind

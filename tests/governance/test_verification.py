@@ -7,15 +7,15 @@ from datetime import date
 
 import pytest
 
-from governance.choices import RowVerdict
-from governance.models import Verification
-from governance.services.verification import (
+from incidents.choices import IncidentStatus, Source, SystemReason
+from incidents.governance.choices import RowVerdict
+from incidents.governance.models import Verification
+from incidents.governance.services.verification import (
     first_working_day,
     record_verification,
     start_monthly_verifications,
     unit_rows,
 )
-from incidents.choices import IncidentStatus, Source, SystemReason
 from incidents.models import Incident
 from iwms.errors import PolicyError
 from organogram.models import OrgUnit

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.http import Http404
 from django.utils import timezone
 
-from governance.models import StructuralFinding, StructureChange, Verification
+from incidents.governance.models import StructuralFinding, StructureChange, Verification
 from iwms.models import User
 from organogram.choices import AssignmentKind
 from organogram.hierarchy import assignments_at

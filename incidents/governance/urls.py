@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance.views import chart, processes, structure
+from incidents.governance.views import chart, processes, structure
 
 app_name = "governance"
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from governance.models import HrEvent, Verification
-from governance.services.checks import run_structural_check
-from governance.services.hr_events import receive_hr_event
-from governance.services.verification import start_verification
+from incidents.governance.models import HrEvent, Verification
+from incidents.governance.services.checks import run_structural_check
+from incidents.governance.services.hr_events import receive_hr_event
+from incidents.governance.services.verification import start_verification
 from iwms.models import Organisation
 from organogram.models import OrgUnit
 

@@ -39,10 +39,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from governance.choices import HrEventKind, HrEventStatus
-from governance.models import HrEvent
-from governance.services.handover import hand_over_open_items, revoke_access
-from governance.services.mismatches import raise_mismatch
+from incidents.governance.choices import HrEventKind, HrEventStatus
+from incidents.governance.models import HrEvent
+from incidents.governance.services.handover import hand_over_open_items, revoke_access
+from incidents.governance.services.mismatches import raise_mismatch
 from iwms.audit import record_event
 from iwms.audited_rows import save_audited
 from iwms.choices import AuditAction

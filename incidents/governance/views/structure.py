@@ -17,10 +17,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from arc.choices import Role
 from arc.roles import roles_of
-from governance import selectors
-from governance.forms import AddPositionForm, AppointForm, EndAppointmentForm, MoveForm, PageChoices, RetireForm
-from governance.policy import headed_unit_ids, may_change_unit, may_read_organogram, may_view_organogram
-from governance.services import structure
+from incidents.governance import selectors
+from incidents.governance.forms import (
+    AddPositionForm,
+    AppointForm,
+    EndAppointmentForm,
+    MoveForm,
+    PageChoices,
+    RetireForm,
+)
+from incidents.governance.policy import headed_unit_ids, may_change_unit, may_read_organogram, may_view_organogram
+from incidents.governance.services import structure
 from iwms.errors import PolicyError
 from iwms.refusals import place_on_form
 from organogram.choices import AssignmentKind

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from governance.choices import HrEventKind, HrEventStatus, StructureChangeKind
+from incidents.governance.choices import HrEventKind, HrEventStatus, StructureChangeKind
 from iwms.models import TenantScopedModel
 from organogram.models import OrgUnit, Position
 

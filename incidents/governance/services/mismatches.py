@@ -9,10 +9,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from governance.services.verification import SUBJECT, governance_category
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
+from incidents.core import lifecycle
+from incidents.governance.services.verification import SUBJECT, governance_category
 from incidents.models import Incident
-from incidents.services import lifecycle
 from iwms.errors import PolicyError
 from iwms.models import Organisation
 from organogram.hierarchy import holder_of, top_of_hierarchy

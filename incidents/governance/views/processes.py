@@ -10,13 +10,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from governance import selectors
-from governance.forms import HrEventForm, VerificationForm
-from governance.models import HrEvent, StructuralFinding, Verification
-from governance.policy import may_receive_hr_events
-from governance.services.hr_events import receive_hr_event
-from governance.services.verification import record_verification, unit_rows
-from governance.views.structure import _attempt, _member
+from incidents.governance import selectors
+from incidents.governance.forms import HrEventForm, VerificationForm
+from incidents.governance.models import HrEvent, StructuralFinding, Verification
+from incidents.governance.policy import may_receive_hr_events
+from incidents.governance.services.hr_events import receive_hr_event
+from incidents.governance.services.verification import record_verification, unit_rows
+from incidents.governance.views.structure import _attempt, _member
 from incidents.models import Incident
 
 LIST_SIZE = 50

@@ -16,7 +16,7 @@ from arc.services import delegate_responsibility, revoke_delegation, revoke_role
 from arc.tokens import revoke_token
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
-from incidents.services import work
+from incidents.work.services import execution as work
 from iwms.models import User
 from iwms.sessions import end_all_sessions
 from workflows.models import Step

@@ -17,11 +17,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from governance.choices import RowVerdict
-from governance.models import Verification
 from incidents.choices import IncidentKind, IncidentStatus, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
+from incidents.core import lifecycle
+from incidents.governance.choices import RowVerdict
+from incidents.governance.models import Verification
 from incidents.models import Category, Incident
-from incidents.services import lifecycle, work
+from incidents.work.services import execution as work
 from iwms.audit import record_event
 from iwms.audited_rows import save_audited
 from iwms.choices import AuditAction

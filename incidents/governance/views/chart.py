@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from governance import selectors
-from governance.policy import may_view_organogram
-from governance.views.structure import _member
+from incidents.governance import selectors
+from incidents.governance.policy import may_view_organogram
+from incidents.governance.views.structure import _member
 
 BOX_W, BOX_H, GAP_X, GAP_Y = 190, 58, 20, 40
 

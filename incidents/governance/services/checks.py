@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from arc.models import AccountabilityRule
-from governance.models import CheckRun, StructuralFinding
-from governance.services.mismatches import raise_mismatch
+from incidents.governance.models import CheckRun, StructuralFinding
+from incidents.governance.services.mismatches import raise_mismatch
 from incidents.models import Category
 from iwms.audit import record_event
 from iwms.choices import AuditAction

@@ -8,11 +8,11 @@ from celery import shared_task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from governance.services.checks import run_nightly_checks
-from governance.services.verification import start_monthly_verifications
+from incidents.governance.services.checks import run_nightly_checks
+from incidents.governance.services.verification import start_monthly_verifications
 
 
-@shared_task(name="governance.tasks.run_organogram_governance", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="incidents.governance.tasks.run_organogram_governance", acks_late=True, reject_on_worker_lost=True)
 def run_organogram_governance(at: str | None = None) -> dict[str, int]:
     """`at` (ISO 8601, for drills and tests) stands for now."""
     now = parse_datetime(at) if at else timezone.now()

@@ -11,10 +11,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from governance.choices import StructureChangeKind
-from governance.models import StructureChange
-from governance.policy import may_change_unit
-from governance.services.routing_guard import positions_below, refuse_if_unrouted
+from incidents.governance.choices import StructureChangeKind
+from incidents.governance.models import StructureChange
+from incidents.governance.policy import may_change_unit
+from incidents.governance.services.routing_guard import positions_below, refuse_if_unrouted
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError

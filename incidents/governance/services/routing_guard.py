@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from incidents.choices import IncidentStatus
+from incidents.core.routing import decider_of
 from incidents.models import Incident
-from incidents.routing import decider_of
 from iwms.errors import PolicyError
 from organogram.hierarchy import assignments_at, primary_position
 from organogram.models import Position

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from governance.demo import seed_governance_demo
 from incidents.demo.builder import DEMO_SLUG
+from incidents.governance.demo import seed_governance_demo
 from iwms.models import Organisation
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from governance.choices import HrEventKind, RowVerdict
+from incidents.governance.choices import HrEventKind, RowVerdict
 from iwms.models import User
 from organogram.choices import AssignmentKind
 from organogram.models import OrgUnit, Position, Shift
