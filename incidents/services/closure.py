@@ -19,6 +19,7 @@ from incidents.choices import (
     DecisionKind,
     SignalKind,
 )
+from incidents import gates
 from incidents.models import ClosureDecision, Incident, MaturitySignal
 from incidents.policy import DecisionRight, may_decide_closure, may_reopen
 from incidents.services import lifecycle, notices, work
@@ -215,6 +216,7 @@ def _close(
             "An information request or the supervisor's instructions are still open.",
             incident,
         )
+    gates.check("close", incident)
     problems = checklist.problems()
     if problems:
         first = next(iter(problems))

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
+from incidents import gates
 from incidents.models import Category, Incident, ReferenceCounter
 from incidents.policy import may_acknowledge
 from incidents.services.clocks import first_clock, refresh_next_clock
@@ -195,6 +196,7 @@ def acknowledge_incident(*, incident: Incident, actor: Any) -> Incident:
     """The responsible person acknowledges an open incident: it is in progress and the
     acknowledge clock stops."""
     may_acknowledge(actor, incident).enforce(incident, state=incident.status)
+    gates.check("acknowledge", incident)
     return _acknowledge(incident=incident, actor=actor)
 
 
