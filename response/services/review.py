@@ -104,10 +104,13 @@ def named_people(review: PostIncidentReview) -> list[str]:
     for first, last, username in User.objects.filter(organisation_id=review.organisation_id).values_list(
         "first_name", "last_name", "username"
     ):
-        for name in {f"{first} {last}".strip(), last if len(last) > 3 else "", username}:
+        # the full name first: one person is flagged once, by the fullest name found
+        for name in (f"{first} {last}".strip(), last if len(last) > 3 else "", username):
             if name and re.search(rf"\b{re.escape(name.lower())}\b", text):
                 found.add(name)
-    return sorted(found)
+                break
+    # a surname shared with someone already named in full is the same mention
+    return sorted(name for name in found if not any(name != other and name in other for other in found))
 
 
 def save_review(*, review: PostIncidentReview, actor: User, depth: str, **sections: str) -> PostIncidentReview:
