@@ -5,6 +5,7 @@ review with its action items in place before closure. Only for tenants that adop
 
 from __future__ import annotations
 
+from incidents.choices import Source
 from incidents.models import Incident
 from iwms.errors import PolicyError
 from response.choices import ActionStatus, AssignmentStatus, ClosureRule, ReviewStatus, RoleKind
@@ -15,9 +16,18 @@ def settings_of(incident: Incident) -> ResponseSettings | None:
     return ResponseSettings.objects.filter(organisation_id=incident.organisation_id).first()
 
 
+def needs_rule(incident: Incident, config: ResponseSettings | None, severities: str) -> bool:
+    """Whether the tenant's response rule applies: adopted, the severity named, and not a
+    system-generated follow-up (failure to complete in time, mismatch), whose original incident
+    carries the response; acknowledging an escalation acknowledges such a follow-up at once."""
+    if config is None or incident.source == Source.SYSTEM:
+        return False
+    return incident.severity in getattr(config, severities)
+
+
 def commander_designated(incident: Incident) -> None:
     config = settings_of(incident)
-    if config is None or incident.severity not in config.commander_severities:
+    if not needs_rule(incident, config, "commander_severities"):
         return
     if not RoleAssignment.objects.filter(
         incident=incident, role=RoleKind.COMMANDER, status=AssignmentStatus.ACTIVE
@@ -33,7 +43,7 @@ def commander_designated(incident: Incident) -> None:
 def review_problems(incident: Incident, config: ResponseSettings | None = None) -> list[str]:
     """What still keeps the incident from closing, in words (empty: nothing)."""
     config = config or settings_of(incident)
-    if config is None or incident.severity not in config.review_severities:
+    if not needs_rule(incident, config, "review_severities"):
         return []
     review = PostIncidentReview.objects.filter(incident=incident).first()
     if review is None:

@@ -25,7 +25,15 @@ urlpatterns = [
     path("incidents/<str:reference>/response/moments/", incident.response_moment, name="response_moment"),
     path("incidents/<str:reference>/response/message/", incident.response_message, name="response_message"),
     path("incidents/<str:reference>/status/", incident.response_status, name="response_status"),
-    path("incidents/<str:reference>/review/", review.response_review, name="response_review"),
-    path("incidents/<str:reference>/review/accept/", review.response_review_accept, name="response_review_accept"),
-    path("incidents/<str:reference>/review/actions/", review.response_action_add, name="response_action_add"),
+    path("incidents/<str:reference>/post-incident-review/", review.response_review, name="response_review"),
+    path(
+        "incidents/<str:reference>/post-incident-review/accept/",
+        review.response_review_accept,
+        name="response_review_accept",
+    ),
+    path(
+        "incidents/<str:reference>/post-incident-review/actions/",
+        review.response_action_add,
+        name="response_action_add",
+    ),
 ]

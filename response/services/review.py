@@ -17,7 +17,7 @@ from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent, User
 from response.choices import ActionStatus, AssignmentStatus, ReviewDepth, ReviewStatus, RoleKind
-from response.gating import settings_of
+from response.gating import needs_rule, settings_of
 from response.models import ActionItem, Communication, PostIncidentReview, RoleAssignment
 from response.models.review import ANALYSIS_FIELDS
 from response.policy import may_accept_review, may_write_review
@@ -59,7 +59,7 @@ def open_review(*, incident: Incident, actor: User | str) -> PostIncidentReview 
     """Open the incident's review (once) when the tenant requires one for its severity; owned by
     the commander (else the owner), due in the tenant's working days."""
     config = settings_of(incident)
-    if config is None or incident.severity not in config.review_severities:
+    if not needs_rule(incident, config, "review_severities"):
         return None
     existing = PostIncidentReview.objects.filter(incident=incident).first()
     if existing is not None:

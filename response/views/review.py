@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from incidents.policy import may_report
 from iwms.errors import PolicyError
 from iwms.refusals import attempt, form_status, place_on_form, record_refusal
 from response.forms import ActionItemForm, ReviewForm
@@ -114,6 +115,7 @@ def response_reviews(request: HttpRequest) -> HttpResponse:
     context = {
         "reviews": list(reviews_for(request.user, query)[:200]),
         "query": query,
-        "kpis": response_kpis(request.user.organisation_id) if request.user.organisation_id else None,
+        # the tenant's own people see its figures; auditors and regulators read through grants
+        "kpis": response_kpis(request.user.organisation_id) if may_report(request.user) else None,
     }
     return render(request, "response/review_list.html", context)

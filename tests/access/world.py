@@ -16,6 +16,9 @@ from incidents.services import grants, intake, lifecycle, work
 from incidents.services.lifecycle import create_incident
 from iwms.models import Notification, User
 from organogram.models import Position
+from response.choices import Moment, RoleKind
+from response.services import moments, notes, review, roles
+from response.services.configuration import adopt_response
 from tests.incidents.test_review_loop import complete_and_review, work_through
 from tests.incidents.test_sweep import sweep_at
 from tests.incidents.test_work import add_photo, own_steps, png
@@ -161,6 +164,7 @@ def build_world() -> dict[str, object]:
     )
     AccessGrant.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(hours=1))
     draft = intake.start_draft(reporter=people["reporter"])
+    response = respond_to(own, people)
 
     return {
         "own": own.reference,
@@ -183,4 +187,27 @@ def build_world() -> dict[str, object]:
         "provider_evidence": provider_photo.pk,
         "draft": str(draft.token),
         "category": Category.objects.get(organisation=mine, code="SAF.GEO.FOG").pk,
+        **response,
     }
+
+
+def respond_to(own, people) -> dict[str, int]:
+    """The response to the cast's incident (adopted last, so nothing above is gated): a
+    commander with a hand-over to the top waiting, a note, and a review with an action item."""
+    adopt_response(tenant=own.organisation, actor="test").__class__.objects.filter(
+        organisation=own.organisation
+    ).update(review_severities=["sev1", "sev2", "sev3"])
+    roles.assign_role(incident=own, role=RoleKind.COMMANDER, holder=people["supervisor"], actor=people["depthead"])
+    handover = roles.assign_role(
+        incident=own, role=RoleKind.COMMANDER, holder=people["top"], actor=people["supervisor"]
+    )
+    note = notes.add_note(incident=own, actor=people["responsible"], text="Barricaded both ends.")
+    moments.record_moment(incident=own, moment=Moment.RESOLVED, actor=people["responsible"])
+    item = review.add_action_item(
+        review=own.post_incident_review,
+        actor=people["supervisor"],
+        description="Re-scale the hanging wall",
+        owner=people["responsible"],
+        due_at=None,
+    )
+    return {"handover": handover.pk, "note": note.pk, "action_item": item.pk}
