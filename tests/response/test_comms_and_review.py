@@ -12,7 +12,7 @@ from django.utils import timezone
 from iwms.errors import PolicyError
 from iwms.models import Notification
 from response.choices import Audience, GroupKind, Moment, RoleKind
-from response.gating import review_problems, review_in_place
+from response.gating import review_in_place, review_problems
 from response.models import Communication, IncidentResponse, RecipientGroup, ResponseSettings, UpdateLapse
 from response.selectors import response_kpis
 from response.services import comms, moments, review, roles
