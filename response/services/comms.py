@@ -127,7 +127,7 @@ def send_message(
             recipients=[p.email or p.username for p in people] + plain,
             subject=subject[:200],
             body=body,
-            sender=actor if isinstance(actor, User) else None,
+            sender=actor if isinstance(actor, User) and not automatic else None,
             automatic=automatic,
             due_at=response.next_update_due_at,
             sent_at=now,
