@@ -15,11 +15,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents import gates
 from incidents.choices import (
     DecisionKind,
     SignalKind,
 )
-from incidents import gates
 from incidents.models import ClosureDecision, Incident, MaturitySignal
 from incidents.policy import DecisionRight, may_decide_closure, may_reopen
 from incidents.services import lifecycle, notices, work

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 from django.db import connection, transaction
 from django.utils import timezone
 
-from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
 from incidents import gates
+from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
 from incidents.models import Category, Incident, ReferenceCounter
 from incidents.policy import may_acknowledge
 from incidents.services.clocks import first_clock, refresh_next_clock
