@@ -3,11 +3,13 @@
 from celery import shared_task
 
 from iwms.refusals import audited_refusals
-from response.services import comms
+from response.services import comms, review
 
 
 @shared_task(name="response.tasks.sweep_updates", expires=54)
 def sweep_updates() -> dict[str, int]:
-    """Every minute: reminders of due updates and records of late ones."""
+    """Every minute: reminders of due updates, records of late ones, and overdue action items."""
     with audited_refusals(actor=comms.SWEEP_ACTOR):
-        return comms.sweep_updates()
+        counts = comms.sweep_updates()
+        counts["overdue_action_items"] = review.sweep_overdue_action_items()
+        return counts

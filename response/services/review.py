@@ -228,3 +228,39 @@ def complete_action_item(*, item: ActionItem, actor: User) -> ActionItem:
             changes={"action_item": item.pk, "status": "done"},
         )
     return item
+
+
+def sweep_overdue_action_items(*, today: date | None = None) -> int:
+    """Tell an overdue action item's owner and the review's owner, once per item, and put it on
+    the incident's timeline."""
+    today = today or timezone.localdate()
+    overdue = ActionItem.objects.filter(
+        status=ActionStatus.OPEN, due_at__lt=today, overdue_notified_at__isnull=True
+    ).select_related("review__incident", "owner", "review__owner")[:500]
+    told = 0
+    for item in overdue:
+        with transaction.atomic():
+            if not ActionItem.objects.filter(pk=item.pk, overdue_notified_at__isnull=True).update(
+                overdue_notified_at=timezone.now()
+            ):
+                continue
+            incident = item.review.incident
+            record_event(
+                tenant=item.organisation_id,
+                action=AuditAction.ESCALATE,
+                actor="system:response-cadence",
+                obj=incident,
+                message=f"Action item overdue since {item.due_at:%d %b}: {item.description}",
+                changes={"action_item": item.pk},
+            )
+            for person in {p.pk: p for p in (item.owner, item.review.owner) if p is not None}.values():
+                notifications.notify(
+                    recipient=person,
+                    event="response.action_overdue",
+                    obj=item,
+                    subject=f"{incident.reference}: an action item is overdue",
+                    body=f"{item.description} was due {item.due_at:%d %b %Y}.",
+                    url=reverse("response_review", args=[incident.reference]),
+                )
+            told += 1
+    return told

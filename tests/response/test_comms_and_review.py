@@ -159,3 +159,23 @@ def test_resolution_opens_a_blameless_review_that_gates_closure(commanded, peopl
     assert review_problems(commanded) == []
     kpis = response_kpis(commanded.organisation_id)
     assert (kpis["reviews_accepted"], kpis["reviews_on_time"], kpis["action_items_done"]) == (1, 1, 1)
+
+
+def test_an_overdue_action_item_is_told_once_to_its_owner_and_the_reviews_owner(commanded, people):
+    moments.record_moment(incident=commanded, moment=Moment.RESOLVED, actor=people["supervisor"])
+    pir = commanded.post_incident_review
+    review.add_action_item(
+        review=pir,
+        actor=people["supervisor"],
+        description="Replace the rope",
+        owner=people["zndlovu"],
+        due_at=timezone.localdate(),
+    )
+    assert review.sweep_overdue_action_items(today=timezone.localdate()) == 0
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    assert review.sweep_overdue_action_items(today=tomorrow) == 1
+    assert review.sweep_overdue_action_items(today=tomorrow) == 0
+    told = set(
+        Notification.objects.filter(event="response.action_overdue").values_list("recipient__username", flat=True)
+    )
+    assert told == {"zndlovu", "supervisor"}
