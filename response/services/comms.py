@@ -51,8 +51,8 @@ def fill(text: str, incident: Incident, *, when: datetime | None = None) -> str:
     placeholder stays as it is (the sender sees and edits it)."""
     holders = active_holders(incident)
     commander = User.objects.filter(pk=holders.get(RoleKind.COMMANDER)).first()
-    response = IncidentResponse.objects.filter(incident=incident).first()
-    due = response.next_update_due_at if response else None
+    # the update being written sets the next due time: one cadence interval after it is sent
+    due = _next_due(incident, when or timezone.now())
     values = {
         "reference": incident.reference,
         "title": incident.title,

@@ -67,7 +67,7 @@ def adopt_response(
             save_audited(obj=config, actor=actor, how="when response was adopted")
         for kind, label in GroupKind.choices:
             if not RecipientGroup.objects.filter(organisation=tenant, kind=kind).exists():
-                group = RecipientGroup(organisation=tenant, kind=kind, name=label.capitalize())
+                group = RecipientGroup(organisation=tenant, kind=kind, name=label[0].upper() + label[1:])
                 save_audited(obj=group, actor=actor, how="when response was adopted")
                 if kind == GroupKind.EXECUTIVES and executives:
                     group.positions.set(executives)
