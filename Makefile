@@ -46,6 +46,7 @@ bench: setup ## Run the benchmarks in bench/ (set DATABASE_URL for PostgreSQL)
 seed: setup ## Load the demo tenants into the current database
 	$(PY) manage.py migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_response_demo
 
 lock: ## Re-resolve requirements.in into requirements.lock
 	$(PYTHON) -m venv /tmp/iwms-lock-venv

@@ -91,6 +91,13 @@ _CODES = [
         "A grant over a category subtree is requested by an owner of incidents in it, its custodian or a tenant admin.",
     ),
     ErrorCode("grant.not_issuable", 409, "The grant has already been issued, has expired or was revoked."),
+    ErrorCode("response.commander_required", 409, "A SEV-1 or SEV-2 incident leaves triage only with a commander."),
+    ErrorCode("response.role_held", 409, "The response role has a holder; it changes hands only by a hand-over."),
+    ErrorCode("response.handover_closed", 409, "The hand-over has already been accepted, declined or withdrawn."),
+    ErrorCode("response.note_locked", 409, "A note is immutable once its edit window has passed."),
+    ErrorCode("response.review_required", 409, "Closure needs the accepted post-incident review and its actions."),
+    ErrorCode("response.review_incomplete", 422, "A post-incident review is submitted with every section written."),
+    ErrorCode("response.review_state", 409, "The post-incident review is not in a state that allows this."),
     ErrorCode("auth.locked_out", 429, "Too many failed sign-ins; the account or address is locked out for a while."),
     ErrorCode("auth.second_factor_required", 403, "The account must sign in with a second factor first."),
     # A wrong second factor is a failed sign-in, whatever the form shows: access, not input.

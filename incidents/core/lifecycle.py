@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from django.db import connection, transaction
 from django.utils import timezone
 
+from incidents import gates
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
 from incidents.core.clocks import first_clock, refresh_next_clock
 from incidents.core.deadlines import deadlines_for, decision_target, policy_for
@@ -195,6 +196,7 @@ def acknowledge_incident(*, incident: Incident, actor: Any) -> Incident:
     """The responsible person acknowledges an open incident: it is in progress and the
     acknowledge clock stops."""
     may_acknowledge(actor, incident).enforce(incident, state=incident.status)
+    gates.check("acknowledge", incident)
     return _acknowledge(incident=incident, actor=actor)
 
 

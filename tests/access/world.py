@@ -21,6 +21,9 @@ from incidents.models import AccessGrant, AuditPack, Breach, BreachWarning, Cate
 from incidents.work.services import execution as work
 from iwms.models import Notification, User
 from organogram.models import Position
+from response.choices import Moment, RoleKind
+from response.services import moments, notes, review, roles
+from response.services.configuration import adopt_response
 from tests.incidents.test_review_loop import complete_and_review, work_through
 from tests.incidents.test_sweep import sweep_at
 from tests.incidents.test_work import add_photo, own_steps, png
@@ -172,6 +175,7 @@ def build_world() -> dict[str, object]:
         kind="radam",
         category=Category.objects.get(organisation=mine, code="SAF.GEO.FOG"),
     )
+    response = respond_to(own, people)
 
     return {
         "own": own.reference,
@@ -196,4 +200,27 @@ def build_world() -> dict[str, object]:
         "category": Category.objects.get(organisation=mine, code="SAF.GEO.FOG").pk,
         "breach": Breach.objects.filter(incident=late).order_by("pk").values_list("pk", flat=True).first(),
         "source": source.pk,
+        **response,
     }
+
+
+def respond_to(own, people) -> dict[str, int]:
+    """The response to the cast's incident (adopted last, so nothing above is gated): a
+    commander with a hand-over to the top waiting, a note, and a review with an action item."""
+    adopt_response(tenant=own.organisation, actor="test").__class__.objects.filter(
+        organisation=own.organisation
+    ).update(review_severities=["sev1", "sev2", "sev3"])
+    roles.assign_role(incident=own, role=RoleKind.COMMANDER, holder=people["supervisor"], actor=people["depthead"])
+    handover = roles.assign_role(
+        incident=own, role=RoleKind.COMMANDER, holder=people["top"], actor=people["supervisor"]
+    )
+    note = notes.add_note(incident=own, actor=people["responsible"], text="Barricaded both ends.")
+    moments.record_moment(incident=own, moment=Moment.RESOLVED, actor=people["responsible"])
+    item = review.add_action_item(
+        review=own.post_incident_review,
+        actor=people["supervisor"],
+        description="Re-scale the hanging wall",
+        owner=people["responsible"],
+        due_at=None,
+    )
+    return {"handover": handover.pk, "note": note.pk, "action_item": item.pk}

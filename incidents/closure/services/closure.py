@@ -15,6 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents import gates
 from incidents.choices import (
     DecisionKind,
     SignalKind,
@@ -217,6 +218,7 @@ def _close(
             "An information request or the supervisor's instructions are still open.",
             incident,
         )
+    gates.check("close", incident)
     problems = checklist.problems()
     if problems:
         first = next(iter(problems))

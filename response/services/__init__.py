@@ -1,0 +1,1 @@
+"""The response app's writes: one public service per effect."""

@@ -1,0 +1,25 @@
+"""Fixtures for response tests: the demo mine adopting major-incident response."""
+
+from __future__ import annotations
+
+import pytest
+
+from organogram.models import Position
+from response.services.configuration import adopt_response
+from tests.incidents.conftest import fall_of_ground, make_incident, mine, people  # noqa: F401
+
+
+@pytest.fixture
+def adopted(mine):  # noqa: F811
+    return adopt_response(
+        tenant=mine, actor="test", executives=list(Position.objects.filter(organisation=mine, code="gm"))
+    )
+
+
+@pytest.fixture
+def sev1(adopted, make_incident):  # noqa: F811
+    from incidents.services import work
+
+    incident = make_incident(severity="sev1", title="Hoist rope failure at Shaft 2")
+    work.start_incident_workflow(incident=incident)
+    return incident
