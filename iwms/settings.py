@@ -58,7 +58,7 @@ INSTALLED_APPS = [
     "incidents.governance",
     "incidents.integrations",
     "incidents.api",
-    "response",
+    "incidents.response",
 ]
 
 MIDDLEWARE = [
@@ -268,7 +268,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "iwms.tasks.record_heartbeat", "schedule": 60.0},
-    "response-cadence": {"task": "response.tasks.sweep_updates", "schedule": 60.0},
+    "response-cadence": {"task": "incidents.response.tasks.sweep_updates", "schedule": 60.0},
 }
 
 # --- Sessions, login throttling and two-factor ---------------------------------------------

@@ -21,7 +21,7 @@ urlpatterns = [
     path("", include("incidents.urls_portal")),
     path("", include("incidents.urls")),
     path("", include("incidents.governance.urls")),
-    path("", include("response.urls")),
+    path("", include("incidents.response.urls")),
 ]
 
 admin.site.site_header = "IWMS administration"

@@ -19,17 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SLICES = [
-    "core",
-    "sla",
-    "work",
-    "intake",
-    "access",
-    "closure",
-    "controls",
-    "triage",
-    "governance",
-    "integrations",
-    "api",
+    *("core", "sla", "work", "intake", "access", "closure"),  # the spine
+    *("controls", "triage", "governance", "response", "problems", "assurance"),  # above it
+    *("integrations", "api"),  # the API over every slice's services
 ]
 PUBLIC = {"services", "selectors", "policy", "forms", "tasks", "models", "choices"}
 SHARED = {"models", "choices"}  # the core models every slice is built around
@@ -59,7 +51,7 @@ def slice_of(where: Path) -> str | None:
     """The slice `where` belongs to; None for the wiring (a slice's own management commands and
     demo data are wiring too: they may use any slice, as `manage.py` and the demo do)."""
     parts = where.parts
-    if {"management", "demo"} & set(parts):
+    if {"management", "demo"} & set(parts) or where.stem == "demo":
         return None
     if len(parts) > 2 and parts[0] == "incidents" and parts[1] in SLICES:
         return parts[1]

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 from django.db import connection, transaction
 from django.utils import timezone
 
-from incidents import gates
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, SystemReason, TimeSensitivity
+from incidents.core import gates
 from incidents.core.clocks import first_clock, refresh_next_clock
 from incidents.core.deadlines import deadlines_for, decision_target, policy_for
 from incidents.core.policy import may_acknowledge

@@ -19,14 +19,14 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
+from incidents.core.lifecycle import create_incident
 from incidents.models import Category, Incident
-from incidents.services import work
-from incidents.services.lifecycle import create_incident
+from incidents.response.choices import GroupKind
+from incidents.response.models import Communication, RecipientGroup
+from incidents.response.services.configuration import adopt_response
+from incidents.work.services import execution as work
 from iwms.models import User
 from organogram.models import Position
-from response.choices import GroupKind
-from response.models import Communication, RecipientGroup
-from response.services.configuration import adopt_response
 from tests.browser.conftest import log_in
 
 PASSWORD = settings.IWMS_DEMO_PASSWORD

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from incidents.response.services.configuration import adopt_response
 from organogram.models import Position
-from response.services.configuration import adopt_response
 from tests.incidents.conftest import fall_of_ground, make_incident, mine, people  # noqa: F401
 
 
@@ -18,7 +18,7 @@ def adopted(mine):  # noqa: F811
 
 @pytest.fixture
 def sev1(adopted, make_incident):  # noqa: F811
-    from incidents.services import work
+    from incidents.work.services import execution as work
 
     incident = make_incident(severity="sev1", title="Hoist rope failure at Shaft 2")
     work.start_incident_workflow(incident=incident)

@@ -1,15 +1,15 @@
 """The incident's own closure service refuses a SEV-1/2 whose review is not in place, and
-closes it once it is (the gate registered with `incidents.gates`)."""
+closes it once it is (the gate registered with `incidents.core.gates`)."""
 
 from __future__ import annotations
 
 import pytest
 
 from incidents.choices import IncidentStatus
-from incidents.services import closure
+from incidents.closure.services import closure
+from incidents.response.choices import Moment, RoleKind
+from incidents.response.services import moments, review, roles
 from iwms.errors import PolicyError
-from response.choices import Moment, RoleKind
-from response.services import moments, review, roles
 from tests.incidents.conftest import acknowledged, pending, worked  # noqa: F401
 from tests.incidents.test_closure import CHECKLIST
 

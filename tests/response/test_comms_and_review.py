@@ -9,13 +9,13 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from incidents.response.choices import Audience, GroupKind, Moment, RoleKind
+from incidents.response.gating import review_in_place, review_problems
+from incidents.response.models import Communication, IncidentResponse, RecipientGroup, ResponseSettings, UpdateLapse
+from incidents.response.selectors import response_kpis
+from incidents.response.services import comms, moments, review, roles
 from iwms.errors import PolicyError
 from iwms.models import Notification
-from response.choices import Audience, GroupKind, Moment, RoleKind
-from response.gating import review_in_place, review_problems
-from response.models import Communication, IncidentResponse, RecipientGroup, ResponseSettings, UpdateLapse
-from response.selectors import response_kpis
-from response.services import comms, moments, review, roles
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from response.choices import ReviewStatus, RoleKind
-from response.demo import seed_major_incident
-from response.models import Communication, UpdateLapse
-from response.selectors import roles_on
+from incidents.response.choices import ReviewStatus, RoleKind
+from incidents.response.demo import seed_major_incident
+from incidents.response.models import Communication, UpdateLapse
+from incidents.response.selectors import roles_on
 
 
 def test_the_demo_sev1_has_a_commander_updates_a_late_one_and_a_review_in_progress(mine):

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from django.urls import reverse
 
-from response.choices import Moment, RoleKind
-from response.services import moments, review, roles
+from incidents.response.choices import Moment, RoleKind
+from incidents.response.services import moments, review, roles
 
 
 def test_a_moment_before_the_incident_is_refused_next_to_its_field(client, sev1, people):

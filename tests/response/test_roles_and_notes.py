@@ -9,12 +9,12 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from incidents.services import lifecycle
+from incidents.core import lifecycle
+from incidents.response.choices import AssignmentStatus, RoleKind
+from incidents.response.models import Communication, IncidentNote, IncidentResponse, RoleAssignment
+from incidents.response.services import notes, roles
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent, Notification
-from response.choices import AssignmentStatus, RoleKind
-from response.models import Communication, IncidentNote, IncidentResponse, RoleAssignment
-from response.services import notes, roles
 
 
 def _timeline(incident):
@@ -36,7 +36,7 @@ def test_sev1_cannot_leave_triage_without_a_commander(sev1, people):
 
 
 def test_sev3_and_tenants_without_response_are_not_gated(make_incident, people, adopted):
-    from incidents.services import work
+    from incidents.work.services import execution as work
 
     incident = make_incident(severity="sev3")
     work.start_incident_workflow(incident=incident)

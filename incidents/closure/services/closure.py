@@ -15,12 +15,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import gates
 from incidents.choices import (
     DecisionKind,
     SignalKind,
 )
-from incidents.core import lifecycle
+from incidents.core import gates, lifecycle
 from incidents.core.clocks import refresh_next_clock
 from incidents.core.deadlines import deadlines_for, policy_for
 from incidents.core.lifecycle import audited
