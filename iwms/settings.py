@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "arc",
     "workflows",
     "incidents",
+    "problems",
 ]
 
 MIDDLEWARE = [
