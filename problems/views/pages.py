@@ -104,8 +104,8 @@ def problem_new(request: HttpRequest) -> HttpResponse:
     else:
         form = ProblemForm(initial=_incident_facts(incident) if incident else None, tenant_id=tenant_id)
     similar = []
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
+    data = getattr(form, "cleaned_data", {})
+    if {"title", "description", "category"} <= set(data):  # shown beside the refusal that names them
         text = f"{data['title']} {data['description']}"
         similar = similar_problems(tenant_id=tenant_id, category=data["category"], text=text)
     return render(

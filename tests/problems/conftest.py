@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from problems.services.raising import raise_problem
-from tests.incidents.conftest import fall_of_ground, make_incident, mine, people  # noqa: F401
+from tests.incidents import conftest as incident_fixtures
+
+# The incident tests' fixtures, shared: the demo mine, its people and a fall-of-ground incident.
+mine = incident_fixtures.mine
+people = incident_fixtures.people
+fall_of_ground = incident_fixtures.fall_of_ground
+make_incident = incident_fixtures.make_incident
 
 ROCKFALL = dict(
     title="Hanging wall slabs falling on level 8 after blasting",
