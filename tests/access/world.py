@@ -16,6 +16,7 @@ from incidents.services import grants, intake, lifecycle, work
 from incidents.services.lifecycle import create_incident
 from iwms.models import Notification, User
 from organogram.models import Position
+from problems.services.raising import raise_problem
 from tests.incidents.test_review_loop import complete_and_review, work_through
 from tests.incidents.test_sweep import sweep_at
 from tests.incidents.test_work import add_photo, own_steps, png
@@ -161,6 +162,14 @@ def build_world() -> dict[str, object]:
     )
     AccessGrant.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(hours=1))
     draft = intake.start_draft(reporter=people["reporter"])
+    problem = raise_problem(
+        actor=people["responsible"],
+        title="Hanging wall slabs on level 8",
+        description="Slabs keep falling near the loading box after blasting.",
+        category=Category.objects.get(organisation=mine, code="SAF.GEO.FOG"),
+        detection_source="incident",
+        from_incident=own,
+    )
 
     return {
         "own": own.reference,
@@ -182,5 +191,6 @@ def build_world() -> dict[str, object]:
         "provider_step": provider_step.pk,
         "provider_evidence": provider_photo.pk,
         "draft": str(draft.token),
+        "problem": problem.reference,
         "category": Category.objects.get(organisation=mine, code="SAF.GEO.FOG").pk,
     }
