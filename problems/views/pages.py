@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from incidents.models import Incident
@@ -67,7 +68,7 @@ def _incident_facts(incident: Incident) -> dict:
     return {
         "title": incident.title,
         "description": f"Raised from {incident.reference} ({incident.location}, "
-        f"{incident.occurred_at:%d %b %Y %H:%M}):\n{incident.narrative}",
+        f"{timezone.localtime(incident.occurred_at):%d %b %Y %H:%M}):\n{incident.narrative}",
         "category": incident.category_id,
         "detection_source": "incident",
     }
