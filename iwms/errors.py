@@ -102,6 +102,9 @@ _CODES = [
     ErrorCode("auth.second_factor_required", 403, "The account must sign in with a second factor first."),
     # A wrong second factor is a failed sign-in, whatever the form shows: access, not input.
     ErrorCode("auth.second_factor_invalid", 422, "The one-time or recovery code is not valid.", RefusalKind.ACCESS),
+    ErrorCode("problem.similar_exists", 422, "Active problems like this one exist; link to one or confirm it differs."),
+    ErrorCode("problem.stability_window", 409, "The problem's stability window has not passed without recurrence."),
+    ErrorCode("problem.already_linked", 409, "The incident is already linked to this problem."),
     ErrorCode("token.invalid", 401, "The API token is unknown, revoked or expired, or its account may not use it."),
     ErrorCode("not_found", 404, "No such object, or none the actor may see."),
     ErrorCode("api.malformed", 400, "The request body is not valid JSON.", RefusalKind.INPUT),

@@ -24,6 +24,7 @@ from incidents.response.services.configuration import adopt_response
 from incidents.work.services import execution as work
 from iwms.models import Notification, User
 from organogram.models import Position
+from problems.services.raising import raise_problem
 from tests.incidents.test_review_loop import complete_and_review, work_through
 from tests.incidents.test_sweep import sweep_at
 from tests.incidents.test_work import add_photo, own_steps, png
@@ -175,6 +176,14 @@ def build_world() -> dict[str, object]:
         kind="radam",
         category=Category.objects.get(organisation=mine, code="SAF.GEO.FOG"),
     )
+    problem = raise_problem(
+        actor=people["responsible"],
+        title="Hanging wall slabs on level 8",
+        description="Slabs keep falling near the loading box after blasting.",
+        category=Category.objects.get(organisation=mine, code="SAF.GEO.FOG"),
+        detection_source="incident",
+        from_incident=own,
+    )
     response = respond_to(own, people)
 
     return {
@@ -197,6 +206,7 @@ def build_world() -> dict[str, object]:
         "provider_step": provider_step.pk,
         "provider_evidence": provider_photo.pk,
         "draft": str(draft.token),
+        "problem": problem.reference,
         "category": Category.objects.get(organisation=mine, code="SAF.GEO.FOG").pk,
         "breach": Breach.objects.filter(incident=late).order_by("pk").values_list("pk", flat=True).first(),
         "source": source.pk,

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ProblemsConfig(AppConfig):
+    name = "problems"
+    verbose_name = "Problems and known errors"
+    default_auto_field = "django.db.models.BigAutoField"
