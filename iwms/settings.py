@@ -59,7 +59,7 @@ INSTALLED_APPS = [
     "incidents.integrations",
     "incidents.api",
     "incidents.response",
-    "problems",
+    "incidents.problems",
 ]
 
 MIDDLEWARE = [

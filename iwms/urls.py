@@ -22,7 +22,7 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("incidents.governance.urls")),
     path("", include("incidents.response.urls")),
-    path("", include("problems.urls")),
+    path("", include("incidents.problems.urls")),
 ]
 
 admin.site.site_header = "IWMS administration"

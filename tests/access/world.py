@@ -18,13 +18,13 @@ from incidents.demo.builder import build_demo_tenant, build_platform_admin, buil
 from incidents.intake.services import intake
 from incidents.integrations.services.sources import register_source
 from incidents.models import AccessGrant, AuditPack, Breach, BreachWarning, Category, Escalation
+from incidents.problems.services.raising import raise_problem
 from incidents.response.choices import Moment, RoleKind
 from incidents.response.services import moments, notes, review, roles
 from incidents.response.services.configuration import adopt_response
 from incidents.work.services import execution as work
 from iwms.models import Notification, User
 from organogram.models import Position
-from problems.services.raising import raise_problem
 from tests.incidents.test_review_loop import complete_and_review, work_through
 from tests.incidents.test_sweep import sweep_at
 from tests.incidents.test_work import add_photo, own_steps, png

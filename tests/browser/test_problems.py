@@ -17,9 +17,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
+from incidents.core import lifecycle
+from incidents.core.lifecycle import create_incident
 from incidents.models import Category, Incident
-from incidents.services import lifecycle, work
-from incidents.services.lifecycle import create_incident
+from incidents.work.services import execution as work
 from iwms.models import User
 from organogram.models import Position
 from tests.browser.conftest import log_in

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from problems.services.raising import raise_problem
+from incidents.problems.services.raising import raise_problem
 from tests.incidents import conftest as incident_fixtures
 
 # The incident tests' fixtures, shared: the demo mine, its people and a fall-of-ground incident.

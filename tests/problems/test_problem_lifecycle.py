@@ -9,14 +9,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from incidents.problems.choices import ProblemStatus
+from incidents.problems.models import Problem, ProblemIncidentLink, ProblemSettings
+from incidents.problems.selectors import problem_links_of
+from incidents.problems.services import lifecycle, links
+from incidents.problems.services.raising import raise_problem
+from incidents.problems.services.settings import save_problem_settings
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent, Notification
-from problems.choices import ProblemStatus
-from problems.models import Problem, ProblemIncidentLink, ProblemSettings
-from problems.selectors import problem_links_of
-from problems.services import lifecycle, links
-from problems.services.raising import raise_problem
-from problems.services.settings import save_problem_settings
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from problems.choices import ProblemStatus
-from problems.models import Problem
-from problems.services import lifecycle
+from incidents.problems.choices import ProblemStatus
+from incidents.problems.models import Problem
+from incidents.problems.services import lifecycle
 from tests.problems.conftest import ROCKFALL
 
 pytestmark = pytest.mark.django_db

@@ -12,12 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from incidents.selectors import get_incident_for_user
+from incidents.core.selectors import get_incident_for_user
+from incidents.problems.forms import LinkIncidentForm, LinkProblemForm, ReopenForm, ResolveForm, WorkaroundForm
+from incidents.problems.selectors import get_problem_for_user
+from incidents.problems.services import lifecycle, links
+from incidents.problems.views.pages import detail_context
 from iwms.refusals import INPUT_STATUS, attempt, form_refusal
-from problems.forms import LinkIncidentForm, LinkProblemForm, ReopenForm, ResolveForm, WorkaroundForm
-from problems.selectors import get_problem_for_user
-from problems.services import lifecycle, links
-from problems.views.pages import detail_context
 
 
 def _with_form(

@@ -8,8 +8,8 @@ from typing import Any
 from django import template
 
 from incidents.models import Incident
-from problems.policy import may_raise_problem
-from problems.selectors import linkable_problems, problem_links_of
+from incidents.problems.policy import may_raise_problem
+from incidents.problems.selectors import linkable_problems, problem_links_of
 
 register = template.Library()
 

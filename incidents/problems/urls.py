@@ -1,6 +1,6 @@
 from django.urls import path
 
-from problems.views import actions, pages
+from incidents.problems.views import actions, pages
 
 app_name = "problems"
 

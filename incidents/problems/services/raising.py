@@ -9,9 +9,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.core.lifecycle import next_references
+from incidents.intake.services.assignment import plan_assignment
 from incidents.models import Category, Incident
-from incidents.services.assignment import plan_assignment
-from incidents.services.lifecycle import next_references
+from incidents.problems.choices import DetectionSource
+from incidents.problems.models import Problem
+from incidents.problems.policy import may_raise_problem
+from incidents.problems.services.links import add_link
+from incidents.problems.similarity import similar_problems
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
@@ -19,11 +24,6 @@ from iwms.models import User
 from iwms.notifications import notify
 from iwms.refusals import audited_refusals
 from organogram.models import OrgUnit
-from problems.choices import DetectionSource
-from problems.models import Problem
-from problems.policy import may_raise_problem
-from problems.services.links import add_link
-from problems.similarity import similar_problems
 
 REFERENCE_PREFIX = "PRB"
 KIND = "problem"  # the kind accountability rules name for problems ("" rules cover it too)

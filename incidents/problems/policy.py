@@ -7,12 +7,12 @@ from datetime import datetime
 from django.utils import timezone
 
 from arc.roles import roles_of
+from incidents.core.policy import may_report
 from incidents.models import Incident
-from incidents.policy import may_report
+from incidents.problems.choices import ProblemStatus
+from incidents.problems.models import Problem
 from iwms.decisions import Decision
 from iwms.models import User
-from problems.choices import ProblemStatus
-from problems.models import Problem
 
 S = ProblemStatus
 

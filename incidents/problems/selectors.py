@@ -6,10 +6,10 @@ from django.db.models import Q, QuerySet
 
 from arc.cross_tenant import not_found
 from incidents.models import Incident
+from incidents.problems.choices import ProblemStatus
+from incidents.problems.models import Problem, ProblemIncidentLink
+from incidents.problems.policy import may_view_problems
 from iwms.models import AuditEvent, User
-from problems.choices import ProblemStatus
-from problems.models import Problem, ProblemIncidentLink
-from problems.policy import may_view_problems
 
 LIST_RELATED = ("category", "owner", "responsible")
 

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from incidents.models import Category
-from problems.choices import DetectionSource, ProblemStatus
+from incidents.problems.choices import DetectionSource, ProblemStatus
 
 TEXTAREA = forms.Textarea(attrs={"rows": 4})
 

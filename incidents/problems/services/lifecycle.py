@@ -9,19 +9,19 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from iwms.choices import AuditAction
-from iwms.errors import PolicyError
-from iwms.models import User
-from iwms.refusals import audited_refusals
-from iwms.transitions import run_transition
-from problems.models import Problem, ProblemSettings
-from problems.policy import (
+from incidents.problems.models import Problem, ProblemSettings
+from incidents.problems.policy import (
     may_close,
     may_record_workaround,
     may_reopen_investigation,
     may_resolve,
     may_start_investigation,
 )
+from iwms.choices import AuditAction
+from iwms.errors import PolicyError
+from iwms.models import User
+from iwms.refusals import audited_refusals
+from iwms.transitions import run_transition
 
 
 def _required(problem: Problem, value: str, field: str, message: str) -> str:

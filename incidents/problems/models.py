@@ -13,10 +13,10 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from incidents.models import Category, Incident
+from incidents.problems.choices import DetectionSource, ProblemStatus
 from iwms.models import TenantScopedModel
 from iwms.transitions import condition
 from organogram.models import OrgUnit, Position
-from problems.choices import DetectionSource, ProblemStatus
 
 S = ProblemStatus
 DEFAULT_STABILITY_DAYS = 14

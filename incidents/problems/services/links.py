@@ -10,14 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import Incident
+from incidents.problems.choices import ProblemStatus
+from incidents.problems.models import Problem, ProblemIncidentLink, ProblemSettings
+from incidents.problems.policy import may_link_incident
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
 from iwms.models import User
 from iwms.refusals import audited_refusals
-from problems.choices import ProblemStatus
-from problems.models import Problem, ProblemIncidentLink, ProblemSettings
-from problems.policy import may_link_incident
 
 
 def link_incident(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from incidents.problems.models import Problem, ProblemIncidentLink, ProblemSettings
+from incidents.problems.services.settings import delete_problem_settings, save_problem_settings
 from iwms.admin import ReadOnlyAdmin, ServiceAdmin
-from problems.models import Problem, ProblemIncidentLink, ProblemSettings
-from problems.services.settings import delete_problem_settings, save_problem_settings
 
 
 @admin.register(Problem)

@@ -11,11 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from incidents.core.selectors import get_incident_for_user
 from incidents.models import Incident
-from incidents.selectors import get_incident_for_user
-from iwms.refusals import attempt, form_status
-from problems import policy
-from problems.forms import (
+from incidents.problems import policy
+from incidents.problems.forms import (
     FilterForm,
     LinkIncidentForm,
     ProblemForm,
@@ -23,10 +22,11 @@ from problems.forms import (
     ResolveForm,
     WorkaroundForm,
 )
-from problems.models import Problem
-from problems.selectors import filtered_problems, get_problem_for_user, incident_links, timeline_for
-from problems.services.raising import raise_problem
-from problems.similarity import similar_problems
+from incidents.problems.models import Problem
+from incidents.problems.selectors import filtered_problems, get_problem_for_user, incident_links, timeline_for
+from incidents.problems.services.raising import raise_problem
+from incidents.problems.similarity import similar_problems
+from iwms.refusals import attempt, form_status
 
 PAGE_SIZE = 25
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from incidents.problems.models import ProblemSettings
 from iwms.audit import record_event
 from iwms.choices import AuditAction
 from iwms.errors import PolicyError
-from problems.models import ProblemSettings
 
 
 def save_problem_settings(*, obj: ProblemSettings, actor: object) -> ProblemSettings:

@@ -2,6 +2,7 @@ from django.apps import AppConfig
 
 
 class ProblemsConfig(AppConfig):
-    name = "problems"
+    name = "incidents.problems"
+    label = "problems"
     verbose_name = "Problems and known errors"
     default_auto_field = "django.db.models.BigAutoField"

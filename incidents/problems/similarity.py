@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 
 from incidents.models import Category
-from problems.choices import ACTIVE_STATUSES
-from problems.models import Problem
+from incidents.problems.choices import ACTIVE_STATUSES
+from incidents.problems.models import Problem
 
 MIN_SIMILARITY = 0.2
 MIN_SIMILARITY_SAME_CATEGORY = 0.1
