@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("arc.urls")),
     path("", include("incidents.urls_portal")),
     path("", include("incidents.urls")),
+    path("", include("assurance.urls")),
 ]
 
 admin.site.site_header = "IWMS administration"
