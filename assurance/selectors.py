@@ -57,25 +57,26 @@ class Dashboard:
     maturity_trend: list[tuple[Breakdown, Maturity]]
 
 
-def subtree(tenant_id: int, unit: OrgUnit | None) -> tuple[list[OrgUnit], dict[int, int]]:
-    """The units a dashboard sums (every unit of the tenant, or `unit` and all below it) and,
-    for each, the child of the root it rolls up to in the by-unit table."""
+def subtree(tenant_id: int, unit: OrgUnit | None) -> tuple[list[OrgUnit], dict[int, int], set[int]]:
+    """The units a dashboard sums (every unit of the tenant, or `unit` and all below it); for
+    each, the row of the by-unit table it rolls up to — a unit just below the top (with all its
+    subtree), or the top unit itself for what is owned there; and which rows are the top's."""
     if unit is None:
         units = list(OrgUnit.objects.for_tenant(tenant_id).order_by("name"))
-        heads = [u for u in units if u.parent_id is None]
+        tops = {u.pk for u in units if u.parent_id is None}
     else:
         units = list(OrgUnit.objects.descendants(unit, include_self=True).order_by("name"))
-        heads = [u for u in units if u.parent_id == unit.pk]
+        tops = {unit.pk}
     parent = {u.pk: u.parent_id for u in units}
-    head_ids = {u.pk for u in heads}
-    owner: dict[int, int] = {}
+    rows = tops | {u.pk for u in units if u.parent_id in tops}
+    row_of: dict[int, int] = {}
     for u in units:
         pk = u.pk
-        while pk is not None and pk not in head_ids:
+        while pk is not None and pk not in rows:
             pk = parent.get(pk)
         if pk is not None:
-            owner[u.pk] = pk
-    return units, owner
+            row_of[u.pk] = pk
+    return units, row_of, tops
 
 
 def rollups(tenant_id: int, scope: Scope, unit_ids: Iterable[int] | None, start: date, end: date) -> QuerySet:
@@ -135,7 +136,7 @@ def summary_rows(current: dict[str, float], previous: dict[str, float]) -> list[
 
 def dashboard(*, tenant_id: int, unit: OrgUnit | None, scope: Scope) -> Dashboard:
     """Everything a dashboard shows, from the rollups (eight queries whatever the volume)."""
-    units, head_of = subtree(tenant_id, unit)
+    units, head_of, tops = subtree(tenant_id, unit)
     unit_ids = None if unit is None else [u.pk for u in units]
     current_rows = rollups(tenant_id, scope, unit_ids, scope.start, scope.end)
     current = _totals(current_rows)
@@ -159,8 +160,12 @@ def dashboard(*, tenant_id: int, unit: OrgUnit | None, scope: Scope) -> Dashboar
         bucket.drill = {**drill, **bucket.drill}
     names = {u.pk: u for u in units}
     by_unit = [
-        Breakdown(names[pk].name, {**drill, "unit": pk}, {**dict.fromkeys(MEASURE_FIELDS, 0), **sums})
-        for pk, sums in sorted(unit_sums.items(), key=lambda item: names[item[0]].name)
+        Breakdown(
+            f"{names[pk].name} (itself)" if pk in tops else names[pk].name,
+            {**drill, "unit": pk},
+            {**dict.fromkeys(MEASURE_FIELDS, 0), **sums},
+        )
+        for pk, sums in sorted(unit_sums.items(), key=lambda item: (item[0] not in tops, names[item[0]].name))
     ]
     weights = weights_for(tenant_id)
     history = [
