@@ -15,7 +15,7 @@ from incidents.models import AccessGrant, AuditPack, BreachWarning, Category, Es
 from incidents.services import grants, intake, lifecycle, work
 from incidents.services.lifecycle import create_incident
 from iwms.models import Notification, User
-from organogram.models import Position
+from organogram.models import OrgUnit, Position
 from tests.incidents.test_review_loop import complete_and_review, work_through
 from tests.incidents.test_sweep import sweep_at
 from tests.incidents.test_work import add_photo, own_steps, png
@@ -183,4 +183,7 @@ def build_world() -> dict[str, object]:
         "provider_evidence": provider_photo.pk,
         "draft": str(draft.token),
         "category": Category.objects.get(organisation=mine, code="SAF.GEO.FOG").pk,
+        # The department head's own unit, and another department.
+        "unit_own": OrgUnit.objects.get(organisation=mine, code="mining").pk,
+        "unit_other": OrgUnit.objects.get(organisation=mine, code="plant").pk,
     }
