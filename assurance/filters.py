@@ -14,12 +14,13 @@ from django.utils import timezone
 from incidents.choices import IncidentKind, Severity
 from incidents.models import Category
 
+# Days in each period; the page names the dates.
 PERIODS = {"day": 1, "week": 7, "month": 30, "quarter": 91}
 PERIOD_CHOICES = [
     ("day", "Day"),
-    ("week", "Week (7 days)"),
-    ("month", "Month (30 days)"),
-    ("quarter", "Quarter (91 days)"),
+    ("week", "Week"),
+    ("month", "Month"),
+    ("quarter", "Quarter"),
 ]
 EARLIEST = date(2000, 1, 1)
 
@@ -40,6 +41,10 @@ class Scope:
     @property
     def last_day(self) -> date:
         return self.end - timedelta(days=1)
+
+    @property
+    def previous_last_day(self) -> date:
+        return self.start - timedelta(days=1)
 
     @property
     def bucket_days(self) -> int:

@@ -36,6 +36,15 @@ class Contribution:
     weight: int
     points: float  # score points this signal costs now
 
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.rate
+
+    @property
+    def half_points(self) -> float:
+        """What halving the rate would win back."""
+        return self.points / 2
+
 
 @dataclass(frozen=True)
 class Maturity:

@@ -62,7 +62,7 @@ def _summary(board: Dashboard) -> Table:
     table = Table(
         "summary",
         "Key performance indicators",
-        ["KPI", "This period", "Previous period", "Change", "Unit", "Formula", "Seed"],
+        ["KPI", "This period", "Previous period", "Change", "Unit"],
         description="Each KPI over the incidents reported in the period, against the period just before.",
     )
     drill = {"reported_from": board.scope.start, "reported_to": board.scope.last_day}
@@ -80,11 +80,23 @@ def _summary(board: Dashboard) -> Table:
                 number(row["before"], digits),
                 Cell(row["change"] or NONE),
                 Cell(kpi.unit),
-                Cell(kpi.formula),
-                Cell(kpi.seed),
             ]
         )
         table.links.append(drill_link({**drill, **kpi.drill}))
+    return table
+
+
+def _definitions() -> Table:
+    table = Table(
+        "definitions",
+        "How each figure is worked out",
+        ["KPI", "Formula", "Unit", "Which items count", "Seed"],
+        description="Every KPI counts the incidents reported in the period (in the tenant's time zone), "
+        "of the dashboard's unit and the units below it, narrowed by the filters above.",
+    )
+    for kpi in kpis.CATALOGUE:
+        table.rows.append([Cell(kpi.name), Cell(kpi.formula), Cell(kpi.unit), Cell(kpi.counts), Cell(kpi.seed)])
+        table.links.append("")
     return table
 
 
@@ -222,6 +234,7 @@ def _maturity_signals(score: Maturity) -> Table:
 def tables_of(board: Dashboard) -> list[Table]:
     return [
         _summary(board),
+        _definitions(),
         _trend(board.trend),
         _severity(board.by_severity),
         _kind(board.by_kind),
@@ -231,7 +244,7 @@ def tables_of(board: Dashboard) -> list[Table]:
     ]
 
 
-TABLE_KEYS = ("summary", "trend", "severity", "kind", "units", "maturity_trend", "maturity_signals")
+TABLE_KEYS = ("summary", "definitions", "trend", "severity", "kind", "units", "maturity_trend", "maturity_signals")
 
 
 # A cell a spreadsheet would read as a formula is written as text (OWASP "CSV injection").

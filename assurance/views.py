@@ -44,7 +44,9 @@ def _unit_for(user: User, unit_id: int | None) -> OrgUnit | None:
 
 def _board(request: HttpRequest, unit_id: int | None) -> tuple[DashboardFilterForm, object, list]:
     unit = _unit_for(request.user, unit_id)
-    form = DashboardFilterForm(request.GET, tenant_id=request.user.organisation_id)
+    params = request.GET.copy()
+    params.setdefault("period", "month")
+    form = DashboardFilterForm(params, tenant_id=request.user.organisation_id)
     board = dashboard(tenant_id=request.user.organisation_id, unit=unit, scope=form.scope())
     return form, board, tables_of(board)
 
