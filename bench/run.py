@@ -43,6 +43,7 @@ BENCHMARKS = [
     "sla_sweep",
     "portal_list",
     "closure_queue",
+    "assurance_dashboard",
 ]
 
 
