@@ -117,6 +117,14 @@ def measures_of(fact: KpiFact) -> tuple[float, ...]:
     return tuple(getattr(fact, name) for name in MEASURE_FIELDS)
 
 
-def key_of(fact: KpiFact) -> tuple[Any, ...]:
-    """The rollup row a fact folds into."""
-    return (fact.day, fact.unit_id, fact.category_id, fact.severity, fact.kind)
+# The category id of the rollup rows that sum every category: a dashboard without a category
+# filter reads these, a few rows a day per unit, instead of one per category.
+ALL_CATEGORIES = 0
+
+
+def keys_of(fact: KpiFact) -> tuple[tuple[Any, ...], ...]:
+    """The rollup rows a fact folds into: its category's, and the all-categories row."""
+    return (
+        (fact.day, fact.unit_id, fact.category_id, fact.severity, fact.kind),
+        (fact.day, fact.unit_id, ALL_CATEGORIES, fact.severity, fact.kind),
+    )

@@ -8,6 +8,7 @@ that a rebuild recreates, and an update of a rollup's sums must not pay a foreig
 from __future__ import annotations
 
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from iwms.models import TenantScopedModel
 
@@ -68,11 +69,11 @@ class KpiFact(TenantScopedModel, Measures):
 
 class KpiRollup(TenantScopedModel, Measures):
     """The measures of the incidents reported on one day in one unit, category, severity and
-    kind. Dashboards sum these rows, never the incidents."""
+    kind, and (category 0) in every category. Dashboards sum these rows, never the incidents."""
 
     day = models.DateField()
     unit_id = models.BigIntegerField()
-    category_id = models.BigIntegerField()
+    category_id = models.BigIntegerField(help_text="0: every category.")
     severity = models.CharField(max_length=8)
     kind = models.CharField(max_length=32)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -85,6 +86,10 @@ class KpiRollup(TenantScopedModel, Measures):
                 fields=["organisation", "day", "unit_id", "category_id", "severity", "kind"],
                 name="kpirollup_one_row_per_key",
             ),
+        ]
+        indexes = [
+            # A dashboard's reads: a category (0: all of them) over a range of days.
+            models.Index(fields=["organisation", "category_id", "day"], name="kpirollup_category_day_idx"),
         ]
 
     def __str__(self) -> str:
@@ -120,6 +125,7 @@ class MaturityWeights(TenantScopedModel):
     mismatches = models.PositiveSmallIntegerField(default=2, help_text="Share routed to the wrong person or role.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["organisation_id"]

@@ -38,3 +38,14 @@ def may_view_unit_dashboard(user: User, unit: OrgUnit) -> Decision:
     if headed & {unit.pk, *ancestor_ids(OrgUnit, unit.pk)}:
         return Decision(True)
     return Decision(False, UNIT_REFUSAL)
+
+
+WEIGHTS_REFUSAL = "A tenant's maturity weights are set by its tenant admins or the platform admin."
+
+
+def may_set_maturity_weights(user: User, tenant_id: int) -> Decision:
+    if user.is_authenticated and user.is_superuser:
+        return Decision(True)
+    if user.is_authenticated and user.organisation_id == tenant_id and Role.TENANT_ADMIN in roles_of(user):
+        return Decision(True)
+    return Decision(False, WEIGHTS_REFUSAL)

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from assurance.facts import facts_for, key_of, measures_of
+from assurance.facts import facts_for, keys_of, measures_of
 from assurance.models import INTEGER_MEASURES, MEASURE_FIELDS, KpiFact, KpiRollup, RollupWatermark
 from incidents.models import Breach, Escalation, Incident, MaturitySignal
 from iwms.models import AuditEvent
@@ -101,9 +101,11 @@ def _refresh(tenant_id: int, incident_ids: set[int]) -> int:
     old = {fact.incident_id: fact for fact in KpiFact.objects.filter(incident_id__in=incident_ids)}
     deltas: dict[Key, Vector] = {}
     for fact in old.values():
-        _add(deltas, key_of(fact), measures_of(fact), -1)
+        for key in keys_of(fact):
+            _add(deltas, key, measures_of(fact), -1)
     for fact in new.values():
-        _add(deltas, key_of(fact), measures_of(fact), +1)
+        for key in keys_of(fact):
+            _add(deltas, key, measures_of(fact), +1)
     _apply(tenant_id, deltas)
     KpiFact.objects.filter(incident_id__in=incident_ids).delete()
     KpiFact.objects.bulk_create(new.values(), batch_size=1000)
@@ -186,7 +188,8 @@ def rebuild(*, tenant_id: int, chunk: int = REBUILD_CHUNK) -> int:
             after = ids[-1]
             facts = facts_for(ids)
             for fact in facts.values():
-                _add(sums, key_of(fact), measures_of(fact), +1)
+                for key in keys_of(fact):
+                    _add(sums, key, measures_of(fact), +1)
             KpiFact.objects.bulk_create(facts.values(), batch_size=1000)
             count += len(facts)
         _apply(tenant_id, sums)

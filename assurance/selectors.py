@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 
 from assurance import kpis
+from assurance.facts import ALL_CATEGORIES
 from assurance.filters import Scope
 from assurance.maturity import Maturity, maturity, weights_for
 from assurance.models import MEASURE_FIELDS, KpiRollup
@@ -87,7 +88,9 @@ def rollups(tenant_id: int, scope: Scope, unit_ids: Iterable[int] | None, start:
         rows = rows.filter(severity=scope.severity)
     if scope.kind:
         rows = rows.filter(kind=scope.kind)
-    if scope.category_ids is not None:
+    if scope.category_ids is None:
+        rows = rows.filter(category_id=ALL_CATEGORIES)
+    else:
         rows = rows.filter(category_id__in=scope.category_ids)
     return rows.order_by()
 

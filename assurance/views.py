@@ -9,13 +9,15 @@ import csv
 import io
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from assurance.filters import DashboardFilterForm
+from assurance.maturity import weights_for
 from assurance.policy import headed_units, may_view_tenant_dashboard, may_view_unit_dashboard
+from assurance.roadmap import roadmap
 from assurance.selectors import dashboard
 from assurance.tables import TABLE_KEYS, csv_rows, tables_of
 from iwms.errors import PolicyError
@@ -86,3 +88,11 @@ def dashboard_csv(request: HttpRequest, table: str, unit_id: int | None = None) 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="assurance-{scope}-{table}-{stamp}.csv"'
     return response
+
+
+@login_required
+@require_GET
+def maturity_roadmap(request: HttpRequest, unit_id: int | None = None) -> JsonResponse:
+    """The maturity roadmap of the dashboard with the same query string, as JSON."""
+    _form, board, _tables = _board(request, unit_id)
+    return JsonResponse(roadmap(board, weights_for(request.user.organisation_id)))

@@ -6,7 +6,7 @@ the way a dashboard without rollups would), through the same stack, in the same 
 incremental fold: 10,000 new transitions in the ledger folded into the rollups in one batch.
 
 Sizes: with PostgreSQL and without --quick, the issue's 1,000,000 incidents and 10,000,000 ledger
-events; else 100,000 and 200,000 (--quick: 20,000 and 50,000). `IWMS_BENCH_ASSURANCE_INCIDENTS`
+events; else 100,000 and 200,000 (--quick: 50,000 and 50,000). `IWMS_BENCH_ASSURANCE_INCIDENTS`
 and `IWMS_BENCH_ASSURANCE_EVENTS` override them."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ urlpatterns = [path("bench/direct-aggregate/", direct_aggregate_view), path("", 
 
 def _sizes(quick: bool) -> tuple[int, int]:
     full = not quick and connection.vendor == "postgresql"
-    incidents = 1_000_000 if full else 20_000 if quick else 100_000
+    incidents = 1_000_000 if full else 50_000 if quick else 100_000
     events = 10_000_000 if full else 50_000 if quick else 200_000
     return (
         int(os.environ.get("IWMS_BENCH_ASSURANCE_INCIDENTS", incidents)),
@@ -88,16 +88,30 @@ def _rates(client: Client, urls: tuple[str, str], requests: int) -> tuple[float,
     return requests / spent[0], requests / spent[1]
 
 
-def _transitions(tenant, count: int) -> list[int]:
-    """`count` open incidents acknowledged, each with its ledger event (as the lifecycle writes)."""
-    ids = list(
-        Incident.objects.filter(organisation=tenant, status=IncidentStatus.OPEN)
+NEXT = {
+    IncidentStatus.OPEN: IncidentStatus.IN_PROGRESS,
+    IncidentStatus.IN_PROGRESS: IncidentStatus.HALF_CLOSED,
+    IncidentStatus.HALF_CLOSED: IncidentStatus.PENDING_CLOSURE,
+    IncidentStatus.PENDING_CLOSURE: IncidentStatus.CLOSED,
+}
+
+
+def _transitions(tenant, count: int) -> int:
+    """`count` incidents not closed each move one state on (acknowledged, submitted, review
+    accepted, closed), each with its ledger event, as the lifecycle writes them."""
+    rows = list(
+        Incident.objects.filter(organisation=tenant, status__in=list(NEXT))
         .order_by("pk")
-        .values_list("pk", flat=True)[:count]
+        .values_list("pk", "status")[:count]
     )
     now = timezone.now()
     with transaction.atomic():
-        Incident.objects.filter(pk__in=ids).update(status=IncidentStatus.IN_PROGRESS, acknowledged_at=now)
+        for status, target in NEXT.items():
+            ids = [pk for pk, current in rows if current == status]
+            extra = {"acknowledged_at": now} if status == IncidentStatus.OPEN else {}
+            if target == IncidentStatus.CLOSED:
+                extra = {"closed_at": now}
+            Incident.objects.filter(pk__in=ids).update(status=target, **extra)
         record_events(
             tenant=tenant,
             entries=[
@@ -105,13 +119,13 @@ def _transitions(tenant, count: int) -> list[int]:
                     action=AuditAction.TRANSITION,
                     object_type="incidents.incident",
                     object_id=str(pk),
-                    changes={"status": ["open", "in_progress"]},
+                    changes={"status": [status, NEXT[status]]},
                     actor="system:bench",
                 )
-                for pk in ids
+                for pk, status in rows
             ],
         )
-    return ids
+    return len(rows)
 
 
 def run(*, quick: bool = False) -> list[Result]:
@@ -139,7 +153,8 @@ def run(*, quick: bool = False) -> list[Result]:
     page_ms = 1000 / page_rate
     print(f"assurance: dashboard {page_ms:.1f} ms/request, direct aggregate {1000 / direct_rate:.1f} ms/request")
 
-    _transitions(tenant, TRANSITIONS)
+    moved = _transitions(tenant, TRANSITIONS)
+    assert moved == TRANSITIONS, f"only {moved} incidents not closed: seed more"
     started = time.perf_counter()
     batch = fold_ledger_batch(tenant_id=tenant.pk, batch=TRANSITIONS)
     fold_seconds = time.perf_counter() - started
