@@ -44,6 +44,7 @@ BENCHMARKS = [
     "portal_list",
     "closure_queue",
     "merge_split",
+    "assurance_dashboard",
 ]
 
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "incidents.api",
     "incidents.response",
     "incidents.problems",
+    "assurance",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +187,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/pico", NODE_MODULES / "@picocss" / "pico" / "css"),
+    ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -383,6 +385,12 @@ CELERY_BEAT_SCHEDULE["organogram-governance"] = {
     "task": "incidents.governance.tasks.run_organogram_governance",
     "schedule": float(IWMS_GOVERNANCE_INTERVAL_SECONDS),
     "options": {"expire_seconds": max(1, int(IWMS_GOVERNANCE_INTERVAL_SECONDS * 0.9))},
+# The KPI rollups fold new ledger events in this often (assurance dashboards lag by at most this).
+IWMS_KPI_ROLLUP_INTERVAL_SECONDS = env_int("IWMS_KPI_ROLLUP_INTERVAL_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["kpi-rollups"] = {
+    "task": "assurance.tasks.refresh_kpi_rollups",
+    "schedule": float(IWMS_KPI_ROLLUP_INTERVAL_SECONDS),
+    "options": {"expire_seconds": max(1, int(IWMS_KPI_ROLLUP_INTERVAL_SECONDS * 0.9))},
 }
 # Links in notification e-mails start with this address.
 IWMS_BASE_URL = env_str("IWMS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

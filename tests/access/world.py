@@ -24,7 +24,7 @@ from incidents.response.services import moments, notes, review, roles
 from incidents.response.services.configuration import adopt_response
 from incidents.work.services import execution as work
 from iwms.models import Notification, User
-from organogram.models import Position
+from organogram.models import OrgUnit, Position
 from tests.incidents.test_review_loop import complete_and_review, work_through
 from tests.incidents.test_sweep import sweep_at
 from tests.incidents.test_work import add_photo, own_steps, png
@@ -211,6 +211,9 @@ def build_world() -> dict[str, object]:
         "breach": Breach.objects.filter(incident=late).order_by("pk").values_list("pk", flat=True).first(),
         "source": source.pk,
         **response,
+        # The department head's own unit, and another department.
+        "unit_own": OrgUnit.objects.get(organisation=mine, code="mining").pk,
+        "unit_other": OrgUnit.objects.get(organisation=mine, code="plant").pk,
     }
 
 

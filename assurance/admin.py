@@ -1,0 +1,14 @@
+from django.contrib import admin
+
+from assurance import services
+from assurance.models import MaturityWeights
+from iwms.admin import ServiceAdmin
+
+
+@admin.register(MaturityWeights)
+class MaturityWeightsAdmin(ServiceAdmin):
+    """A tenant's maturity weights: saved and deleted through the assurance services."""
+
+    save_service = staticmethod(services.save_maturity_weights)
+    delete_service = staticmethod(services.delete_maturity_weights)
+    list_display = ["organisation", "breaches", "reopens", "escalated_to_top", "review_overrides", "mismatches"]

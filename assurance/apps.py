@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AssuranceConfig(AppConfig):
+    name = "assurance"
+    verbose_name = "Assurance"
+    default_auto_field = "django.db.models.BigAutoField"
