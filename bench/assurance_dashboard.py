@@ -24,8 +24,8 @@ from django.test.utils import override_settings
 from django.urls import include, path
 from django.utils import timezone
 
-from assurance.rollups import fold_ledger_batch, rebuild
 from bench.results import Result
+from incidents.assurance.rollups import fold_ledger_batch, rebuild
 from incidents.choices import IncidentStatus
 from incidents.demo.builder import build_demo_tenant
 from incidents.demo.volume import append_events, create_incidents

@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "incidents.api",
     "incidents.response",
     "incidents.problems",
-    "assurance",
+    "incidents.assurance",
 ]
 
 MIDDLEWARE = [
@@ -385,10 +385,11 @@ CELERY_BEAT_SCHEDULE["organogram-governance"] = {
     "task": "incidents.governance.tasks.run_organogram_governance",
     "schedule": float(IWMS_GOVERNANCE_INTERVAL_SECONDS),
     "options": {"expire_seconds": max(1, int(IWMS_GOVERNANCE_INTERVAL_SECONDS * 0.9))},
+}
 # The KPI rollups fold new ledger events in this often (assurance dashboards lag by at most this).
 IWMS_KPI_ROLLUP_INTERVAL_SECONDS = env_int("IWMS_KPI_ROLLUP_INTERVAL_SECONDS", 60)
 CELERY_BEAT_SCHEDULE["kpi-rollups"] = {
-    "task": "assurance.tasks.refresh_kpi_rollups",
+    "task": "incidents.assurance.tasks.refresh_kpi_rollups",
     "schedule": float(IWMS_KPI_ROLLUP_INTERVAL_SECONDS),
     "options": {"expire_seconds": max(1, int(IWMS_KPI_ROLLUP_INTERVAL_SECONDS * 0.9))},
 }

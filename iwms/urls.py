@@ -23,7 +23,7 @@ urlpatterns = [
     path("", include("incidents.governance.urls")),
     path("", include("incidents.response.urls")),
     path("", include("incidents.problems.urls")),
-    path("", include("assurance.urls")),
+    path("", include("incidents.assurance.urls")),
 ]
 
 admin.site.site_header = "IWMS administration"

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STACK = ["iwms", "organogram", "arc", "workflows", "incidents", "assurance"]
+STACK = ["iwms", "organogram", "arc", "workflows", "incidents"]
 
 # Calls whose first string argument names a module or an app ("app" or "app.Model").
 _DYNAMIC_IMPORTS = {"import_module", "__import__", "get_model", "get_app_config"}

@@ -8,10 +8,10 @@ import random
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
+from incidents.services.lifecycle import create_incidents, new_incident
 
 from incidents.choices import IncidentKind, IncidentStatus, RiskLevel, Severity, Source, TimeSensitivity
 from incidents.models import Breach, Category, Escalation, Incident
-from incidents.services.lifecycle import create_incidents, new_incident
 from iwms.models import Organisation, User
 from organogram.models import Position
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from assurance import kpis
-from assurance.filters import DashboardFilterForm
-from assurance.rollups import rebuild
-from assurance.selectors import dashboard
+from incidents.assurance import kpis
+from incidents.assurance.filters import DashboardFilterForm
+from incidents.assurance.rollups import rebuild
+from incidents.assurance.selectors import dashboard
 from incidents.choices import IncidentKind, Severity
 from incidents.models import Category
 from organogram.models import Position

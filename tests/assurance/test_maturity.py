@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from assurance.maturity import level_of, maturity, weights_for
-from assurance.models import MaturityWeights
-from assurance.rollups import rebuild
-from assurance.services import save_maturity_weights
+from incidents.assurance.maturity import level_of, maturity, weights_for
+from incidents.assurance.models import MaturityWeights
+from incidents.assurance.rollups import rebuild
+from incidents.assurance.services import save_maturity_weights
 from iwms.errors import PolicyError
 from iwms.models import AuditEvent
 from tests.assurance.conftest import DAY

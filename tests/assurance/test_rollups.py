@@ -8,15 +8,15 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from incidents.services import lifecycle, work
 
-from assurance.facts import ALL_CATEGORIES
-from assurance.models import MEASURE_FIELDS, KpiFact, KpiRollup, RollupWatermark
-from assurance.rollups import fold_ledger, fold_ledger_batch, rebuild, refresh_incidents
-from assurance.tasks import refresh_kpi_rollups
+from incidents.assurance.facts import ALL_CATEGORIES
+from incidents.assurance.models import MEASURE_FIELDS, KpiFact, KpiRollup, RollupWatermark
+from incidents.assurance.rollups import fold_ledger, fold_ledger_batch, rebuild, refresh_incidents
+from incidents.assurance.tasks import refresh_kpi_rollups
 from incidents.choices import Severity
 from incidents.demo.builder import build_second_tenant
 from incidents.models import Incident
-from incidents.services import lifecycle, work
 from iwms.models import AuditEvent
 from organogram.models import OrgUnit
 from tests.assurance.conftest import DAY, MINUTE, at_noon, set_moments

@@ -14,8 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assurance.rollups import rebuild
-from assurance.tables import TABLE_KEYS
+from incidents.assurance.rollups import rebuild
+from incidents.assurance.tables import TABLE_KEYS
 from iwms.choices import AuditAction
 from iwms.models import AuditEvent
 from tests.assurance.conftest import DAY, MINUTE, at_noon

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from playwright.sync_api import expect
 
-from assurance.rollups import rebuild
+from incidents.assurance.rollups import rebuild
 from tests.assurance.history import spread_history
 from tests.browser.conftest import log_in
 from tests.browser.test_security import CspWatch

@@ -123,9 +123,9 @@ class Migration(migrations.Migration):
             name='ResponseSettings',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('commander_severities', models.JSONField(default=response.models.record.default_severities, help_text='Severities needing a commander.')),
-                ('review_severities', models.JSONField(default=response.models.record.default_severities, help_text='Severities needing a review.')),
-                ('cadence_minutes', models.JSONField(default=response.models.record.default_cadence, help_text='Minutes between updates per severity.')),
+                ('commander_severities', models.JSONField(default=incidents.response.models.record.default_severities, help_text='Severities needing a commander.')),
+                ('review_severities', models.JSONField(default=incidents.response.models.record.default_severities, help_text='Severities needing a review.')),
+                ('cadence_minutes', models.JSONField(default=incidents.response.models.record.default_cadence, help_text='Minutes between updates per severity.')),
                 ('review_due_days', models.PositiveSmallIntegerField(default=5, help_text='Working days to finish a review.')),
                 ('note_edit_minutes', models.PositiveSmallIntegerField(default=5, help_text='How long its author may edit a note.')),
                 ('closure_rule', models.CharField(choices=[('items_done', 'every action item done'), ('items_owned', 'every action item done or with an owner and a due date')], default='items_owned', max_length=16)),

@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from assurance import kpis
-from assurance.maturity import Maturity
-from assurance.selectors import Breakdown, Dashboard
+from incidents.assurance import kpis
+from incidents.assurance.maturity import Maturity
+from incidents.assurance.selectors import Breakdown, Dashboard
 
 NONE = "—"
 

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from assurance.facts import facts_for, keys_of, measures_of
-from assurance.models import INTEGER_MEASURES, MEASURE_FIELDS, KpiFact, KpiRollup, RollupWatermark
+from incidents.assurance.facts import facts_for, keys_of, measures_of
+from incidents.assurance.models import INTEGER_MEASURES, MEASURE_FIELDS, KpiFact, KpiRollup, RollupWatermark
 from incidents.models import Breach, Escalation, Incident, MaturitySignal
 from iwms.models import AuditEvent
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from assurance import maturity as maturity_rules
-from assurance.maturity import Maturity
-from assurance.selectors import Dashboard
+from incidents.assurance import maturity as maturity_rules
+from incidents.assurance.maturity import Maturity
+from incidents.assurance.selectors import Dashboard
 
 FORMAT = "iwms.maturity-roadmap/1"
 

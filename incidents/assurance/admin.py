@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from assurance import services
-from assurance.models import MaturityWeights
+from incidents.assurance import services
+from incidents.assurance.models import MaturityWeights
 from iwms.admin import ServiceAdmin
 
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 
-from assurance import kpis
-from assurance.facts import ALL_CATEGORIES
-from assurance.filters import Scope
-from assurance.maturity import Maturity, maturity, weights_for
-from assurance.models import MEASURE_FIELDS, KpiRollup
+from incidents.assurance import kpis
+from incidents.assurance.facts import ALL_CATEGORIES
+from incidents.assurance.filters import Scope
+from incidents.assurance.maturity import Maturity, maturity, weights_for
+from incidents.assurance.models import MEASURE_FIELDS, KpiRollup
 from incidents.choices import IncidentKind, Severity
 from organogram.models import OrgUnit
 

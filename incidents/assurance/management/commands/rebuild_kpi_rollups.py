@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assurance.rollups import rebuild
+from incidents.assurance.rollups import rebuild
 from iwms.models import Organisation
 
 

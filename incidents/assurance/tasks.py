@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from assurance.rollups import fold_ledger
+from incidents.assurance.rollups import fold_ledger
 from iwms.models import Organisation
 
 
-@shared_task(name="assurance.tasks.refresh_kpi_rollups", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="incidents.assurance.tasks.refresh_kpi_rollups", acks_late=True, reject_on_worker_lost=True)
 def refresh_kpi_rollups() -> dict[str, int]:
     """Fold each active tenant's new ledger events into its rollups. Idempotent: a batch and
     its watermark commit together, so a run killed mid-batch is redone by the next."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assurance import views
+from incidents.assurance import views
 
 urlpatterns = [
     path("assurance/", views.assurance_home, name="assurance_home"),

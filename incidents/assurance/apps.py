@@ -2,6 +2,7 @@ from django.apps import AppConfig
 
 
 class AssuranceConfig(AppConfig):
-    name = "assurance"
+    name = "incidents.assurance"
+    label = "assurance"
     verbose_name = "Assurance"
     default_auto_field = "django.db.models.BigAutoField"

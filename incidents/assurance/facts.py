@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from assurance.models import MEASURE_FIELDS, KpiFact
+from incidents.assurance.models import MEASURE_FIELDS, KpiFact
 from incidents.choices import IncidentStatus, SignalKind
 from incidents.models import Breach, Escalation, Incident, MaturitySignal
 

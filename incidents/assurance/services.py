@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from assurance.models import MaturityWeights
-from assurance.policy import may_set_maturity_weights
+from incidents.assurance.models import MaturityWeights
+from incidents.assurance.policy import may_set_maturity_weights
 from iwms.audited_rows import delete_audited, save_audited
 from iwms.models import User
 from iwms.refusals import audited_refusals

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from assurance.models import MaturityWeights
+from incidents.assurance.models import MaturityWeights
 
 # signal key → (label, numerator measure, denominator measure)
 SIGNALS = {

@@ -14,12 +14,12 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from assurance.filters import DashboardFilterForm
-from assurance.maturity import weights_for
-from assurance.policy import headed_units, may_view_tenant_dashboard, may_view_unit_dashboard
-from assurance.roadmap import roadmap
-from assurance.selectors import dashboard
-from assurance.tables import TABLE_KEYS, csv_rows, tables_of
+from incidents.assurance.filters import DashboardFilterForm
+from incidents.assurance.maturity import weights_for
+from incidents.assurance.policy import headed_units, may_view_tenant_dashboard, may_view_unit_dashboard
+from incidents.assurance.roadmap import roadmap
+from incidents.assurance.selectors import dashboard
+from incidents.assurance.tables import TABLE_KEYS, csv_rows, tables_of
 from iwms.errors import PolicyError
 from iwms.models import User
 from organogram.models import OrgUnit
