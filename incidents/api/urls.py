@@ -5,10 +5,12 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from incidents.api.views.events import EventsView
+from incidents.api.views.hr_events import HrEventsView
 from incidents.api.views.incidents import IncidentDetailView, IncidentListView, IncidentStepsView, IncidentTimelineView
 
 urlpatterns = [
     path("events/", EventsView.as_view(), name="api_events"),
+    path("hr-events/", HrEventsView.as_view(), name="api_hr_events"),
     path("incidents/", IncidentListView.as_view(), name="api_incidents"),
     path("incidents/<str:reference>/", IncidentDetailView.as_view(), name="api_incident"),
     path("incidents/<str:reference>/timeline/", IncidentTimelineView.as_view(), name="api_incident_timeline"),
