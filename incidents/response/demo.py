@@ -9,12 +9,12 @@ from django.utils import timezone
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
 from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
 from incidents.models import Category, Incident
 from incidents.response.choices import Audience, GroupKind, Moment, RoleKind
 from incidents.response.models import Communication, IncidentResponse, RecipientGroup
 from incidents.response.services import comms, moments, notes, review, roles
 from incidents.response.services.configuration import adopt_response
-from incidents.work.services import execution as work
 from iwms.models import Organisation, User
 from organogram.models import Position
 
@@ -53,7 +53,7 @@ def seed_major_incident(*, tenant: Organisation) -> Incident | None:
         responsible=people["responsible"],
         reporter=people["reporter"],
     )
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     roles.assign_role(incident=incident, role=RoleKind.COMMANDER, holder=people["supervisor"], actor=people["depthead"])
     roles.assign_role(
         incident=incident, role=RoleKind.COMMUNICATIONS_LEAD, holder=people["kmokoena"], actor=people["supervisor"]

@@ -7,9 +7,9 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
-from incidents.services.lifecycle import create_incidents, new_incident
 
 from incidents.choices import IncidentKind, IncidentStatus, RiskLevel, Severity, SignalKind, Source, TimeSensitivity
+from incidents.core.lifecycle import create_incidents, new_incident
 from incidents.demo.builder import build_demo_tenant
 from incidents.models import Breach, Category, Escalation, Incident, MaturitySignal
 from iwms.models import User

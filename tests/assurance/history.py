@@ -8,9 +8,9 @@ import random
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
-from incidents.services.lifecycle import create_incidents, new_incident
 
 from incidents.choices import IncidentKind, IncidentStatus, RiskLevel, Severity, Source, TimeSensitivity
+from incidents.core.lifecycle import create_incidents, new_incident
 from incidents.models import Breach, Category, Escalation, Incident
 from iwms.models import Organisation, User
 from organogram.models import Position

@@ -8,13 +8,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from incidents.services import lifecycle, work
 
 from incidents.assurance.facts import ALL_CATEGORIES
 from incidents.assurance.models import MEASURE_FIELDS, KpiFact, KpiRollup, RollupWatermark
 from incidents.assurance.rollups import fold_ledger, fold_ledger_batch, rebuild, refresh_incidents
 from incidents.assurance.tasks import refresh_kpi_rollups
 from incidents.choices import Severity
+from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
 from incidents.demo.builder import build_second_tenant
 from incidents.models import Incident
 from iwms.models import AuditEvent
@@ -34,7 +35,7 @@ def test_folding_the_ledger_gives_what_a_rebuild_gives(mine, hand_built, report)
     # Real changes through the services: a new incident, and C acknowledged.
     report(at_noon(DAY), 15 * MINUTE)
     c = hand_built["c"]
-    work.start_incident_workflow(incident=c)
+    incident_workflows.start_incident_workflow(incident=c)
     lifecycle.acknowledge_incident(incident=c, actor=c.responsible)
     folded = fold_ledger(tenant_id=mine.pk)
     assert folded > 0

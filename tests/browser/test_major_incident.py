@@ -20,11 +20,11 @@ from playwright.sync_api import expect
 
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
 from incidents.core.lifecycle import create_incident
+from incidents.core.services import incident_workflows
 from incidents.models import Category, Incident
 from incidents.response.choices import GroupKind
 from incidents.response.models import Communication, RecipientGroup
 from incidents.response.services.configuration import adopt_response
-from incidents.work.services import execution as work
 from iwms.models import User
 from organogram.models import Position
 from tests.browser.conftest import log_in
@@ -58,7 +58,7 @@ def sev1(demo_tenant) -> Incident:
         responsible=people["responsible"],
         reporter=people["reporter"],
     )
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     return incident
 
 

@@ -19,8 +19,8 @@ from playwright.sync_api import expect
 from incidents.choices import IncidentKind, RiskLevel, Severity, Source, TimeSensitivity
 from incidents.core import lifecycle
 from incidents.core.lifecycle import create_incident
+from incidents.core.services import incident_workflows
 from incidents.models import Category, Incident
-from incidents.work.services import execution as work
 from iwms.models import User
 from organogram.models import Position
 from tests.browser.conftest import log_in
@@ -46,7 +46,7 @@ def incident(demo_tenant) -> Incident:
         responsible=people["responsible"],
         reporter=people["reporter"],
     )
-    work.start_incident_workflow(incident=made)
+    incident_workflows.start_incident_workflow(incident=made)
     return lifecycle.acknowledge_incident(incident=made, actor=people["responsible"])
 
 

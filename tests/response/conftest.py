@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from incidents.core.services import incident_workflows
 from incidents.response.services.configuration import adopt_response
 from organogram.models import Position
 from tests.incidents.conftest import fall_of_ground, make_incident, mine, people  # noqa: F401
@@ -18,8 +19,7 @@ def adopted(mine):  # noqa: F811
 
 @pytest.fixture
 def sev1(adopted, make_incident):  # noqa: F811
-    from incidents.work.services import execution as work
 
     incident = make_incident(severity="sev1", title="Hoist rope failure at Shaft 2")
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     return incident

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from incidents.core import lifecycle
+from incidents.core.services import incident_workflows
 from incidents.response.choices import AssignmentStatus, RoleKind
 from incidents.response.models import Communication, IncidentNote, IncidentResponse, RoleAssignment
 from incidents.response.services import notes, roles
@@ -36,10 +37,9 @@ def test_sev1_cannot_leave_triage_without_a_commander(sev1, people):
 
 
 def test_sev3_and_tenants_without_response_are_not_gated(make_incident, people, adopted):
-    from incidents.work.services import execution as work
 
     incident = make_incident(severity="sev3")
-    work.start_incident_workflow(incident=incident)
+    incident_workflows.start_incident_workflow(incident=incident)
     assert lifecycle.acknowledge_incident(incident=incident, actor=people["responsible"]).status == "in_progress"
 
 
