@@ -20,7 +20,8 @@ def own_models():
     return [
         model
         for model in apps.get_models()
-        if model._meta.app_label in OWN_APPS and not model.__name__.startswith("Historical")
+        # the project's apps, and the slices of incidents that are apps of their own
+        if model._meta.app_config.name.split(".")[0] in OWN_APPS and not model.__name__.startswith("Historical")
     ]
 
 
