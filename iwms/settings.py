@@ -420,6 +420,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set where fields of the same name carry different sets.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentKindEnum": "incidents.choices.IncidentKind",
+        "IncidentSeverityEnum": "incidents.choices.Severity",
+        "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+        "StepStatusEnum": "workflows.choices.StepStatus",
+        "HrEventKindEnum": "incidents.governance.choices.HrEventKind",
+        "EventSeverityEnum": "incidents.api.serializers.EVENT_SEVERITIES",
+    },
 }
 # Requests per token per minute (PagerDuty's Events API allows 120); beyond: 429 + Retry-After.
 IWMS_API_RATE_PER_MINUTE = env_int("IWMS_API_RATE_PER_MINUTE", 120)

