@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from incidents.choices import IncidentStatus, RiskLevel, Severity, TimeSensitivity
@@ -108,16 +108,11 @@ def receive_event(*, source: Source, event: EventInput, actor: User) -> IntakeRe
 
 
 def _locked_thread(source: Source, key: str, *, create: bool) -> DedupThread | None:
-    threads = DedupThread.objects.select_for_update().filter(source=source, dedup_key=key)
-    thread = threads.first()
-    if thread is None and create:
-        try:
-            with transaction.atomic():
-                DedupThread.objects.create(organisation_id=source.organisation_id, source=source, dedup_key=key)
-        except IntegrityError:
-            pass  # a concurrent first event of the key made it; wait for its lock below
-        thread = threads.first()
-    return thread
+    """The key's thread, locked for this event. A first event makes it: `get_or_create` finds the
+    row a concurrent first event of the same key committed, and both then queue on its lock."""
+    if create:
+        DedupThread.objects.get_or_create(organisation_id=source.organisation_id, source=source, dedup_key=key)
+    return DedupThread.objects.select_for_update().filter(source=source, dedup_key=key).first()
 
 
 def _kept(source: Source, event: EventInput, outcome: str, now: datetime, **fields: Any) -> SourceEvent:
